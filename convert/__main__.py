@@ -1,0 +1,89 @@
+"""python -m convert MODEL --out DIR: a trained model to a verified ONNX artifact."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+from .build import Request, build
+from .errors import ConvertError
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m convert",
+        description=(
+            "Convert a scikit-learn or XGBoost model to ONNX, prove that onnxruntime predicts "
+            "what the original predicts, and write DIR/model.onnx and DIR/model.json. "
+            "Pickle/joblib files run code when loaded: convert only files you trust."
+        ),
+    )
+    parser.add_argument("model", type=Path, help="joblib/pickle file, or XGBoost .json/.ubj")
+    parser.add_argument("--out", type=Path, required=True, help="output directory")
+    parser.add_argument(
+        "--features", type=_names,
+        help="comma-separated feature names in training order (for models trained on arrays)",
+    )
+    parser.add_argument("--sample", type=Path, help="CSV (with a header) or .npy rows for parity")
+    parser.add_argument("--name", help="model name (default: the model file's stem)")
+    parser.add_argument("--model-version", default="1", help="model version (default: 1)")
+    parser.add_argument(
+        "--tolerance", type=float, default=1e-4,
+        help="largest difference allowed, absolute below 1 and relative above (default: 1e-4)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="show tracebacks and warnings")
+    return parser.parse_args(argv)
+
+
+def _names(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError("empty name in the list")
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not args.verbose:
+        warnings.simplefilter("ignore")
+    request = Request(
+        model=args.model, out=args.out, features=args.features, sample=args.sample,
+        name=args.name, version=args.model_version, tolerance=args.tolerance,
+    )
+    try:
+        metadata = build(request)
+    except ConvertError as err:
+        if args.verbose:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except Exception as err:  # a bug or a library failure: still one line unless --verbose
+        if args.verbose:
+            raise
+        print(f"error: unexpected {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''} "
+              "(rerun with --verbose for the traceback)", file=sys.stderr)
+        return 1
+    print_report(metadata, args.out)
+    return 0
+
+
+def print_report(metadata: dict, out: Path) -> None:
+    report = metadata["parity"]
+    print(f"parity: passed on {report['rows']} rows, {metadata['onnx']['input_dtype']} inputs, tolerance {report['tolerance']:g}")
+    print(f"  max abs diff {report['max_abs_diff']:.3g}, max rel diff {report['max_rel_diff']:.3g}", end="")
+    if "label_agreement" in report:
+        print(f", label agreement {report['label_agreement']:.2%}")
+    else:
+        print()
+    for group, outcome in report["groups"].items():
+        status = "ok" if outcome["passed"] else "refused at runtime"
+        abs_diff = outcome["max_abs_diff"]
+        shown = "n/a" if abs_diff is None else f"{abs_diff:.3g}"
+        print(f"  {group:<24} {outcome['rows']:>5} rows  max abs diff {shown:<10} {status}")
+    print(f"wrote {out / 'model.onnx'} and {out / 'model.json'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

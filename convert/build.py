@@ -1,0 +1,291 @@
+"""The converter's whole job: load, describe, convert, prove parity, write the artifact."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import export, parity, probes
+from .errors import ConvertError, InputError, ParityError, UnsupportedModel
+from .load import load_model
+from .sample import read_sample
+from .schema import Schema, describe
+
+SCHEMA_VERSION = 1
+REFERENCE_ROWS = 8
+LIBRARIES = (
+    "numpy", "scikit-learn", "xgboost", "onnx", "onnxruntime", "skl2onnx", "onnxmltools",
+    "protobuf", "pandas", "joblib",
+)
+
+
+@dataclass
+class Request:
+    model: Path
+    out: Path
+    features: list[str] | None = None
+    sample: Path | None = None
+    name: str | None = None
+    version: str = "1"
+    tolerance: float = 1e-4
+
+
+def build(request: Request, log=print) -> dict:
+    """Convert ``request.model`` and write model.onnx and model.json into ``request.out``."""
+    if not request.tolerance > 0:
+        raise InputError(f"--tolerance must be a positive number, got {request.tolerance}")
+    model = load_model(request.model)
+    schema = describe(model, request.features)
+    export.check_supported(model)
+    log(f"model: {estimator_name(model)} ({schema.task}, {len(schema.features)} features)")
+
+    groups = probes.probe_rows(model, schema)
+    if request.sample is not None:
+        groups = {"sample": read_sample(request.sample, schema), **groups}
+    references = {}
+    for group, rows in groups.items():
+        try:
+            references[group] = parity.original_outputs(model, rows, schema)
+        except Exception as err:
+            raise InputError(f"the original model fails on the {group!r} parity rows: {_line(err)}") from err
+    optional = _optional_groups(model, schema, groups["random"])
+
+    onx, dtype, comparisons, attempts = _convert_with_parity(model, schema, groups, references, request.tolerance)
+    session = _session(onx.SerializeToString())
+
+    refused_missing = []
+    for (kind, feature), (rows, expected) in optional.items():
+        outcome = parity.compare(expected, parity.onnx_outputs(session, rows, schema, dtype), request.tolerance)
+        comparisons[f"{kind}:{feature.name}"] = outcome
+        if kind == "missing":
+            feature.nullable = outcome.passed
+            if not outcome.passed:
+                refused_missing.append(feature.name)
+    if refused_missing:
+        log(
+            "warning: ONNX does not reproduce how the original handles missing values in "
+            f"{', '.join(refused_missing)}; the runtime will refuse missing values there"
+        )
+
+    report = _parity_report(comparisons, request.tolerance, dtype, attempts, refused_missing)
+    onnx_bytes = onx.SerializeToString()
+    metadata = {
+        "schema_version": SCHEMA_VERSION,
+        "name": request.name or request.model.stem,
+        "version": request.version,
+        "task": schema.task,
+        "features": [f.to_json() for f in schema.features],
+        "classes": schema.classes,
+        "onnx": {
+            "file": "model.onnx",
+            "sha256": hashlib.sha256(onnx_bytes).hexdigest(),
+            "input_dtype": dtype,
+            "input_layout": "columns" if schema.by_column else "matrix",
+            "inputs": [i.name for i in onx.graph.input],
+            "outputs": _output_names(onx, schema),
+            "opsets": {d.domain or "ai.onnx": d.version for d in onx.opset_import},
+        },
+        "source": {
+            "file": request.model.name,
+            "sha256": _sha256(request.model.read_bytes()),
+            "estimator": estimator_name(model),
+        },
+        "versions": library_versions(),
+        "parity": report,
+        "reference": _reference(session, schema, dtype, groups, optional, request.tolerance),
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    _write_atomically(request.out, {"model.onnx": onnx_bytes, "model.json": _json(metadata)})
+    return metadata
+
+
+def _convert_with_parity(model, schema, groups, references, tolerance):
+    """Try float64 inputs first (exact preprocessing), then float32; keep the first that passes."""
+    attempts, failures = [], []
+    for dtype in ("float64", "float32"):
+        try:
+            onx = export.to_onnx(model, schema, dtype)
+            session = _session(onx.SerializeToString())
+        except UnsupportedModel as err:
+            attempts.append({"input_dtype": dtype, "outcome": str(err)})
+            failures.append(err)
+            continue
+        comparisons = {
+            group: parity.compare(references[group], parity.onnx_outputs(session, rows, schema, dtype), tolerance)
+            for group, rows in groups.items()
+        }
+        failed = {g: c for g, c in comparisons.items() if not c.passed}
+        if not failed:
+            attempts.append({"input_dtype": dtype, "outcome": "passed"})
+            return onx, dtype, comparisons, attempts
+        group, worst = max(failed.items(), key=lambda item: item[1].max_abs_diff)
+        message = _mismatch(group, worst, groups[group], tolerance)
+        attempts.append({"input_dtype": dtype, "outcome": message})
+        failures.append(ParityError(message))
+    parity_failures = [f for f in failures if isinstance(f, ParityError)]
+    raise (parity_failures[0] if parity_failures else failures[0])
+
+
+def _mismatch(group: str, outcome: parity.Comparison, rows: pd.DataFrame, tolerance: float) -> str:
+    row = rows.iloc[outcome.worst_row].to_dict()
+    shown = ", ".join(f"{k}={v!r}" for k, v in list(row.items())[:6])
+    labels = ""
+    if outcome.labels_compared:
+        wrong = outcome.labels_compared - outcome.labels_agree - outcome.labels_ambiguous
+        labels = f", {wrong} of {outcome.labels_compared} labels differ"
+    return (
+        f"parity failed on {group} rows: max abs diff {outcome.max_abs_diff:.3g} > tolerance "
+        f"{tolerance:g}{labels} (worst row: {shown}); the ONNX model would answer differently"
+    )
+
+
+def _optional_groups(model, schema: Schema, random_rows: pd.DataFrame) -> dict:
+    """Rows with a missing number or an unseen category, for each feature the original accepts
+    them in; a feature the original refuses them for is marked so the runtime refuses too."""
+    groups = {}
+    for feature in schema.features:
+        if feature.kind == "number":
+            rows = random_rows.head(16).copy()
+            rows[feature.name] = np.nan
+            kind = "missing"
+        else:
+            rows = pd.concat([random_rows.head(8)] * len(probes.UNSEEN), ignore_index=True)
+            rows[feature.name] = [v for v in probes.UNSEEN for _ in range(8)]
+            kind = "unseen"
+        try:
+            expected = parity.original_outputs(model, rows, schema)
+        except Exception:
+            feature.closed = kind == "unseen"
+            continue
+        groups[(kind, feature)] = (rows, expected)
+    return groups
+
+
+def _reference(session, schema, dtype, groups, optional, tolerance) -> dict:
+    parts = [groups["random"].head(4)]
+    parts += [g.head(2) for name, g in groups.items() if name in ("threshold", "sample")]
+    parts += [
+        rows.head(1) for (kind, feature), (rows, _) in optional.items()
+        if kind == "unseen" or feature.nullable
+    ]
+    rows = pd.concat(parts, ignore_index=True).head(REFERENCE_ROWS)
+    outputs = parity.onnx_outputs(session, rows, schema, dtype)
+    reference = {"rows": [[_plain(v) for v in row] for row in rows.itertuples(index=False)]}
+    if schema.task == "classification":
+        reference["labels"] = [_plain(v) for v in outputs.labels]
+        reference["probabilities"] = outputs.values.tolist()
+    else:
+        reference["predictions"] = outputs.values.tolist()
+    reference["tolerance"] = tolerance
+    return reference
+
+
+def _parity_report(comparisons, tolerance, dtype, attempts, refused_missing) -> dict:
+    served = [c for g, c in comparisons.items() if c.passed or not g.startswith("missing:")]
+    report = {
+        "tolerance": tolerance,
+        "passed": True,
+        "input_dtype": dtype,
+        "rows": sum(c.rows for c in served),
+        "max_abs_diff": max(c.max_abs_diff for c in served),
+        "max_rel_diff": max(c.max_rel_diff for c in served),
+    }
+    labelled = [c for c in served if c.labels_compared]
+    if labelled:
+        report["label_agreement"] = sum(c.labels_agree for c in labelled) / sum(c.labels_compared for c in labelled)
+    report["groups"] = {g: c.to_json() for g, c in comparisons.items()}
+    report["attempts"] = attempts
+    report["missing_values_refused"] = refused_missing
+    return report
+
+
+def _output_names(onx, schema: Schema) -> dict:
+    names = [o.name for o in onx.graph.output]
+    if schema.task == "classification":
+        return {"label": names[0], "probabilities": names[1]}
+    return {"prediction": names[0]}
+
+
+def estimator_name(model) -> str:
+    steps = getattr(model, "steps", None)
+    if steps:
+        return f"{type(model).__name__}({', '.join(estimator_name(s) for _, s in steps)})"
+    transformers = getattr(model, "transformers_", None)
+    if transformers:
+        inner = [estimator_name(t) if not isinstance(t, str) else t for _, t, _ in transformers]
+        return f"{type(model).__name__}({', '.join(inner)})"
+    return type(model).__name__
+
+
+def library_versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        for dist in (name, f"{name}-cpu"):
+            try:
+                versions[name] = version(dist)
+                break
+            except PackageNotFoundError:
+                continue
+    return versions
+
+
+def _session(onnx_bytes: bytes):
+    import onnxruntime as ort
+
+    try:
+        return ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    except Exception as err:
+        raise UnsupportedModel(f"onnxruntime cannot load the converted model: {_line(err)}") from err
+
+
+def _write_atomically(out: Path, files: dict[str, bytes]) -> None:
+    """Write every file beside its final name, then rename: no half-written file in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    staged = []
+    try:
+        for name, data in files.items():
+            handle, temp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            staged.append((temp, out / name))
+        for temp, final in staged:
+            os.replace(temp, final)
+    finally:
+        for temp, _ in staged:
+            if os.path.exists(temp):
+                os.unlink(temp)
+
+
+def _json(data: dict) -> bytes:
+    return (json.dumps(data, indent=2, allow_nan=False) + "\n").encode()
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def _line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0][:240] if text else type(err).__name__
+
+
+__all__ = ["Request", "build", "ConvertError"]

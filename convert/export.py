@@ -1,0 +1,179 @@
+"""Turn a fitted estimator into an ONNX model with skl2onnx (and onnxmltools for XGBoost)."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import numpy as np
+
+from .errors import UnsupportedModel
+from .schema import Schema
+
+# onnxmltools' XGBoost converter refuses opsets above 15; ai.onnx.ml 3 stores tree
+# thresholds as tensors, which double-precision inputs need.
+TARGET_OPSET = {"": 15, "ai.onnx.ml": 3}
+DTYPES = {"float64": np.float64, "float32": np.float32}
+
+# Estimators that cast their input to float32 before comparing it with split thresholds.
+FLOAT32_TREES = (
+    "DecisionTreeClassifier", "DecisionTreeRegressor", "RandomForestClassifier",
+    "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor",
+    "GradientBoostingClassifier", "GradientBoostingRegressor", "XGBClassifier", "XGBRegressor",
+)
+
+_registered = False
+
+
+def register_xgboost() -> None:
+    """Teach skl2onnx to convert XGBoost's scikit-learn estimators, alone or in a Pipeline."""
+    global _registered
+    if _registered:
+        return
+    try:
+        from xgboost import XGBClassifier, XGBRegressor
+    except ImportError:
+        _registered = True
+        return
+    from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+        calculate_linear_regressor_output_shapes,
+    )
+
+    update_registered_converter(
+        XGBClassifier, "XGBoostXGBClassifier", calculate_linear_classifier_output_shapes,
+        convert_xgboost, options={"nocl": [True, False], "zipmap": [True, False, "columns"]},
+    )
+    update_registered_converter(
+        XGBRegressor, "XGBoostXGBRegressor", calculate_linear_regressor_output_shapes,
+        convert_xgboost,
+    )
+    _registered = True
+
+
+def check_supported(model) -> None:
+    """Refuse models whose behaviour no ONNX graph can reproduce, before converting."""
+    final, preceding = _final_and_preceding(model)
+    if type(final).__name__ in ("XGBClassifier", "XGBRegressor"):
+        objective = final.get_params().get("objective") or ""
+        if not isinstance(objective, str):
+            raise UnsupportedModel("XGBoost model with a custom objective function has no ONNX form")
+        if objective.startswith(("rank:", "survival:")) or objective in (
+            "reg:quantileerror", "multi:softmax", "binary:hinge", "binary:logitraw"
+        ):
+            raise UnsupportedModel(
+                f"XGBoost objective {objective!r} has no faithful ONNX conversion; supported: "
+                "binary:logistic, multi:softprob, reg:squarederror and other reg:/count: objectives "
+                "that parity confirms"
+            )
+        for name, step in preceding:
+            if _emits_sparse(step):
+                raise UnsupportedModel(
+                    f"step {name!r} feeds a sparse matrix to XGBoost, which then reads zeros as "
+                    "missing values; ONNX cannot reproduce that. Refit with "
+                    "OneHotEncoder(sparse_output=False) or ColumnTransformer(sparse_threshold=0)"
+                )
+
+
+def to_onnx(model, schema: Schema, dtype: str):
+    """Convert ``model`` taking numeric inputs of ``dtype`` ("float64" or "float32")."""
+    register_xgboost()
+    from skl2onnx import convert_sklearn
+
+    prepared = _without_xgboost_feature_names(model)
+    if dtype == "float64":
+        prepared = _cast_before_float32_trees(prepared)
+    options = {id(prepared): {"zipmap": False}} if schema.task == "classification" else None
+    try:
+        return convert_sklearn(
+            prepared,
+            initial_types=initial_types(schema, dtype),
+            options=options,
+            target_opset=TARGET_OPSET,
+        )
+    except Exception as err:  # skl2onnx raises bare RuntimeError/TypeError/... for gaps
+        raise UnsupportedModel(_describe_conversion_error(err)) from err
+
+
+def initial_types(schema: Schema, dtype: str) -> list:
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType, StringTensorType
+
+    number = DoubleTensorType if dtype == "float64" else FloatTensorType
+    if not schema.by_column:
+        return [("X", number([None, len(schema.features)]))]
+    return [
+        (f.name, StringTensorType([None, 1]) if f.kind == "string" else number([None, 1]))
+        for f in schema.features
+    ]
+
+
+def _cast_before_float32_trees(model):
+    """Same model, with the float64 -> float32 cast that tree estimators do made explicit.
+
+    scikit-learn and XGBoost trees compare float32 inputs with their thresholds. Given
+    float64 inputs, the ONNX graph then computes the preprocessing in float64, exactly as
+    scikit-learn does, and casts just before the trees.
+    """
+    from sklearn.pipeline import Pipeline
+    from skl2onnx.sklapi import CastTransformer
+
+    final, _ = _final_and_preceding(model)
+    if type(final).__name__ not in FLOAT32_TREES:
+        return model
+    cast = ("cast_float32", CastTransformer(dtype=np.float32).fit(np.zeros((1, 1))))
+    if isinstance(model, Pipeline) and model.steps[-1][1] is final:
+        return Pipeline(model.steps[:-1] + [cast, model.steps[-1]])
+    if model is final:
+        return Pipeline([cast, ("model", model)])
+    return model
+
+
+def _without_xgboost_feature_names(model):
+    """A copy whose XGBoost booster names features f0, f1, ...: onnxmltools reads no other names.
+
+    Features reach the booster by position either way, so this changes no prediction.
+    """
+    final, _ = _final_and_preceding(model)
+    if not hasattr(final, "get_booster") or not final.get_booster().feature_names:
+        return model
+    model = copy.deepcopy(model)
+    final, _ = _final_and_preceding(model)
+    booster = final.get_booster()
+    booster.feature_names = None
+    booster.feature_types = None
+    return model
+
+
+def _final_and_preceding(model):
+    preceding = []
+    while getattr(model, "steps", None):
+        preceding.extend(model.steps[:-1])
+        model = model.steps[-1][1]
+    return model, preceding
+
+
+def _emits_sparse(step) -> bool:
+    if getattr(step, "sparse_output_", False):
+        return True
+    if type(step).__name__ == "OneHotEncoder" and getattr(step, "sparse_output", False):
+        return True
+    if getattr(step, "steps", None):
+        return any(_emits_sparse(s) for _, s in step.steps)
+    return False
+
+
+def _describe_conversion_error(err: Exception) -> str:
+    text = str(err)
+    missing = re.search(r"Unable to find a shape calculator for type '<class '([\w.]+)'>'", text)
+    if missing is None:
+        missing = re.search(r"No shape calculator|MissingShapeCalculator.*?'([\w.]+)'", text)
+    if missing is not None and missing.lastindex:
+        cls = missing.group(1).rsplit(".", 1)[-1]
+        return (
+            f"no ONNX converter for {cls}; custom transformers and estimators need a converter "
+            "registered with skl2onnx.update_registered_converter, or must be removed from the model"
+        )
+    first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
+    return f"skl2onnx could not convert the model: {first[:240]}"

@@ -1,0 +1,150 @@
+"""Work out what a fitted model takes as input and what it answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import InputError, UnsupportedModel
+
+
+@dataclass(eq=False)
+class Feature:
+    name: str
+    kind: str  # "number" or "string"
+    nullable: bool = False
+    categories: list[str] = field(default_factory=list)  # known values of a string feature
+    closed: bool = False  # the model refuses values outside ``categories``
+
+    def to_json(self) -> dict:
+        out = {"name": self.name, "type": self.kind, "nullable": self.nullable}
+        if self.closed:
+            out["categories"] = self.categories
+        return out
+
+
+@dataclass
+class Schema:
+    task: str  # "classification" or "regression"
+    features: list[Feature]
+    classes: list | None
+    by_column: bool  # ONNX takes one input per column (named) rather than one matrix
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+
+def describe(model, feature_names: list[str] | None = None) -> Schema:
+    from sklearn.base import is_classifier, is_regressor
+
+    if is_classifier(model):
+        task = "classification"
+    elif is_regressor(model):
+        task = "regression"
+    else:
+        raise UnsupportedModel(
+            f"{type(model).__name__} is neither a classifier nor a regressor; "
+            "the converter serves classifiers and regressors (optionally inside a Pipeline)"
+        )
+    names = _feature_names(model, feature_names)
+    strings = _string_columns(model, names)
+    features = [
+        Feature(n, "string" if n in strings else "number", categories=strings.get(n, []))
+        for n in names
+    ]
+    classes = [_plain(c) for c in model.classes_] if task == "classification" else None
+    if classes is not None and len(classes) < 2:
+        raise UnsupportedModel(f"{type(model).__name__} was fitted on a single class {classes}")
+    by_column = bool(strings) or any(
+        hasattr(step, "feature_names_in_") for step in _column_transformers(model)
+    )
+    return Schema(task, features, classes, by_column)
+
+
+def _feature_names(model, given: list[str] | None) -> list[str]:
+    count = getattr(model, "n_features_in_", None)
+    trained = getattr(model, "feature_names_in_", None)
+    trained = [str(n) for n in trained] if trained is not None else None
+    if count is None:
+        raise UnsupportedModel(f"{type(model).__name__} does not record how many features it takes")
+    if given is None:
+        return trained or [f"f{i}" for i in range(count)]
+    if len(given) != count:
+        raise InputError(f"--features names {len(given)} features but the model takes {count}")
+    if len(set(given)) != len(given):
+        raise InputError("--features repeats a name; each feature needs its own name")
+    if trained is not None and given != trained:
+        if sorted(given) == sorted(trained):
+            raise InputError(
+                "--features lists the model's features in another order than it was trained with; "
+                f"the trained order is {','.join(trained)}"
+            )
+        raise InputError(
+            f"--features {','.join(given)} differ from the names the model was trained with: "
+            f"{','.join(trained)}"
+        )
+    return list(given)
+
+
+def _column_transformers(model):
+    from sklearn.compose import ColumnTransformer
+
+    for step in _walk(model):
+        if isinstance(step, ColumnTransformer):
+            yield step
+
+
+def _walk(model):
+    """Every estimator inside ``model``, depth first, the model itself included."""
+    yield model
+    steps = getattr(model, "steps", None)
+    if steps is not None:
+        for _, step in steps:
+            yield from _walk(step)
+    for _, step, _ in getattr(model, "transformers_", []) or []:
+        if not isinstance(step, str):
+            yield from _walk(step)
+
+
+def _string_columns(model, names: list[str]) -> dict[str, list[str]]:
+    """Features that reach an encoder fitted on text categories, with the categories seen."""
+    strings: dict[str, list[str]] = {}
+    for ct in _column_transformers(model):
+        for name, step, _ in ct.transformers_:
+            if isinstance(step, str):
+                continue
+            indices = ct._transformer_to_input_indices.get(name, [])
+            for position, categories in _encoder_categories(step):
+                if position < len(indices) and categories.dtype.kind in "OUS":
+                    strings[names[indices[position]]] = [str(c) for c in categories]
+    first = _first_step(model)
+    if first in _column_transformers(first):
+        return strings
+    for position, categories in _encoder_categories(first):
+        if categories.dtype.kind in "OUS":
+            strings[names[position]] = [str(c) for c in categories]
+    return strings
+
+
+def _first_step(model):
+    while getattr(model, "steps", None):
+        model = model.steps[0][1]
+    return model
+
+
+def _encoder_categories(step):
+    """(input position, categories) for the first encoder inside ``step``.
+
+    Steps before the encoder (imputers) keep the column order, so positions hold.
+    """
+    for inner in _walk(step):
+        if getattr(inner, "categories_", None) is not None:
+            for position, categories in enumerate(inner.categories_):
+                yield position, np.asarray(categories)
+            return
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
