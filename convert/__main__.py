@@ -74,7 +74,9 @@ def print_report(metadata: dict, out: Path) -> None:
     print(f"parity: passed on {report['rows']} rows, {metadata['onnx']['input_dtype']} inputs, tolerance {report['tolerance']:g}")
     print(f"  max abs diff {report['max_abs_diff']:.3g}, max rel diff {report['max_rel_diff']:.3g}", end="")
     if "label_agreement" in report:
-        print(f", label agreement {report['label_agreement']:.2%}")
+        ties = report["label_disagreements_on_ties"]
+        note = f" ({ties} differences, all where the original's top two classes tie)" if ties else ""
+        print(f", label agreement {report['label_agreement']:.2%}{note}")
     else:
         print()
     for group, outcome in report["groups"].items():

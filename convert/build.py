@@ -202,6 +202,7 @@ def _parity_report(comparisons, tolerance, dtype, attempts, refused_missing) -> 
     labelled = [c for c in served if c.labels_compared]
     if labelled:
         report["label_agreement"] = sum(c.labels_agree for c in labelled) / sum(c.labels_compared for c in labelled)
+        report["label_disagreements_on_ties"] = sum(c.labels_ambiguous for c in labelled)
     report["groups"] = {g: c.to_json() for g, c in comparisons.items()}
     report["attempts"] = attempts
     report["missing_values_refused"] = refused_missing

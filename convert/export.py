@@ -7,8 +7,10 @@ import re
 
 import numpy as np
 
+from . import graph_fixes
 from .errors import UnsupportedModel
 from .schema import Schema
+from .trees import final_and_preceding
 
 # onnxmltools' XGBoost converter refuses opsets above 15; ai.onnx.ml 3 stores tree
 # thresholds as tensors, which double-precision inputs need.
@@ -55,7 +57,7 @@ def register_xgboost() -> None:
 
 def check_supported(model) -> None:
     """Refuse models whose behaviour no ONNX graph can reproduce, before converting."""
-    final, preceding = _final_and_preceding(model)
+    final, preceding = final_and_preceding(model)
     if type(final).__name__ in ("XGBClassifier", "XGBRegressor"):
         objective = final.get_params().get("objective") or ""
         if not isinstance(objective, str):
@@ -87,7 +89,7 @@ def to_onnx(model, schema: Schema, dtype: str):
         prepared = _cast_before_float32_trees(prepared)
     options = {id(prepared): {"zipmap": False}} if schema.task == "classification" else None
     try:
-        return convert_sklearn(
+        onx = convert_sklearn(
             prepared,
             initial_types=initial_types(schema, dtype),
             options=options,
@@ -95,6 +97,10 @@ def to_onnx(model, schema: Schema, dtype: str):
         )
     except Exception as err:  # skl2onnx raises bare RuntimeError/TypeError/... for gaps
         raise UnsupportedModel(_describe_conversion_error(err)) from err
+    graph_fixes.round_thresholds_down(onx, model)
+    if dtype == "float64":
+        graph_fixes.double_imputers(onx, model)
+    return onx
 
 
 def initial_types(schema: Schema, dtype: str) -> list:
@@ -119,7 +125,7 @@ def _cast_before_float32_trees(model):
     from sklearn.pipeline import Pipeline
     from skl2onnx.sklapi import CastTransformer
 
-    final, _ = _final_and_preceding(model)
+    final, _ = final_and_preceding(model)
     if type(final).__name__ not in FLOAT32_TREES:
         return model
     cast = ("cast_float32", CastTransformer(dtype=np.float32).fit(np.zeros((1, 1))))
@@ -135,23 +141,15 @@ def _without_xgboost_feature_names(model):
 
     Features reach the booster by position either way, so this changes no prediction.
     """
-    final, _ = _final_and_preceding(model)
+    final, _ = final_and_preceding(model)
     if not hasattr(final, "get_booster") or not final.get_booster().feature_names:
         return model
     model = copy.deepcopy(model)
-    final, _ = _final_and_preceding(model)
+    final, _ = final_and_preceding(model)
     booster = final.get_booster()
     booster.feature_names = None
     booster.feature_types = None
     return model
-
-
-def _final_and_preceding(model):
-    preceding = []
-    while getattr(model, "steps", None):
-        preceding.extend(model.steps[:-1])
-        model = model.steps[-1][1]
-    return model, preceding
 
 
 def _emits_sparse(step) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import pickle
 from pathlib import Path
 
 from .errors import LoadError
@@ -40,15 +39,15 @@ def _unpickle(path: Path):
 
     try:
         return joblib.load(path)
-    except (pickle.UnpicklingError, EOFError, ValueError, KeyError, IndexError) as err:
-        raise LoadError(
-            f"model file {path}: not a readable joblib/pickle file ({_first_line(err)}); "
-            "expected joblib/pickle or XGBoost .json/.ubj"
-        ) from err
     except (ModuleNotFoundError, AttributeError) as err:
         raise LoadError(
             f"model file {path}: needs code that is not installed ({_first_line(err)}); "
             "custom classes must be importable at build time, and have no ONNX converter"
+        ) from err
+    except Exception as err:  # unpickling junk raises anything from EOFError to struct.error
+        raise LoadError(
+            f"model file {path}: not a readable joblib/pickle file ({_first_line(err)}); "
+            "expected joblib/pickle or XGBoost .json/.ubj"
         ) from err
 
 

@@ -89,7 +89,9 @@ def compare(reference: Outputs, candidate: Outputs, tolerance: float) -> Compari
     scaled = abs_diff / np.maximum(1.0, np.abs(np.nan_to_num(ref)))
     per_row = scaled.reshape(len(ref), -1).max(axis=1)
     worst = int(np.argmax(per_row))
-    rel = abs_diff / np.maximum(np.abs(np.nan_to_num(ref)), 1e-12)
+    # Relative differences of values near zero say nothing: measure them where |ref| >= 1e-3.
+    magnitude = np.abs(np.nan_to_num(ref))
+    rel = np.where(magnitude >= 1e-3, abs_diff / np.maximum(magnitude, 1e-3), 0.0)
     passed = bool(per_row.max() <= tolerance)
 
     agree = ambiguous = compared = 0

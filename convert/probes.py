@@ -5,10 +5,12 @@ Without a --sample file, parity is checked on rows derived from the fitted model
   (scaler means and scales, imputer statistics, tree split thresholds), categories drawn
   from the fitted encoders;
 - "threshold": each feature set just at and just past the model's split thresholds (mapped
-  back through scalers to raw values), where float32 rounding flips a decision;
+  back through scalers to raw values), where float32 rounding flips a decision, and
+  between neighbouring thresholds that collapse into one float32 value;
 - "extreme": values far outside the training range;
-- "missing": NaN in each numeric feature the original model accepts NaN for;
-- "unseen": categories the encoders never saw, and the empty string.
+
+The build adds, per feature, rows with NaN in a numeric feature and rows with unseen
+categories (UNSEEN) in a string feature, wherever the original model accepts them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .schema import Schema
+from .trees import final_and_preceding, split_thresholds
 
 SEED = 20261124
 RANDOM_ROWS = 256
@@ -31,7 +34,8 @@ def probe_rows(model, schema: Schema) -> dict[str, pd.DataFrame]:
     numeric = [i for i, f in enumerate(schema.features) if f.kind == "number"]
     thresholds = _raw_thresholds(model, len(schema.features))
     center, spread = _location(model, schema, thresholds)
-    base = _frame(schema, [_base_row(schema, center)])
+    # Float32-representable, so the base row never sits within rounding distance of a split.
+    center = center.astype(np.float32).astype(np.float64)
 
     groups: dict[str, pd.DataFrame] = {}
     rows = []
@@ -47,11 +51,10 @@ def probe_rows(model, schema: Schema) -> dict[str, pd.DataFrame]:
     for i, values in thresholds.items():
         if len(values) > THRESHOLDS_PER_FEATURE:
             values = rng.choice(values, THRESHOLDS_PER_FEATURE, replace=False)
-        for t in values:
-            for v in _float32_neighbours(t):
-                row = _base_row(schema, center)
-                row[i] = v
-                rows.append(row)
+        for v in [v for t in values for v in _float32_neighbours(t)] + _collapsed(thresholds[i]):
+            row = _base_row(schema, center)
+            row[i] = v
+            rows.append(row)
     if rows:
         groups["threshold"] = _frame(schema, rows)
 
@@ -64,23 +67,7 @@ def probe_rows(model, schema: Schema) -> dict[str, pd.DataFrame]:
     if rows:
         groups["extreme"] = _frame(schema, rows)
 
-    rows = []
-    for f in schema.features:
-        if f.kind == "string":
-            for value in UNSEEN:
-                row = list(base.iloc[0])
-                row[schema.names.index(f.name)] = value
-                rows.append(row)
-    if rows:
-        groups["unseen"] = _frame(schema, rows)
     return groups
-
-
-def missing_rows(schema: Schema, random: pd.DataFrame, feature: str) -> pd.DataFrame:
-    """Random rows with ``feature`` missing."""
-    rows = random.head(16).copy()
-    rows[feature] = np.nan
-    return rows
 
 
 def _frame(schema: Schema, rows: list[list]) -> pd.DataFrame:
@@ -106,21 +93,20 @@ def _float32_neighbours(t: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def _final_and_preceding(model):
-    steps = []
-    while getattr(model, "steps", None):
-        steps.extend(step for _, step in model.steps[:-1])
-        model = model.steps[-1][1]
-    return model, steps
+def _collapsed(thresholds: np.ndarray) -> list[float]:
+    """Midpoints between neighbouring thresholds that float32 cannot tell apart."""
+    t = np.sort(thresholds)
+    same = t[:-1].astype(np.float32) == t[1:].astype(np.float32)
+    return ((t[:-1][same] + t[1:][same]) / 2).tolist()
 
 
 def _raw_thresholds(model, n_features: int) -> dict[int, np.ndarray]:
     """Split thresholds of the final estimator, in the units of the model's input."""
-    final, preceding = _final_and_preceding(model)
-    found = _split_thresholds(final)
+    final, preceding = final_and_preceding(model)
+    found = split_thresholds(final)
     if not found:
         return {}
-    for step in reversed(preceding):
+    for _, step in reversed(preceding):
         name = type(step).__name__
         if name == "SimpleImputer" and not step.add_indicator:
             continue
@@ -134,45 +120,6 @@ def _inverse_column(step, column: int, values: np.ndarray, n_features: int) -> n
     matrix = np.zeros((len(values), n_features))
     matrix[:, column] = values
     return step.inverse_transform(matrix)[:, column]
-
-
-def _split_thresholds(estimator) -> dict[int, np.ndarray]:
-    pairs: list[tuple[np.ndarray, np.ndarray]] = []
-    for tree in _sklearn_trees(estimator):
-        inner = tree.feature >= 0
-        pairs.append((tree.feature[inner], tree.threshold[inner]))
-    for predictors in getattr(estimator, "_predictors", []) or []:
-        for predictor in predictors:
-            nodes = predictor.nodes
-            inner = (nodes["is_leaf"] == 0) & (nodes["is_categorical"] == 0)
-            pairs.append((nodes["feature_idx"][inner], nodes["num_threshold"][inner]))
-    if hasattr(estimator, "get_booster"):
-        pairs.extend(_xgboost_thresholds(estimator))
-    found: dict[int, list] = {}
-    for features, values in pairs:
-        for j, t in zip(features.tolist(), values.tolist()):
-            found.setdefault(int(j), []).append(t)
-    return {j: np.asarray(v, dtype=np.float64) for j, v in found.items()}
-
-
-def _sklearn_trees(estimator):
-    if hasattr(estimator, "tree_"):
-        yield estimator.tree_
-    members = getattr(estimator, "estimators_", None)
-    if members is None:
-        return
-    for member in np.ravel(np.asarray(members, dtype=object)):
-        if hasattr(member, "tree_"):
-            yield member.tree_
-
-
-def _xgboost_thresholds(estimator):
-    frame = estimator.get_booster().trees_to_dataframe()
-    frame = frame[frame["Feature"] != "Leaf"]
-    names = estimator.get_booster().feature_names
-    index = {n: i for i, n in enumerate(names)} if names else None
-    features = frame["Feature"].map(lambda n: index[n] if index else int(str(n)[1:]))
-    yield features.to_numpy(dtype=np.int64), frame["Split"].to_numpy(dtype=np.float64)
 
 
 def _location(model, schema: Schema, thresholds: dict[int, np.ndarray]):

@@ -1,0 +1,56 @@
+"""Split thresholds of fitted tree ensembles (scikit-learn and XGBoost)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def final_and_preceding(model):
+    """The estimator at the end of (nested) Pipelines, and the (name, step) pairs before it."""
+    preceding = []
+    while getattr(model, "steps", None):
+        preceding.extend(model.steps[:-1])
+        model = model.steps[-1][1]
+    return model, preceding
+
+
+def split_thresholds(estimator) -> dict[int, np.ndarray]:
+    """Thresholds per input column of ``estimator``, as float64, in the units it compares."""
+    pairs: list[tuple[np.ndarray, np.ndarray]] = []
+    for tree in _sklearn_trees(estimator):
+        inner = tree.feature >= 0
+        pairs.append((tree.feature[inner], tree.threshold[inner]))
+    for predictors in getattr(estimator, "_predictors", []) or []:
+        for predictor in predictors:
+            nodes = predictor.nodes
+            inner = (nodes["is_leaf"] == 0) & (nodes["is_categorical"] == 0)
+            pairs.append((nodes["feature_idx"][inner], nodes["num_threshold"][inner]))
+    if hasattr(estimator, "get_booster"):
+        pairs.extend(_xgboost_thresholds(estimator))
+    found: dict[int, list] = {}
+    for features, values in pairs:
+        for j, t in zip(features.tolist(), values.tolist()):
+            found.setdefault(int(j), []).append(t)
+    return {j: np.unique(np.asarray(v, dtype=np.float64)) for j, v in found.items()}
+
+
+def _sklearn_trees(estimator):
+    if hasattr(estimator, "tree_"):
+        yield estimator.tree_
+    members = getattr(estimator, "estimators_", None)
+    if members is None:
+        return
+    for member in np.ravel(np.asarray(members, dtype=object)):
+        if hasattr(member, "tree_"):
+            yield member.tree_
+
+
+def _xgboost_thresholds(estimator):
+    booster = estimator.get_booster()
+    frame = booster.trees_to_dataframe()
+    frame = frame[frame["Feature"] != "Leaf"]
+    if frame.empty:
+        return
+    index = {n: i for i, n in enumerate(booster.feature_names or [])}
+    features = frame["Feature"].map(lambda n: index[n] if n in index else int(str(n)[1:]))
+    yield features.to_numpy(dtype=np.int64), frame["Split"].to_numpy(dtype=np.float64)

@@ -1,0 +1,317 @@
+"""`python -m convert` as a user runs it: reports, failure classes, and nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.cluster import KMeans
+from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
+from xgboost import XGBClassifier, XGBRanker, XGBRegressor
+
+from .models import column_transformer, labels, mixed_frame, numeric_data
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args, cwd=ROOT):
+    return subprocess.run(
+        [sys.executable, "-m", "convert", *map(str, args)],
+        capture_output=True, text=True, cwd=cwd, timeout=300,
+    )
+
+
+def assert_refused(result, out: Path, *phrases: str, code: int | None = None):
+    assert result.returncode != 0
+    if code is not None:
+        assert result.returncode == code
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.stderr + result.stdout
+    for phrase in phrases:
+        assert phrase in lines[0], lines[0]
+    assert not out.exists() or not any(out.iterdir()), list(out.iterdir())
+
+
+@pytest.fixture
+def numeric_model(tmp_path):
+    X, signal = numeric_data(1)
+    path = tmp_path / "model.joblib"
+    joblib.dump(RandomForestClassifier(20, random_state=0).fit(X, labels(signal, 2)), path)
+    return path
+
+
+def test_success_prints_the_parity_report_and_writes_both_files(numeric_model, tmp_path):
+    out = tmp_path / "out"
+    result = run(numeric_model, "--out", out, "--features", "a,b,c,d,e", "--name", "risk", "--model-version", "7")
+
+    assert result.returncode == 0, result.stderr
+    assert "parity: passed on" in result.stdout
+    assert "label agreement" in result.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["model.json", "model.onnx"]
+    metadata = json.loads((out / "model.json").read_text())
+    report = metadata["parity"]
+    disagreements = round((1 - report["label_agreement"]) * report["rows"])
+    assert disagreements == report["label_disagreements_on_ties"]
+    assert metadata["name"] == "risk" and metadata["version"] == "7"
+    assert [f["name"] for f in metadata["features"]] == ["a", "b", "c", "d", "e"]
+    import hashlib
+
+    assert metadata["onnx"]["sha256"] == hashlib.sha256((out / "model.onnx").read_bytes()).hexdigest()
+    for library in ("scikit-learn", "onnx", "onnxruntime", "skl2onnx", "numpy", "python"):
+        assert metadata["versions"][library]
+    assert metadata["reference"]["rows"] and len(metadata["reference"]["probabilities"]) == len(metadata["reference"]["rows"])
+
+
+def test_sample_csv_is_used_for_parity(tmp_path):
+    X, signal = mixed_frame(1)
+    model = Pipeline([("prep", column_transformer()), ("m", LogisticRegression(max_iter=1000))]).fit(X, labels(signal, 2))
+    joblib.dump(model, tmp_path / "m.joblib")
+    sample = mixed_frame(5)[0].assign(target=1)  # extra columns are ignored
+    sample.loc[0, "plan"] = "enterprise"  # unseen category
+    sample.to_csv(tmp_path / "sample.csv", index=False)
+
+    result = run(tmp_path / "m.joblib", "--out", tmp_path / "out", "--sample", tmp_path / "sample.csv")
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "out" / "model.json").read_text())["parity"]
+    assert report["groups"]["sample"]["rows"] == len(sample)
+    assert report["groups"]["sample"]["passed"]
+    assert "unseen:plan" in report["groups"]
+
+
+def test_sample_npy(numeric_model, tmp_path):
+    np.save(tmp_path / "rows.npy", numeric_data(4)[0])
+    result = run(numeric_model, "--out", tmp_path / "out", "--sample", tmp_path / "rows.npy")
+    assert result.returncode == 0, result.stderr
+    assert "sample" in result.stdout
+
+
+def test_missing_file(tmp_path):
+    out = tmp_path / "out"
+    assert_refused(run(tmp_path / "nope.joblib", "--out", out), out, "no such file", code=2)
+
+
+def test_unreadable_file(tmp_path):
+    (tmp_path / "junk.joblib").write_bytes(b"this is not a pickle")
+    out = tmp_path / "out"
+    assert_refused(run(tmp_path / "junk.joblib", "--out", out), out, "not a readable joblib/pickle file", code=2)
+
+
+def test_unreadable_xgboost_file(tmp_path):
+    (tmp_path / "junk.json").write_text("{}")
+    out = tmp_path / "out"
+    assert_refused(run(tmp_path / "junk.json", "--out", out), out, "not a readable XGBoost model", code=2)
+
+
+def test_not_a_model(tmp_path):
+    joblib.dump({"weights": [1, 2]}, tmp_path / "dict.joblib")
+    out = tmp_path / "out"
+    assert_refused(run(tmp_path / "dict.joblib", "--out", out), out, "holds a dict", code=2)
+
+
+def test_unfitted_model(tmp_path):
+    joblib.dump(LogisticRegression(), tmp_path / "m.joblib")
+    out = tmp_path / "out"
+    assert_refused(run(tmp_path / "m.joblib", "--out", out), out, "not fitted", code=2)
+
+
+def test_unsupported_estimator(tmp_path):
+    joblib.dump(KMeans(3, n_init=1).fit(numeric_data(1)[0]), tmp_path / "m.joblib")
+    out = tmp_path / "out"
+    assert_refused(run(tmp_path / "m.joblib", "--out", out), out, "KMeans is neither a classifier nor a regressor", code=3)
+
+
+class Doubler(BaseEstimator, TransformerMixin):
+    """A custom transformer: no ONNX converter exists for it."""
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = np.asarray(X).shape[1]
+        return self
+
+    def transform(self, X):
+        return np.asarray(X) * 2
+
+
+def test_custom_transformer(tmp_path):
+    X, signal = numeric_data(1)
+    model = Pipeline([("double", Doubler()), ("m", LogisticRegression())]).fit(X, labels(signal, 2))
+    script = tmp_path / "make.py"
+    # Pickled from a module the converter can import, as a user's own package would be.
+    (tmp_path / "custom.py").write_text(
+        "import numpy as np\nfrom sklearn.base import BaseEstimator, TransformerMixin\n"
+        "class Doubler(BaseEstimator, TransformerMixin):\n"
+        "    def fit(self, X, y=None):\n        self.n_features_in_ = np.asarray(X).shape[1]\n        return self\n"
+        "    def transform(self, X):\n        return np.asarray(X) * 2\n"
+    )
+    script.write_text(
+        "import joblib, numpy as np, custom\nfrom sklearn.pipeline import Pipeline\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "X = np.random.default_rng(0).normal(size=(50, 3)); y = (X[:, 0] > 0).astype(int)\n"
+        "joblib.dump(Pipeline([('double', custom.Doubler()), ('m', LogisticRegression())]).fit(X, y), 'm.joblib')\n"
+    )
+    subprocess.run([sys.executable, script.name], cwd=tmp_path, check=True)
+    out = tmp_path / "out"
+    import os
+
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "convert", "m.joblib", "--out", str(out)],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300,
+    )
+    assert_refused(result, out, "no ONNX converter for Doubler", code=3)
+    del model
+
+
+def test_custom_class_not_importable(tmp_path):
+    (tmp_path / "gone.py").write_text("class Thing:\n    pass\n")
+    subprocess.run(
+        [sys.executable, "-c", "import joblib, gone; joblib.dump(gone.Thing(), 'm.joblib')"],
+        cwd=tmp_path, check=True,
+    )
+    (tmp_path / "gone.py").unlink()
+    out = tmp_path / "out"
+    assert_refused(run(tmp_path / "m.joblib", "--out", out), out, "needs code that is not installed", code=2)
+
+
+def test_unsupported_xgboost_objective(tmp_path):
+    X, signal = numeric_data(1)
+    ranker = XGBRanker(n_estimators=5, objective="rank:pairwise").fit(X, labels(signal, 3), qid=np.repeat(np.arange(60), 10))
+    ranker.save_model(tmp_path / "rank.json")
+    out = tmp_path / "out"
+    assert_refused(run(tmp_path / "rank.json", "--out", out), out, "objective 'rank:pairwise' is not supported", code=3)
+
+
+def test_sparse_one_hot_into_xgboost(tmp_path):
+    X, signal = mixed_frame(1)
+    model = Pipeline([("prep", column_transformer(dense=False)), ("m", XGBClassifier(n_estimators=10))])
+    joblib.dump(model.fit(X, labels(signal, 2)), tmp_path / "m.joblib")
+    out = tmp_path / "out"
+    assert_refused(run(tmp_path / "m.joblib", "--out", out), out, "feeds a sparse matrix to XGBoost", "sparse_output=False", code=3)
+
+
+def test_wrong_features_count(numeric_model, tmp_path):
+    out = tmp_path / "out"
+    assert_refused(run(numeric_model, "--out", out, "--features", "a,b"), out, "--features names 2 features but the model takes 5", code=4)
+
+
+def test_features_out_of_order(tmp_path):
+    X = pd.DataFrame(numeric_data(1)[0][:, :3], columns=["ph", "tds", "temperature"])
+    joblib.dump(LogisticRegression().fit(X, (X.ph > 0).astype(int)), tmp_path / "m.joblib")
+    out = tmp_path / "out"
+    assert_refused(
+        run(tmp_path / "m.joblib", "--out", out, "--features", "tds,ph,temperature"), out,
+        "another order than it was trained with; the trained order is ph,tds,temperature", code=4,
+    )
+
+
+def test_sample_missing_a_column(numeric_model, tmp_path):
+    pd.DataFrame({"f0": [1.0], "f1": [2.0]}).to_csv(tmp_path / "s.csv", index=False)
+    out = tmp_path / "out"
+    assert_refused(run(numeric_model, "--out", out, "--sample", tmp_path / "s.csv"), out, "missing column(s) f2, f3, f4", code=4)
+
+
+def test_bad_tolerance(numeric_model, tmp_path):
+    out = tmp_path / "out"
+    assert_refused(run(numeric_model, "--out", out, "--tolerance", "0"), out, "--tolerance must be a positive number", code=4)
+
+
+def test_float32_collapse_is_refused(tmp_path):
+    """Timestamps as features: split thresholds a few seconds apart, but float32 spacing at
+    1.7e9 is 128 s. HistGradientBoosting compares in float64 and onnxruntime cannot run its
+    classifier trees in float64, so no faithful ONNX model exists: the converter refuses."""
+    rng = np.random.default_rng(0)
+    t = 1.7e9 + rng.integers(0, 2000, 800).astype(float)
+    X = np.column_stack([t, rng.normal(size=800)])
+    y = ((t % 7) > 3).astype(int)
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    joblib.dump(HistGradientBoostingClassifier(max_iter=30).fit(X, y), tmp_path / "m.joblib")
+    out = tmp_path / "out"
+    assert_refused(run(tmp_path / "m.joblib", "--out", out), out, "parity failed on threshold rows", code=5)
+
+
+def test_float32_collapse_in_a_linear_model_is_converted_in_float64(tmp_path):
+    """The same collapse in a model onnxruntime can run in float64 ends in a correct model."""
+    rng = np.random.default_rng(0)
+    X = np.column_stack([1.7e9 + rng.integers(0, 2000, 500).astype(float), rng.normal(size=500)])
+    y = X[:, 0] * 3.0 + X[:, 1]
+    from sklearn.linear_model import LinearRegression
+
+    joblib.dump(LinearRegression().fit(X, y), tmp_path / "m.joblib")
+    result = run(tmp_path / "m.joblib", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "out" / "model.json").read_text())["onnx"]["input_dtype"] == "float64"
+
+
+def test_parity_failure_leaves_an_existing_artifact_untouched(numeric_model, tmp_path):
+    out = tmp_path / "out"
+    assert run(numeric_model, "--out", out).returncode == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (tmp_path / "junk.joblib").write_bytes(b"junk")
+    result = run(tmp_path / "junk.joblib", "--out", out)
+    assert result.returncode == 2
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_missing_values_the_onnx_model_cannot_reproduce_are_refused_at_runtime(numeric_model, tmp_path):
+    """scikit-learn's forests route NaN down a learned branch; skl2onnx's trees do not. The
+    converter keeps the model and marks those features as not nullable, with a warning."""
+    result = run(numeric_model, "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "warning: ONNX does not reproduce how the original handles missing values" in result.stdout
+    features = json.loads((tmp_path / "out" / "model.json").read_text())["features"]
+    assert not any(f["nullable"] for f in features)
+
+
+def test_closed_categories_are_recorded(tmp_path):
+    X, signal = mixed_frame(1)
+    X = X[["plan", "score"]]
+    from sklearn.compose import ColumnTransformer
+
+    prep = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="error", sparse_output=False), ["plan"])], remainder="passthrough")
+    joblib.dump(Pipeline([("prep", prep), ("m", LogisticRegression())]).fit(X, labels(signal, 2)), tmp_path / "m.joblib")
+    result = run(tmp_path / "m.joblib", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    features = {f["name"]: f for f in json.loads((tmp_path / "out" / "model.json").read_text())["features"]}
+    assert features["plan"]["type"] == "string" and features["plan"]["categories"] == ["basic", "plus", "pro"]
+    assert features["score"] == {"name": "score", "type": "number", "nullable": False}
+
+
+@pytest.mark.parametrize("kind", ["constant_target", "stumps"])
+def test_degenerate_trees_end_in_a_correct_model_or_a_clear_refusal(kind, tmp_path):
+    X, signal = numeric_data(1)
+    if kind == "constant_target":
+        model = XGBRegressor(n_estimators=5).fit(X, np.full(len(X), 3.5))
+    else:
+        model = XGBRegressor(n_estimators=5, max_depth=1, min_child_weight=1e9).fit(X, signal)
+    model.save_model(tmp_path / "m.json")
+    out = tmp_path / "out"
+    result = run(tmp_path / "m.json", "--out", out)
+    if result.returncode != 0:
+        assert_refused(result, out)
+        return
+    from . import onnx_check
+
+    metadata, session = onnx_check.load(out)
+    fresh = pd.DataFrame(numeric_data(9)[0], columns=[f["name"] for f in metadata["features"]])
+    got = onnx_check.predict(metadata, session, fresh)["prediction"].ravel()
+    np.testing.assert_allclose(got, model.predict(fresh.to_numpy()), rtol=1e-5, atol=1e-5)
+
+
+def test_verbose_shows_the_traceback(tmp_path):
+    (tmp_path / "junk.joblib").write_bytes(b"junk")
+    result = run(tmp_path / "junk.joblib", "--out", tmp_path / "out", "--verbose")
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr
