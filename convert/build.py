@@ -259,6 +259,7 @@ def _write_atomically(out: Path, files: dict[str, bytes]) -> None:
             handle, temp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)
+            os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; the artifact is meant to be read
             staged.append((temp, out / name))
         for temp, final in staged:
             os.replace(temp, final)
@@ -266,6 +267,12 @@ def _write_atomically(out: Path, files: dict[str, bytes]) -> None:
         for temp, _ in staged:
             if os.path.exists(temp):
                 os.unlink(temp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _json(data: dict) -> bytes:

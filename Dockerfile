@@ -1,0 +1,64 @@
+# The lean Lambda image: a trained model converted at build time, served by onnxruntime.
+#
+# Build it with `make image MODEL=path/to/model TAG=name` (python -m deploy image), which
+# stages the build context: wheels fetched on the host for the base image's Python (no
+# network inside the build), convert/, runtime/, the requirements and the model in input/.
+# The classic builder is enough: no RUN --mount, no buildx.
+
+ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.12@sha256:beae84cc45e41c80aa709a11f702b452a8aea4141700cdbab47ac4a6c181113f
+
+# --- convert: model -> verified ONNX. A parity failure fails the build. -------------------
+FROM ${BASE_IMAGE} AS convert
+ARG PIP_WHEEL
+ARG MODEL_FILE
+ARG CONVERT_ARGS=""
+COPY wheels/ /tmp/wheels/
+COPY requirements-runtime.txt requirements-build.txt /tmp/requirements/
+RUN python3 /tmp/wheels/${PIP_WHEEL}/pip install --quiet --no-index --find-links /tmp/wheels \
+        --no-cache-dir --target /opt/convert-deps -r /tmp/requirements/requirements-build.txt
+COPY convert/ /opt/src/convert/
+COPY input/ /opt/src/input/
+RUN cd /opt/src && PYTHONPATH=/opt/convert-deps:/opt/src \
+    python3 -m convert "input/${MODEL_FILE}" --out /opt/model ${CONVERT_ARGS} \
+    && chmod -R a+rX /opt/model
+
+# --- deps: onnxruntime + numpy, pruned, the handler, all byte-compiled. ------------------
+FROM ${BASE_IMAGE} AS deps
+ARG BASE_IMAGE
+ARG PIP_WHEEL
+COPY wheels/ /tmp/wheels/
+COPY requirements-runtime.txt deploy/lambda-client.txt deploy/lambda-entrypoint.sh /tmp/requirements/
+RUN set -e; pip="python3 /tmp/wheels/${PIP_WHEEL}/pip install --quiet --no-index --find-links /tmp/wheels --no-cache-dir --no-compile --target /opt/task"; \
+    $pip -r /tmp/requirements/requirements-runtime.txt; \
+    mkdir -p /opt/entry/etc; \
+    echo "$BASE_IMAGE" > /opt/entry/etc/lambda-tabular-base; \
+    if [ ! -e /lambda-entrypoint.sh ]; then \
+        # A non-AWS Python base: bring the runtime interface client and the entrypoint.
+        $pip -r /tmp/requirements/lambda-client.txt; \
+        cp /tmp/requirements/lambda-entrypoint.sh /opt/entry/lambda-entrypoint.sh; \
+    fi; \
+    cd /opt/task; \
+    # Declared by onnxruntime, never imported to run a model: sympy and mpmath serve its
+    # symbolic shape tools, protobuf/flatbuffers/packaging its converters and tooling.
+    rm -rf sympy* mpmath* isympy.py google protobuf* flatbuffers* packaging* bin share; \
+    rm -rf onnxruntime/tools onnxruntime/transformers onnxruntime/quantization \
+           onnxruntime/datasets onnxruntime/capi/libonnxruntime.so*; \
+    rm -rf numpy/f2py numpy/distutils numpy/typing numpy/_pyinstaller numpy/testing/_private/extbuild.py; \
+    find . -type d \( -name tests -o -name include \) -prune -exec rm -rf {} +; \
+    find . \( -name '*.pyi' -o -name '*.pxd' -o -name '*.h' -o -name '*.c' \) -delete
+COPY runtime/ /opt/task/runtime/
+# unchecked-hash pycs stay valid whatever the files' timestamps: on Lambda's read-only file
+# system a stale .pyc would otherwise be recompiled on every cold start.
+RUN find /opt/task -name __pycache__ -prune -exec rm -rf {} + \
+    && python3 -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/task \
+    && chmod -R a+rX /opt/task
+
+# --- the image Lambda runs --------------------------------------------------------------
+FROM ${BASE_IMAGE}
+ENV LAMBDA_TASK_ROOT=/var/task
+COPY --from=deps /opt/entry/ /
+COPY --from=deps /opt/task/ /var/task/
+COPY --from=convert /opt/model/ /var/task/model/
+WORKDIR /var/task
+ENTRYPOINT ["/lambda-entrypoint.sh"]
+CMD ["runtime.handler.handler"]

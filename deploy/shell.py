@@ -1,0 +1,32 @@
+"""Run external commands with output kept for the error message."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+
+from .errors import CommandFailed
+
+
+def run(args: Sequence[str], *, quiet: bool = False, timeout: float | None = None, **kwargs) -> str:
+    """Run ``args``; return stdout. On failure raise CommandFailed with the last output line."""
+    try:
+        done = subprocess.run(
+            list(args), capture_output=quiet, text=True, timeout=timeout, check=False, **kwargs
+        )
+    except FileNotFoundError as err:
+        raise CommandFailed(f"{args[0]}: command not found") from err
+    except subprocess.TimeoutExpired as err:
+        raise CommandFailed(f"{' '.join(args[:3])}: no answer after {timeout:.0f} s") from err
+    if done.returncode != 0:
+        tail = ((done.stderr or "") + (done.stdout or "")).strip().splitlines()
+        detail = f": {tail[-1]}" if tail else ""
+        raise CommandFailed(f"{' '.join(args[:3])} failed with exit code {done.returncode}{detail}")
+    return done.stdout or ""
+
+
+def succeeds(args: Sequence[str], timeout: float = 30) -> bool:
+    try:
+        return subprocess.run(list(args), capture_output=True, timeout=timeout).returncode == 0
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return False
