@@ -2,11 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-SAM_CLI_VERSION := 1.170.0
 RIE := .cache/aws-lambda-rie
-ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/')
 
-.PHONY: demo test venv examples models clean
+DEMO_IMAGE := lambda-tabular/water-quality:demo
+
+.PHONY: demo test venv examples models image engine clean
 
 venv: $(VENV)/.installed
 
@@ -16,11 +16,8 @@ $(VENV)/.installed: requirements-runtime.txt requirements-build.txt requirements
 	touch $@
 
 # The real AWS Lambda Runtime Interface Emulator ships inside the aws-sam-cli wheel.
-$(RIE):
-	mkdir -p .cache/sam
-	$(PY) -m pip download --quiet --no-deps --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION) -d .cache/sam
-	$(PY) -c "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); open(sys.argv[2],'wb').write(z.read('samcli/local/rapid/aws-lambda-rie-$(ARCH)'))" .cache/sam/aws_sam_cli-$(SAM_CLI_VERSION)-py3-none-any.whl $@
-	chmod +x $@
+$(RIE): | venv
+	$(PY) -m deploy.rie
 
 examples: venv
 	$(PY) -m convert.examples --out build/examples
@@ -29,7 +26,17 @@ models: examples
 	$(PY) -m convert build/examples/churn.joblib --out build/models/churn --sample build/examples/churn_sample.csv --name churn
 	$(PY) -m convert build/examples/water_quality.json --out build/models/water_quality --sample build/examples/water_quality_sample.csv --name water_quality
 
+engine: venv
+	$(PY) -m deploy engine
+
+# make image MODEL=path/to/model TAG=name [BASE_IMAGE=...] [SAMPLE=rows.csv]
+image: venv
+	@test -n "$(MODEL)" -a -n "$(TAG)" || { echo "usage: make image MODEL=path/to/model TAG=name:tag"; exit 2; }
+	$(PY) -m deploy image $(MODEL) --tag $(TAG) $(if $(BASE_IMAGE),--base $(BASE_IMAGE)) $(if $(SAMPLE),--sample $(SAMPLE))
+
 demo: models
+	$(PY) -m deploy image build/examples/water_quality.json --tag $(DEMO_IMAGE) --sample build/examples/water_quality_sample.csv --name water_quality
+	$(PY) -m deploy run $(DEMO_IMAGE) --payload @build/examples/water_quality_request.json --payload '{"instances": [{"ph": 7.0}]}'
 
 test: venv $(RIE)
 	$(PY) -m pytest

@@ -5,12 +5,14 @@ python -m convert.examples --out DIR writes:
   (a pandas DataFrame), as in the churn-prediction articles.
 - water_quality.json: a native XGBoost binary:logistic model on pH, turbidity, TDS and
   temperature, as in the water-quality (AquaChain) article.
-Each comes with a CSV of fresh rows (same distribution, other seed) for --sample.
+Each comes with a CSV of fresh rows (same distribution, other seed) for --sample, and
+water_quality_request.json is a request for the demo.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
@@ -93,6 +95,8 @@ def write_examples(out: Path) -> dict[str, Path]:
     train_water_quality().save_model(paths["water_quality"])
     churn_data(300, seed=1)[0].to_csv(out / "churn_sample.csv", index=False)
     water_data(300, seed=1)[0].to_csv(out / "water_quality_sample.csv", index=False)
+    readings = water_data(3, seed=2)[0].to_dict(orient="records")
+    (out / "water_quality_request.json").write_text(json.dumps({"instances": readings}, indent=2) + "\n")
     return paths
 
 

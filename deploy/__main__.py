@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -24,6 +25,20 @@ def main(argv: list[str] | None = None) -> int:
     image.add_argument("--name", help="model name (default: the model file's stem)")
     image.add_argument("--model-version", default="1", help="model version (default: 1)")
     image.set_defaults(run=_image)
+
+    serve = commands.add_parser("run", help="run an image as Lambda does on loopback, invoke it with each payload, stop it")
+    serve.add_argument("image", help="image name:tag")
+    serve.add_argument("--payload", action="append", required=True, help="JSON text, or @file")
+    serve.add_argument("--memory", type=int, help="function memory in MB (container limit)")
+    serve.set_defaults(run=_run)
+
+    call = commands.add_parser("invoke", help="invoke a local emulator endpoint or a deployed function with boto3")
+    call.add_argument("--payload", required=True, help="JSON text, or @file")
+    call.add_argument("--endpoint", help="e.g. http://127.0.0.1:9000 for a local container (default: AWS)")
+    call.add_argument("--function", default="function", help="function name or ARN (default: the emulator's 'function')")
+    call.add_argument("--qualifier", help="version or alias")
+    call.add_argument("--region", help="AWS region (default: the standard AWS configuration)")
+    call.set_defaults(run=_invoke)
 
     args = parser.parse_args(argv)
     try:
@@ -50,6 +65,44 @@ def _image(args) -> int:
     ))
     print(format_report(report))
     return 0
+
+
+def _payload(text: str) -> bytes:
+    data = Path(text[1:]).read_bytes() if text.startswith("@") else text.encode()
+    try:
+        json.loads(data)
+    except json.JSONDecodeError as err:
+        raise DeployError(f"--payload is not valid JSON: {err}") from err
+    return data
+
+
+def _print_answer(answer) -> None:
+    print(f"status {answer.status}, version {answer.executed_version or '-'}"
+          + (f", function error {answer.function_error}" if answer.function_error else ""))
+    print(json.dumps(answer.body, indent=2))
+
+
+def _run(args) -> int:
+    from . import local
+    from .invoke import invoke, lambda_client
+
+    payloads = [_payload(p) for p in args.payload]
+    container = local.start(args.image, memory_mb=args.memory)
+    try:
+        client = lambda_client(container.endpoint)
+        for payload in payloads:
+            _print_answer(invoke(client, payload))
+    finally:
+        container.stop()
+    return 0
+
+
+def _invoke(args) -> int:
+    from .invoke import invoke, lambda_client
+
+    answer = invoke(lambda_client(args.endpoint, args.region), _payload(args.payload), args.function, args.qualifier)
+    _print_answer(answer)
+    return 0 if answer.function_error is None else 1
 
 
 if __name__ == "__main__":

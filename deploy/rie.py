@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import platform
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -36,4 +35,3 @@ def ensure_rie(path: Path = RIE_PATH) -> Path:
 
 if __name__ == "__main__":
     print(ensure_rie())
-    subprocess.run([str(RIE_PATH), "--help"], capture_output=True)

@@ -1,0 +1,75 @@
+"""Run an image the way Lambda runs it, on loopback: read-only root file system, a writable
+/tmp only, a non-root user, the function's memory as the container's limit."""
+
+from __future__ import annotations
+
+import socket
+import time
+from dataclasses import dataclass
+
+from .errors import DeployError
+from .shell import run
+
+LAMBDA_USER = "993:990"  # like Lambda's sbx_user1051: not root, owns nothing in the image
+READY_TIMEOUT_S = 30
+
+
+@dataclass
+class Container:
+    id: str
+    port: int
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def logs(self) -> str:
+        return _logs(self.id)
+
+    def stop(self) -> None:
+        run(["docker", "rm", "-f", self.id], quiet=True)
+
+
+def _logs(container_id: str) -> str:
+    import subprocess
+
+    done = subprocess.run(["docker", "logs", container_id], capture_output=True, text=True)
+    return done.stdout + done.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(image: str, *, port: int | None = None, memory_mb: int | None = None, cpus: float | None = None,
+          env: dict[str, str] | None = None, volumes: list[str] | None = None) -> Container:
+    port = port or free_port()
+    args = ["docker", "run", "-d", "--read-only", "--tmpfs", "/tmp:rw,size=512m",
+            "--user", LAMBDA_USER, "-p", f"127.0.0.1:{port}:8080"]
+    if memory_mb:
+        args += ["--memory", f"{memory_mb}m", "--memory-swap", f"{memory_mb}m",
+                 "-e", f"AWS_LAMBDA_FUNCTION_MEMORY_SIZE={memory_mb}"]
+    if cpus:
+        args += ["--cpus", str(cpus)]
+    for key, value in (env or {}).items():
+        args += ["-e", f"{key}={value}"]
+    for volume in volumes or []:
+        args += ["-v", volume]
+    container = Container(run([*args, image], quiet=True).strip(), port)
+    wait_listening(container)
+    return container
+
+
+def wait_listening(container: Container, timeout: float = READY_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", container.port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.02)
+    logs = _logs(container.id).strip().splitlines()
+    container.stop()
+    raise DeployError(f"container did not listen on port {container.port}: {logs[-1] if logs else 'no logs'}")

@@ -1,0 +1,50 @@
+"""Shared fixtures: the example models, converted, and (for Docker tests) their lean image."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_IMAGE = "lambda-tabular/water-quality:test"
+
+
+@pytest.fixture(scope="session")
+def examples(tmp_path_factory) -> Path:
+    """build/examples-style folder: churn.joblib, water_quality.json, samples, a request."""
+    from convert.examples import write_examples
+
+    out = tmp_path_factory.mktemp("examples")
+    write_examples(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def docker_engine():
+    """A running Docker engine, started (and installed, as root on Debian) if need be.
+    Tests that need it skip, saying why, only where no engine can be started."""
+    from deploy.engine import ensure_engine
+    from deploy.errors import DeployError
+
+    try:
+        ensure_engine(log=lambda *a: None)
+    except DeployError as err:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no Docker engine: {err}")
+
+
+@pytest.fixture(scope="session")
+def example_image(docker_engine, examples) -> dict:
+    """The lean image of the water-quality XGBoost example, built once per test session."""
+    from deploy.image import ImageRequest, build_image
+
+    return build_image(
+        ImageRequest(
+            model=examples / "water_quality.json", tag=EXAMPLE_IMAGE,
+            sample=examples / "water_quality_sample.csv", name="water_quality", version="1",
+        ),
+        log=lambda *a: None,
+    )
