@@ -1,0 +1,123 @@
+"""python -m bench: cold starts, size, memory and latency of the lean image against the
+usual scikit-learn/XGBoost image and a numpy+onnxruntime floor, side by side."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import aggregate, images, measure, report
+
+ROOT = Path(__file__).resolve().parents[1]
+SWEEP_MB = (512, 1024, 1769, 3008)
+BATCH_ROWS = 1000
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--model", type=Path, default=ROOT / "build/examples/churn.joblib")
+    parser.add_argument("--sample", type=Path, default=ROOT / "build/examples/churn_sample.csv",
+                        help="CSV rows for the requests (and the converter's parity check)")
+    parser.add_argument("--runs", type=int, default=10, help="cold starts per image (default 10)")
+    parser.add_argument("--requests", type=int, default=300, help="warm single-row requests per run (default 300)")
+    parser.add_argument("--batch-requests", type=int, default=30, help="warm 1,000-row requests per run (default 30)")
+    parser.add_argument("--sweep-runs", type=int, default=2, help="cold starts per image and memory size; 0 skips the sweep")
+    parser.add_argument("--base", help="base image (default: AWS Lambda Python if it can be pulled, else the stand-in)")
+    parser.add_argument("--out", type=Path, default=ROOT / "build/bench", help="output folder")
+    parser.add_argument("--quick", action="store_true", help="a short run: 2 cold starts, 50 requests, no sweep")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.runs, args.requests, args.batch_requests, args.sweep_runs = 2, 50, 5, 0
+    return args
+
+
+def payloads(sample: Path) -> dict[str, bytes]:
+    import pandas as pd
+
+    rows = pd.read_csv(sample).to_dict(orient="records")
+    batch = [rows[i % len(rows)] for i in range(BATCH_ROWS)]
+    return {"single": json.dumps({"instances": rows[:1]}).encode(), "batch": json.dumps({"instances": batch}).encode()}
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from deploy.base_image import resolve_base
+    from deploy.engine import ensure_engine
+
+    if not args.model.exists():
+        from convert.examples import write_examples
+
+        write_examples(args.model.parent)
+    ensure_engine()
+    base = resolve_base(args.base)
+    built = images.build_all(args.model, args.sample, base)
+    bodies = payloads(args.sample)
+    warm = {"single": args.requests, "batch": args.batch_requests}
+    dropped = measure.drop_page_cache()
+
+    runs: dict[str, list[measure.Run]] = {label: [] for label in built}
+    records = []
+    for i in range(args.runs):
+        for label, image in built.items():
+            measure.drop_page_cache()
+            requests = {"single": args.requests} if label == "floor" else warm
+            run = measure.cold_run(image["image"], bodies, requests)
+            runs[label].append(run)
+            records.append({"label": label, **aggregate.run_record(run)})
+            print(f"[{i + 1}/{args.runs}] {label:<8} cold start {run.cold_start_ms:7.1f} ms, "
+                  f"init {run.init.get('init_ms') or float('nan'):7.1f} ms", flush=True)
+
+    sweep_runs: dict[tuple[str, int], list[measure.Run]] = {}
+    for i in range(args.sweep_runs):
+        for memory_mb in SWEEP_MB:
+            for label in ("lean", "baseline"):
+                measure.drop_page_cache()
+                run = measure.cold_run(built[label]["image"], bodies, warm, memory_mb=memory_mb,
+                                       cpus=aggregate.cpus_for(memory_mb))
+                sweep_runs.setdefault((label, memory_mb), []).append(run)
+                print(f"[sweep {i + 1}/{args.sweep_runs}] {label:<8} {memory_mb:>5} MB: cold start "
+                      f"{run.cold_start_ms:7.1f} ms", flush=True)
+
+    summaries = {label: aggregate.image_summary(built[label], runs[label]) for label in built}
+    results = {
+        "schema_version": 1,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "model": args.model.name,
+        "base_image": base,
+        "runs": args.runs,
+        "warm_requests": warm,
+        "batch_rows": BATCH_ROWS,
+        "page_cache_dropped": dropped,
+        "machine": aggregate.machine(),
+        "versions": _versions(),
+        "images": summaries,
+        "targets": aggregate.targets(summaries),
+        "sweep": aggregate.sweep_summary(sweep_runs),
+        "runs_raw": records,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = report.markdown(results)
+    (args.out / "results.md").write_text(table)
+    charts = report.charts(results, args.out)
+    print()
+    print(table)
+    print(f"wrote {args.out / 'results.json'}, {args.out / 'results.md'}, " + ", ".join(str(c) for c in charts))
+    return 0
+
+
+def _versions() -> dict:
+    pins = {}
+    for name in ("requirements-runtime.txt", "bench/baseline/requirements.txt"):
+        for line in (ROOT / name).read_text().splitlines():
+            if "==" in line and not line.startswith("#"):
+                package, version = line.split("==")
+                pins[package.strip()] = version.strip()
+    return pins
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""Turn runs into the results document: medians and spread per image, ratios, targets."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from dataclasses import asdict
+
+from . import prices
+from .measure import Run
+from .stats import latency_summary, ratio, summary
+
+LAMBDA_VCPU_MB = 1769  # Lambda gives one full vCPU at 1,769 MB, and CPU in proportion to memory
+
+
+def image_summary(report: dict, runs: list[Run]) -> dict:
+    def pooled(attribute: str, name: str) -> list[float]:
+        return [v for r in runs for v in getattr(r, attribute).get(name, [])]
+
+    def values(getter) -> list[float]:
+        return [v for v in (getter(r) for r in runs) if v is not None]
+
+    payload_names = sorted({n for r in runs for n in r.warm_ms})
+    return {
+        "image": report["image"],
+        "size_bytes": report["size_bytes"],
+        "added_bytes": report["added_bytes"],
+        "runs": len(runs),
+        "cold_start_ms": summary(values(lambda r: r.cold_start_ms)),
+        "first_invoke_ms": summary(values(lambda r: r.first_invoke_ms)),
+        "init_ms": summary(values(lambda r: r.init.get("init_ms"))),
+        "imports_ms": summary(values(lambda r: r.init.get("imports_ms"))),
+        "model_load_ms": summary(values(lambda r: r.init.get("model_load_ms"))),
+        "warm_round_trip_ms": {n: latency_summary(pooled("warm_ms", n)) for n in payload_names},
+        "handler_ms": {n: latency_summary(pooled("handler_ms", n)) for n in payload_names},
+        "predict_ms": {n: latency_summary(pooled("predict_ms", n)) for n in payload_names},
+        "peak_memory_bytes": summary(values(lambda r: r.peak_memory_bytes)),
+        "process_peak_rss_bytes": summary(values(lambda r: r.process_peak_rss_bytes)),
+        "init_read_bytes": summary(values(lambda r: r.init_read_bytes)),
+    }
+
+
+def _median(section: dict, *keys: str):
+    for key in keys:
+        section = section.get(key, {}) if isinstance(section, dict) else {}
+    return section.get("median") if isinstance(section, dict) else None
+
+
+def targets(images: dict[str, dict]) -> list[dict]:
+    """Each target of the benchmark issue: the measured ratio, the goal, and whether it holds."""
+    lean, base, floor = images["lean"], images["baseline"], images.get("floor", {})
+
+    def row(name, value, goal, holds, unit="x"):
+        return {"target": name, "value": value, "goal": goal, "met": None if value is None else holds(value), "unit": unit}
+
+    init_speedup = ratio(_median(base, "init_ms"), _median(lean, "init_ms"))
+    init_vs_floor = ratio(_median(lean, "init_ms"), _median(floor, "init_ms"))
+    cold_speedup = ratio(_median(base, "cold_start_ms"), _median(lean, "cold_start_ms"))
+    cold_vs_floor = ratio(_median(lean, "cold_start_ms"), _median(floor, "cold_start_ms"))
+    added_mb = lean["added_bytes"] / 1e6
+    added_share = ratio(lean["added_bytes"], base["added_bytes"])
+    read_share = ratio(_median(lean, "init_read_bytes"), _median(base, "init_read_bytes"))
+    single = ratio(_median(base, "predict_ms", "single"), _median(lean, "predict_ms", "single"))
+    batch = ratio(_median(base, "predict_ms", "batch"), _median(lean, "predict_ms", "batch"))
+    memory_share = ratio(_median(lean, "peak_memory_bytes"), _median(base, "peak_memory_bytes"))
+    return [
+        row("init: baseline / lean", init_speedup, ">= 10", lambda v: v >= 10),
+        row("init: lean / floor", init_vs_floor, "<= 1.10", lambda v: v <= 1.10),
+        row("cold start: baseline / lean", cold_speedup, ">= 3.5", lambda v: v >= 3.5),
+        row("cold start: lean / floor", cold_vs_floor, "<= 1.15", lambda v: v <= 1.15),
+        row("bytes added over the base (MB)", added_mb, "<= 100", lambda v: v <= 100, unit="MB"),
+        row("bytes added: lean / baseline", added_share, "<= 1/6 (0.167)", lambda v: v <= 1 / 6),
+        row("bytes read during init: lean / baseline", read_share, "<= 1/5 (0.2)", lambda v: v <= 0.2),
+        row("warm predict, 1 row: baseline / lean", single, ">= 30", lambda v: v >= 30),
+        row("warm predict, 1,000 rows: baseline / lean", batch, ">= 5", lambda v: v >= 5),
+        row("peak memory: lean / baseline", memory_share, "<= 1/3.5 (0.286)", lambda v: v <= 1 / 3.5),
+    ]
+
+
+def sweep_summary(sweep_runs: dict[tuple[str, int], list[Run]]) -> list[dict]:
+    rows = []
+    for (label, memory_mb), runs in sorted(sweep_runs.items(), key=lambda item: (item[0][1], item[0][0])):
+        handler = [v for r in runs for v in r.handler_ms.get("single", [])]
+        duration = latency_summary(handler).get("p50")
+        rows.append({
+            "image": label,
+            "memory_mb": memory_mb,
+            "cpus": cpus_for(memory_mb),
+            "cold_start_ms": summary([r.cold_start_ms for r in runs]),
+            "handler_ms": {n: latency_summary([v for r in runs for v in r.handler_ms.get(n, [])])
+                           for n in sorted({n for r in runs for n in r.handler_ms})},
+            "cost_per_million_usd": {
+                arch: prices.cost_per_million(duration, memory_mb, arch) if duration is not None else None
+                for arch in prices.PER_GB_SECOND_USD
+            },
+        })
+    return rows
+
+
+def cpus_for(memory_mb: int) -> float:
+    return round(min(os.cpu_count() or 1, memory_mb / LAMBDA_VCPU_MB), 3)
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
+    docker = subprocess.run(["docker", "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True)
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "kernel": platform.release(),
+        "docker_server": docker.stdout.strip(),
+        "python_host": platform.python_version(),
+    }
+
+
+def run_record(run: Run) -> dict:
+    return asdict(run)

@@ -1,0 +1,29 @@
+"""The floor: import numpy and onnxruntime, answer a constant."""
+
+import json
+import os
+import time
+
+_T0 = time.perf_counter()
+import numpy  # noqa: E402,F401
+import onnxruntime  # noqa: E402,F401
+
+_T1 = time.perf_counter()
+
+
+def _process_age_ms() -> float:
+    with open("/proc/self/stat") as f:
+        start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+    return (time.clock_gettime(time.CLOCK_BOOTTIME) - start_ticks / os.sysconf("SC_CLK_TCK")) * 1000
+
+
+print(json.dumps({"event": "init", "imports_ms": (_T1 - _T0) * 1000, "model_load_ms": 0.0,
+                  "init_ms": _process_age_ms()}), flush=True)
+
+
+def handler(event, context):
+    start = time.perf_counter()
+    response = {"predictions": [0]}
+    print(json.dumps({"event": "request", "rows": 1, "latency_ms": (time.perf_counter() - start) * 1000,
+                      "predict_ms": 0.0}), flush=True)
+    return response

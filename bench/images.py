@@ -1,0 +1,71 @@
+"""The three images compared, built from the same model on the same base."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from deploy import base_image, wheels
+from deploy.image import ImageRequest, build_image, image_report
+from deploy.shell import run
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def build_all(model: Path, sample: Path | None, base: str, log=print) -> dict[str, dict]:
+    """{"lean": report, "baseline": report, "floor": report}; unchanged images are reused."""
+    log("building the lean image")
+    lean = build_image(ImageRequest(model=model, tag="lambda-tabular/bench-lean:latest", base=base, sample=sample),
+                       log=lambda *a: None)
+    python = base_image.python_version(base)
+    baseline = _build_simple("baseline", base, python, [HERE / "baseline" / "requirements.txt"],
+                             {"model.joblib": _pickled(model)}, log)
+    floor = _build_simple("floor", base, python, [ROOT / "requirements-runtime.txt"], {}, log)
+    return {"lean": lean, "baseline": baseline, "floor": floor}
+
+
+def _pickled(model: Path) -> bytes:
+    """The model as the usual image ships it: a joblib pickle (XGBoost files are wrapped)."""
+    if model.suffix.lower() not in (".json", ".ubj"):
+        return model.read_bytes()
+    import io
+
+    import joblib
+
+    from convert.load import load_model
+
+    buffer = io.BytesIO()
+    joblib.dump(load_model(model), buffer)
+    return buffer.getvalue()
+
+
+def _build_simple(kind: str, base: str, python: str, requirements: list[Path], extra: dict[str, bytes], log) -> dict:
+    folder = HERE / kind
+    digest = hashlib.sha256(base.encode())
+    for path in sorted(folder.iterdir()) + requirements:
+        digest.update(path.read_bytes())
+    for name, data in sorted(extra.items()):
+        digest.update(name.encode() + data)
+    tag = f"lambda-tabular/bench-{kind}:{digest.hexdigest()[:12]}"
+    if base_image.image_exists(tag):
+        log(f"reusing the {kind} image {tag}")
+        return image_report(tag, base)
+    log(f"building the {kind} image (fetching its wheels first)")
+    wheel_dir = wheels.download(requirements, python)
+    with tempfile.TemporaryDirectory(prefix=f"bench-{kind}-") as tmp:
+        context = Path(tmp)
+        for path in folder.iterdir():
+            shutil.copy2(path, context / path.name)
+        for path in requirements:
+            shutil.copy2(path, context / path.name)
+        for name, data in extra.items():
+            (context / name).write_bytes(data)
+        shutil.copytree(wheel_dir, context / "wheels")
+        run(["docker", "build", "--quiet", "--build-arg", f"BASE_IMAGE={base}",
+             "--build-arg", f"PIP_WHEEL={wheels.pip_wheel_name(wheel_dir)}", "-t", tag, str(context)],
+            quiet=True, env={**os.environ, "DOCKER_BUILDKIT": "0"})
+    return image_report(tag, base)

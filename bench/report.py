@@ -1,0 +1,137 @@
+"""The results as a Markdown table and PNG charts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import prices
+
+LABELS = {"lean": "lean (ours)", "baseline": "baseline (usual)", "floor": "floor"}
+
+
+def _ms(section: dict | None) -> str:
+    if not section or section.get("median") is None:
+        return "n/a"
+    return f"{section['median']:.1f} ({section['p10']:.1f}-{section['p90']:.1f})"
+
+
+def _us(section: dict | None) -> str:
+    if not section or section.get("median") is None:
+        return "n/a"
+    return f"{section['median'] * 1000:.0f} / {section['p90'] * 1000:.0f} / {section['p99'] * 1000:.0f}"
+
+
+def _number(value, scale: float, spec: str) -> str:
+    return "n/a" if value is None else format(value * scale, spec)
+
+
+def _mib(value) -> str:
+    return "n/a" if value is None else f"{value / 2**20:.1f}"
+
+
+def markdown(results: dict) -> str:
+    images = results["images"]
+    order = [k for k in ("lean", "baseline", "floor") if k in images]
+    header = "| | " + " | ".join(LABELS[k] for k in order) + " |\n|---|" + "---|" * len(order) + "\n"
+
+    def line(name, render):
+        return f"| {name} | " + " | ".join(render(images[k]) for k in order) + " |\n"
+
+    table = header
+    table += line("image size (MiB)", lambda i: _mib(i["size_bytes"]))
+    table += line("added over the base (MiB)", lambda i: _mib(i["added_bytes"]))
+    table += line("cold start, docker run to first answer (ms)", lambda i: _ms(i["cold_start_ms"]))
+    table += line("init, process start to handler ready (ms)", lambda i: _ms(i["init_ms"]))
+    table += line("  of which imports (ms)", lambda i: _ms(i["imports_ms"]))
+    table += line("  of which model load (ms)", lambda i: _ms(i["model_load_ms"]))
+    table += line("first invoke round trip (ms)", lambda i: _ms(i["first_invoke_ms"]))
+    table += line("predict, 1 row, p50/p90/p99 (us)", lambda i: _us(i["predict_ms"].get("single")))
+    table += line("predict, 1,000 rows, p50/p90/p99 (us)", lambda i: _us(i["predict_ms"].get("batch")))
+    table += line("handler, 1 row, p50/p90/p99 (us)", lambda i: _us(i["handler_ms"].get("single")))
+    table += line("handler, 1,000 rows, p50/p90/p99 (us)", lambda i: _us(i["handler_ms"].get("batch")))
+    table += line("round trip, 1 row, p50/p90/p99 (us)", lambda i: _us(i["warm_round_trip_ms"].get("single")))
+    table += line("peak container memory (MiB)", lambda i: _mib((i["peak_memory_bytes"] or {}).get("median")))
+    table += line("peak process RSS (MiB)", lambda i: _mib((i["process_peak_rss_bytes"] or {}).get("median")))
+    table += line("bytes read from disk until first answer (MiB)", lambda i: _mib((i["init_read_bytes"] or {}).get("median")))
+
+    out = [f"## Benchmark: {results['model']} ({results['runs']} cold starts per image)\n", table]
+    out.append("\nMedians, with the 10th-90th percentile range in brackets. Cold starts alternate images run "
+               f"by run; page cache dropped before each: {'yes' if results['page_cache_dropped'] else 'no'}.\n")
+    out.append("\n### Targets\n\n| target | measured | goal | met |\n|---|---|---|---|\n")
+    for t in results["targets"]:
+        value = "n/a" if t["value"] is None else f"{t['value']:.3g}"
+        met = "n/a" if t["met"] is None else ("yes" if t["met"] else "**no**")
+        out.append(f"| {t['target']} | {value} | {t['goal']} | {met} |\n")
+    if results.get("sweep"):
+        out.append(f"\n### Memory sweep (CPU share as on Lambda; prices {prices.REGION}, {prices.PRICES_DATE})\n\n")
+        out.append("| image | memory (MB) | CPUs | cold start (ms) | handler 1 row p50 (us) | handler 1,000 rows p50 (ms) "
+                   "| USD per 1M requests x86_64 | arm64 |\n|---|---|---|---|---|---|---|---|\n")
+        for row in results["sweep"]:
+            single = row["handler_ms"].get("single", {}).get("p50")
+            batch = row["handler_ms"].get("batch", {}).get("p50")
+            x86, arm = (row["cost_per_million_usd"][a] for a in ("x86_64", "arm64"))
+            out.append(
+                f"| {LABELS.get(row['image'], row['image'])} | {row['memory_mb']} | {row['cpus']} | "
+                f"{_ms(row['cold_start_ms'])} | {_number(single, 1000, '.0f')} | {_number(batch, 1, '.2f')} | "
+                f"{_number(x86, 1, '.2f')} | {_number(arm, 1, '.2f')} |\n"
+            )
+    m = results["machine"]
+    out.append(f"\nMachine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, kernel {m['kernel']}, "
+               f"Docker {m['docker_server']}. Base image: {results['base_image']}. Versions: "
+               + ", ".join(f"{k} {v}" for k, v in results["versions"].items()) + ".\n")
+    return "".join(out)
+
+
+def charts(results: dict, out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    images = results["images"]
+    order = [k for k in ("lean", "baseline", "floor") if k in images]
+    written = []
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    data = [[r["cold_start_ms"] for r in results["runs_raw"] if r["label"] == k] for k in order]
+    ax.boxplot(data, tick_labels=[LABELS[k] for k in order])
+    ax.set_ylabel("ms")
+    ax.set_title("Cold start: docker run to first answer")
+    ax.set_ylim(bottom=0)
+    written.append(_save(fig, out / "cold_start.png"))
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    width = 0.25
+    kinds = [k for k in order if images[k]["predict_ms"].get("single", {}).get("n")]
+    for i, (payload, title) in enumerate((("single", "1 row"), ("batch", "1,000 rows"))):
+        values = [(images[k]["predict_ms"].get(payload) or {}).get("p50") or 0 for k in kinds]
+        ax.bar([x + i * width for x in range(len(kinds))], values, width, label=f"predict p50, {title}")
+    ax.set_xticks([x + width / 2 for x in range(len(kinds))], [LABELS[k] for k in kinds])
+    ax.set_yscale("log")
+    ax.set_ylabel("ms (log scale)")
+    ax.set_title("Warm prediction inside the handler")
+    ax.legend()
+    written.append(_save(fig, out / "warm_latency.png"))
+
+    if results.get("sweep"):
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for label in sorted({r["image"] for r in results["sweep"]}):
+            rows = [r for r in results["sweep"] if r["image"] == label]
+            for arch, style in (("x86_64", "-o"), ("arm64", "--s")):
+                ax.plot([r["memory_mb"] for r in rows], [r["cost_per_million_usd"][arch] for r in rows], style,
+                        label=f"{LABELS.get(label, label)}, {arch}")
+        ax.set_xlabel("function memory (MB)")
+        ax.set_ylabel("USD per million single-row requests")
+        ax.set_title(f"Estimated cost (warm, {prices.REGION} prices of {prices.PRICES_DATE})")
+        ax.legend(fontsize=8)
+        written.append(_save(fig, out / "cost.png"))
+    return written
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path

@@ -1,0 +1,105 @@
+"""The benchmark harness's statistics, parsing, cost model and report, without Docker."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench import aggregate, measure, prices, report
+from bench.measure import Run
+from bench.stats import percentile, ratio, summary
+
+
+@pytest.mark.parametrize("q", [0, 10, 50, 90, 99, 100])
+def test_percentile_matches_numpy(q):
+    values = list(np.random.default_rng(1).exponential(3.0, 101))
+    assert percentile(values, q) == pytest.approx(np.percentile(values, q))
+
+
+def test_summary_of_known_values():
+    s = summary([5.0, 1.0, 3.0, 2.0, 4.0])
+    assert s["median"] == 3.0 and s["min"] == 1.0 and s["max"] == 5.0 and s["n"] == 5
+    assert summary([]) == {"n": 0}
+
+
+def test_ratio_refuses_missing_or_zero():
+    assert ratio(10.0, 4.0) == 2.5
+    assert ratio(None, 4.0) is None and ratio(1.0, 0) is None
+
+
+def test_log_records_skip_noise_and_find_json_after_a_prefix():
+    text = (
+        "START RequestId: 1 Version: $LATEST\n"
+        '{"event": "init", "imports_ms": 120.5, "model_load_ms": 3.2, "init_ms": 180.0}\n'
+        "[INFO] 2026-11-24T10:00:00Z 1 {\"event\": \"request\", \"latency_ms\": 0.2}\n"
+        "{not json\n"
+        "END RequestId: 1\n"
+    )
+    records = measure._log_records(text)
+    assert records == [
+        {"event": "init", "imports_ms": 120.5, "model_load_ms": 3.2, "init_ms": 180.0},
+        {"event": "request", "latency_ms": 0.2},
+    ]
+
+
+def test_cost_per_million_rounds_duration_up_to_the_billing_granularity():
+    # 1 ms at 1,024 MB: 1e6 * (0.2e-6 + 1 GB * 0.001 s * price)
+    expected = 1e6 * (prices.PER_REQUEST_USD + 0.001 * prices.PER_GB_SECOND_USD["x86_64"])
+    assert prices.cost_per_million(0.05, 1024, "x86_64") == pytest.approx(expected)
+    assert prices.cost_per_million(1.2, 1024, "arm64") == pytest.approx(
+        1e6 * (prices.PER_REQUEST_USD + 0.002 * prices.PER_GB_SECOND_USD["arm64"]))
+
+
+def test_cpu_share_follows_lambda_memory():
+    assert aggregate.cpus_for(1769) == pytest.approx(1.0)
+    assert aggregate.cpus_for(512) == pytest.approx(512 / 1769, abs=1e-3)
+
+
+def fake_run(cold, init, predict_single, predict_batch, peak, read):
+    return Run(
+        image="x", cold_start_ms=cold, first_invoke_ms=cold / 2,
+        init={"imports_ms": init * 0.8, "model_load_ms": init * 0.1, "init_ms": init},
+        warm_ms={"single": [1.0, 1.2], "batch": [5.0]},
+        handler_ms={"single": [predict_single * 2], "batch": [predict_batch * 1.1]},
+        predict_ms={"single": [predict_single], "batch": [predict_batch]},
+        peak_memory_bytes=peak, process_peak_rss_bytes=peak // 2, init_read_bytes=read,
+    )
+
+
+def test_targets_and_report_from_runs(tmp_path):
+    reports = {
+        "lean": {"image": "lean", "size_bytes": 250e6, "added_bytes": 75e6},
+        "baseline": {"image": "base", "size_bytes": 1200e6, "added_bytes": 1000e6},
+        "floor": {"image": "floor", "size_bytes": 320e6, "added_bytes": 150e6},
+    }
+    runs = {
+        "lean": [fake_run(400, 150, 0.02, 1.0, 60 * 2**20, 40e6) for _ in range(3)],
+        "baseline": [fake_run(2400, 1800, 0.7, 6.0, 250 * 2**20, 400e6) for _ in range(3)],
+        "floor": [fake_run(380, 140, 0.0, 0.0, 50 * 2**20, 35e6) for _ in range(3)],
+    }
+    images = {k: aggregate.image_summary(reports[k], runs[k]) for k in reports}
+    targets = {t["target"]: t for t in aggregate.targets(images)}
+    assert targets["init: baseline / lean"]["value"] == pytest.approx(12.0)
+    assert targets["init: baseline / lean"]["met"] is True
+    assert targets["init: lean / floor"]["value"] == pytest.approx(150 / 140)
+    assert targets["cold start: baseline / lean"]["value"] == pytest.approx(6.0)
+    assert targets["warm predict, 1 row: baseline / lean"]["value"] == pytest.approx(35.0)
+    assert targets["warm predict, 1,000 rows: baseline / lean"]["met"] is True
+    assert targets["peak memory: lean / baseline"]["value"] == pytest.approx(60 / 250)
+    assert targets["bytes added: lean / baseline"]["value"] == pytest.approx(0.075)
+
+    sweep = aggregate.sweep_summary({("lean", 1024): runs["lean"], ("baseline", 1024): runs["baseline"]})
+    assert {r["image"] for r in sweep} == {"lean", "baseline"}
+    results = {
+        "model": "m.joblib", "runs": 3, "page_cache_dropped": True, "images": images,
+        "targets": list(targets.values()), "sweep": sweep, "base_image": "base:1",
+        "machine": {"cpu": "cpu", "cores": 2, "memory_gib": 24, "kernel": "k", "docker_server": "20"},
+        "versions": {"onnxruntime": "1"},
+        "runs_raw": [{"label": k, "cold_start_ms": r.cold_start_ms} for k, rs in runs.items() for r in rs],
+    }
+    table = report.markdown(results)
+    assert "| init: baseline / lean | 12 | >= 10 | yes |" in table
+    assert "lean (ours)" in table and "Memory sweep" in table
+    written = report.charts(results, tmp_path)
+    assert [p.name for p in written] == ["cold_start.png", "warm_latency.png", "cost.png"]
+    assert all(p.stat().st_size > 1000 for p in written)
