@@ -88,11 +88,15 @@ def _feature_names(model, given: list[str] | None) -> list[str]:
     return list(given)
 
 
-def _column_transformers(model):
+def _is_column_transformer(step) -> bool:
     from sklearn.compose import ColumnTransformer
 
+    return isinstance(step, ColumnTransformer)
+
+
+def _column_transformers(model):
     for step in _walk(model):
-        if isinstance(step, ColumnTransformer):
+        if _is_column_transformer(step):
             yield step
 
 
@@ -120,7 +124,7 @@ def _string_columns(model, names: list[str]) -> dict[str, list[str]]:
                 if position < len(indices) and categories.dtype.kind in "OUS":
                     strings[names[indices[position]]] = [str(c) for c in categories]
     first = _first_step(model)
-    if first in _column_transformers(first):
+    if _is_column_transformer(first):
         return strings
     for position, categories in _encoder_categories(first):
         if categories.dtype.kind in "OUS":

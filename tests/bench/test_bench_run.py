@@ -1,0 +1,34 @@
+"""One short real benchmark run: three images built, cold-started and measured."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_short_run_produces_json_table_and_charts(docker_engine, examples, tmp_path):
+    out = tmp_path / "bench"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--runs", "1", "--requests", "20", "--batch-requests", "2",
+         "--model", str(examples / "churn.joblib"), "--sample", str(examples / "churn_sample.csv"), "--out", str(out)],
+        capture_output=True, text=True, cwd=ROOT, timeout=1800,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    print(result.stdout)
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["images"]) == {"lean", "baseline", "floor"}
+    for label, image in results["images"].items():
+        assert image["cold_start_ms"]["median"] > 0, label
+        assert image["init_ms"]["median"] > 0, label
+        assert image["peak_memory_bytes"]["median"] > 0, label
+        assert image["predict_ms"]["single"]["n"] == 20 or label == "floor"
+    lean, baseline = results["images"]["lean"], results["images"]["baseline"]
+    assert lean["added_bytes"] < baseline["added_bytes"]
+    assert lean["predict_ms"]["batch"]["n"] == 2
+    assert len(results["targets"]) == 10
+    assert "| cold start: baseline / lean |" in (out / "results.md").read_text()
+    assert {p.name for p in out.glob("*.png")} == {"cold_start.png", "warm_latency.png"}
