@@ -64,8 +64,8 @@ def cold_run(image: str, payloads: dict[str, bytes], warm_requests: dict[str, in
         records = _log_records(container.logs())
     finally:
         container.stop()
-    init = next((r for r in records if r.get("event") == "init"), {})
-    requests = [r for r in records if r.get("event") == "request"][1:]  # the first is the cold one
+    init = next((r for r in records if r.get("message") == "init"), {})
+    requests = [r for r in records if r.get("message") == "request"][1:]  # the first is the cold one
     handler, predict = {}, {}
     offset = 0
     for name, count in warm_requests.items():

@@ -26,7 +26,7 @@ def _process_age_ms() -> float:
     return (time.clock_gettime(time.CLOCK_BOOTTIME) - start_ticks / os.sysconf("SC_CLK_TCK")) * 1000
 
 
-print(json.dumps({"event": "init", "imports_ms": (_T1 - _T0) * 1000, "model_load_ms": (_T2 - _T1) * 1000,
+print(json.dumps({"message": "init", "imports_ms": (_T1 - _T0) * 1000, "model_load_ms": (_T2 - _T1) * 1000,
                   "init_ms": _process_age_ms()}), flush=True)
 
 
@@ -71,6 +71,6 @@ def handler(event, context):
         response = {"predictions": MODEL.predict(frame).tolist()}
         predict_ms = (time.perf_counter() - predict_start) * 1000
     response["model"] = {"name": "baseline", "version": "1"}
-    print(json.dumps({"event": "request", "rows": len(rows), "latency_ms": (time.perf_counter() - start) * 1000,
+    print(json.dumps({"message": "request", "rows": len(rows), "latency_ms": (time.perf_counter() - start) * 1000,
                       "predict_ms": predict_ms}), flush=True)
     return response

@@ -17,13 +17,13 @@ def _process_age_ms() -> float:
     return (time.clock_gettime(time.CLOCK_BOOTTIME) - start_ticks / os.sysconf("SC_CLK_TCK")) * 1000
 
 
-print(json.dumps({"event": "init", "imports_ms": (_T1 - _T0) * 1000, "model_load_ms": 0.0,
+print(json.dumps({"message": "init", "imports_ms": (_T1 - _T0) * 1000, "model_load_ms": 0.0,
                   "init_ms": _process_age_ms()}), flush=True)
 
 
 def handler(event, context):
     start = time.perf_counter()
     response = {"predictions": [0]}
-    print(json.dumps({"event": "request", "rows": 1, "latency_ms": (time.perf_counter() - start) * 1000,
+    print(json.dumps({"message": "request", "rows": 1, "latency_ms": (time.perf_counter() - start) * 1000,
                       "predict_ms": 0.0}), flush=True)
     return response

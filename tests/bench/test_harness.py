@@ -30,15 +30,15 @@ def test_ratio_refuses_missing_or_zero():
 def test_log_records_skip_noise_and_find_json_after_a_prefix():
     text = (
         "START RequestId: 1 Version: $LATEST\n"
-        '{"event": "init", "imports_ms": 120.5, "model_load_ms": 3.2, "init_ms": 180.0}\n'
-        "[INFO] 2026-11-24T10:00:00Z 1 {\"event\": \"request\", \"latency_ms\": 0.2}\n"
+        '{"message": "init", "imports_ms": 120.5, "model_load_ms": 3.2, "init_ms": 180.0}\n'
+        "[INFO] 2026-11-24T10:00:00Z 1 {\"message\": \"request\", \"latency_ms\": 0.2}\n"
         "{not json\n"
         "END RequestId: 1\n"
     )
     records = measure._log_records(text)
     assert records == [
-        {"event": "init", "imports_ms": 120.5, "model_load_ms": 3.2, "init_ms": 180.0},
-        {"event": "request", "latency_ms": 0.2},
+        {"message": "init", "imports_ms": 120.5, "model_load_ms": 3.2, "init_ms": 180.0},
+        {"message": "request", "latency_ms": 0.2},
     ]
 
 
