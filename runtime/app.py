@@ -1,0 +1,107 @@
+"""The serving loop, one request at a time: parse the event, validate, run, format, observe."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Protocol
+
+from .config import Settings
+from .errors import InternalError, RequestError, StartupError
+from .events import Warmup, source_of
+from .model import Model
+from .observability import Telemetry, configure_logging
+from .protocols import protocol_of
+from .protocols.batch import rows_that_fit
+
+
+class LambdaContext(Protocol):
+    aws_request_id: str
+
+
+class App:
+    def __init__(self, model: Model, settings: Settings):
+        schema = model.schema
+        self.model = model
+        self.settings = settings
+        self.max_rows = min(settings.max_rows, rows_that_fit(schema))
+        self.telemetry = Telemetry(schema.name, schema.version, settings.metrics_namespace, settings.metrics)
+        self._cold = True
+
+    @classmethod
+    def from_env(cls, environ=None) -> App:
+        """What the Lambda handler runs at import: settings from the environment, then the model.
+
+        A failure logs one line and raises, so that Lambda reports an init error and never serves.
+        """
+        logger = configure_logging()
+        try:
+            settings = Settings.from_env(environ)
+        except StartupError as err:
+            _log_failure(logger, err)
+            raise
+        return cls.from_settings(settings)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> App:
+        logger = configure_logging(settings.log_level)
+        started = time.perf_counter()
+        try:
+            app = cls(Model.load(settings), settings)
+        except StartupError as err:
+            _log_failure(logger, err)
+            raise
+        app.log_startup((time.perf_counter() - started) * 1e3)
+        return app
+
+    def __call__(self, event, context: LambdaContext | None = None) -> dict:
+        started = time.perf_counter()
+        request_id = getattr(context, "aws_request_id", None)
+        cold, self._cold = self._cold, False
+        source = source_of(event)
+        if source is Warmup:
+            self.telemetry.warmup(request_id, source.name, cold)
+            return {"warmup": True, "model": {"name": self.model.schema.name, "version": self.model.schema.version}}
+
+        protocol, rows, error, exc_info = None, 0, None, None
+        try:
+            body = source.body(event)
+            protocol = protocol_of(body)
+            batch = protocol.parse(body, self.model.schema, self.max_rows)
+            rows = batch.rows
+            prediction = self.model.predict(batch.columns)
+            response = source.respond(200, protocol.respond(batch, prediction, self.model.schema))
+        except RequestError as err:
+            error = err
+        except Exception:
+            exc_info = sys.exc_info()
+            error = InternalError(f"internal error; the function's log has the details under request id {request_id}")
+        if error is not None:
+            response = source.respond(error.status, error.to_json())
+        self.telemetry.request(
+            request_id=request_id, source=source.name, protocol=getattr(protocol, "NAME", None), rows=rows,
+            latency_ms=(time.perf_counter() - started) * 1e3, status=error.status if error else 200,
+            error=error, cold_start=cold, exc_info=exc_info,
+        )
+        return response
+
+    def log_startup(self, init_ms: float) -> None:
+        schema, settings = self.model.schema, self.settings
+        fields = {
+            "model": schema.name,
+            "model_version": schema.version,
+            "sha256": schema.sha256,
+            "features": len(schema.features),
+            "input_layout": schema.layout,
+            "intra_op_threads": settings.intra_op_threads,
+            "inter_op_threads": settings.inter_op_threads,
+            "graph_optimization": settings.graph_optimization,
+            "max_rows": self.max_rows,
+            "init_ms": round(init_ms, 3),
+            **{key: round(value, 3) for key, value in self.model.timings.items()},
+        }
+        self.telemetry.logger.info("model loaded", extra={"fields": fields})
+
+
+def _log_failure(logger, err: StartupError) -> None:
+    logger.error("startup failed", extra={"fields": {"error_code": err.code, "error_message": err.message}})

@@ -1,0 +1,170 @@
+"""The converted model: checked on load (sha256, self-check), then run on validated columns."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from .config import Settings
+from .errors import ModelError, RequestError
+from .schema import Schema
+from .validate import columns_from_rows
+
+LEVELS = {
+    "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+    "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+    "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+    "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+}
+
+
+@dataclass
+class Prediction:
+    labels: np.ndarray | None = None  # classifiers: (n,)
+    probabilities: np.ndarray | None = None  # classifiers: (n, classes), column i = classes[i]
+    values: np.ndarray | None = None  # regressors: (n,) or (n, targets)
+
+
+class Model:
+    def __init__(self, schema: Schema, session: ort.InferenceSession, timings: dict | None = None):
+        self.schema = schema
+        self.session = session
+        self.timings = timings or {}
+        self._outputs = list(schema.outputs.values())
+        self._dtype = np.dtype(schema.input_dtype)
+
+    @classmethod
+    def load(cls, settings: Settings) -> Model:
+        """Read model.json and model.onnx from settings.model_dir; refuse anything that does not check out."""
+        directory = settings.model_dir
+        started = time.perf_counter()
+        schema = Schema.from_json(_read_json(directory / "model.json"))
+        onnx_path = directory / schema.file
+        try:
+            data = onnx_path.read_bytes()
+        except OSError as err:
+            raise ModelError(f"cannot read {onnx_path}: {err.strerror or err}") from None
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != schema.sha256:
+            raise ModelError(
+                f"{onnx_path} has sha256 {digest}, but model.json says {schema.sha256}: "
+                "the model file is corrupt or was swapped; refusing to serve it"
+            )
+        loaded = time.perf_counter()
+        session = _session(data, settings, onnx_path)
+        created = time.perf_counter()
+        model = cls(schema, session)
+        model._check_signature()
+        model.self_check()
+        model.timings = {
+            "read_ms": (loaded - started) * 1e3,
+            "session_ms": (created - loaded) * 1e3,
+            "self_check_ms": (time.perf_counter() - created) * 1e3,
+        }
+        return model
+
+    def predict(self, columns: list[np.ndarray]) -> Prediction:
+        results = self.session.run(self._outputs, self._feeds(columns))
+        if self.schema.task == "classification":
+            return Prediction(labels=np.ravel(results[0]), probabilities=results[1])
+        values = results[0]
+        if values.ndim == 2 and values.shape[1] == 1:
+            values = values[:, 0]
+        return Prediction(values=values)
+
+    def self_check(self) -> None:
+        """Run model.json's reference rows and compare with the answers recorded at conversion."""
+        reference = self.schema.reference
+        try:
+            columns = columns_from_rows(reference["rows"], self.schema, "reference.rows")
+        except RequestError as err:
+            raise ModelError(f"self-check: model.json {err.message}") from None
+        got = self.predict(columns)
+        tolerance = float(reference.get("tolerance", 1e-4))
+        if self.schema.task == "classification":
+            labels, recorded = got.labels.tolist(), reference.get("labels")
+            if labels != recorded:
+                recorded = recorded if isinstance(recorded, list) else []
+                row = _first_difference(labels, recorded)
+                raise ModelError(
+                    f"self-check failed: reference row {row} gets label {_at(labels, row)!r}, "
+                    f"model.json recorded {_at(recorded, row)!r}"
+                )
+            actual, recorded = got.probabilities, reference.get("probabilities")
+        else:
+            actual, recorded = got.values, reference.get("predictions")
+        try:
+            expected = np.asarray(recorded, dtype=np.float64)
+        except (TypeError, ValueError):
+            expected = None
+        if expected is None or expected.shape != actual.shape:
+            raise ModelError(
+                f"self-check failed: the model answers shape {list(actual.shape)}, "
+                f"model.json's reference does not match it"
+            )
+        scaled = np.abs(actual - expected) / np.maximum(1.0, np.abs(expected))
+        bad = ~(scaled <= tolerance)  # NaN counts as a difference
+        if bad.any():
+            row = int(np.argwhere(bad)[0][0])
+            worst = float(np.nan_to_num(scaled, nan=np.inf).max())
+            raise ModelError(
+                f"self-check failed: reference row {row} differs by {worst:.3g} (tolerance {tolerance:g}): "
+                "model.onnx does not answer as model.json recorded"
+            )
+
+    def _feeds(self, columns: list[np.ndarray]) -> dict[str, np.ndarray]:
+        if self.schema.layout == "matrix":
+            return {self.schema.inputs[0]: np.stack(columns, axis=1).astype(self._dtype, copy=False)}
+        return {name: col.reshape(-1, 1) for name, col in zip(self.schema.inputs, columns)}
+
+    def _check_signature(self) -> None:
+        inputs = [i.name for i in self.session.get_inputs()]
+        outputs = {o.name for o in self.session.get_outputs()}
+        if inputs != list(self.schema.inputs):
+            raise ModelError(f"model.onnx takes inputs {inputs}, model.json says {list(self.schema.inputs)}")
+        missing = [name for name in self._outputs if name not in outputs]
+        if missing:
+            raise ModelError(f"model.onnx has no output {missing[0]!r} that model.json names")
+
+
+def _first_difference(a: list, b: list) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+
+
+def _at(items: list, i: int):
+    return items[i] if i < len(items) else None
+
+
+def _session(data: bytes, settings: Settings, path: Path) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = settings.intra_op_threads
+    options.inter_op_num_threads = settings.inter_op_threads
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = LEVELS[settings.graph_optimization]
+    options.log_severity_level = 3  # errors only: onnxruntime's warnings are not JSON log lines
+    try:
+        return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+    except Exception as err:  # onnxruntime raises its own untyped exceptions
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
+        raise ModelError(f"onnxruntime cannot load {path}: {first}") from None
+
+
+def _read_json(path: Path):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ModelError(
+            f"no {path.name} in {path.parent}: set MODEL_DIR to the folder holding model.json and model.onnx"
+        ) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ModelError(f"cannot read {path}: {err}") from None
+    try:
+        return json.loads(text)
+    except ValueError as err:
+        raise ModelError(f"{path} is not valid JSON: {err}") from None

@@ -1,0 +1,68 @@
+"""What every request format shares: the validated batch, the row limit, JSON-safe outputs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import EmptyBatch, TooManyRows
+from ..schema import Schema
+
+
+@dataclass
+class Batch:
+    columns: list[np.ndarray]  # one per feature, in feature order
+    rows: int
+    options: dict = field(default_factory=dict)  # what the answer needs from the request (id, outputs)
+
+
+def check_rows(count: int, max_rows: int, where: str) -> None:
+    if count == 0:
+        raise EmptyBatch(f"{where}: expected at least one row, got none")
+    if count > max_rows:
+        raise TooManyRows(
+            f"{where}: {count} rows, more than the {max_rows} a request may hold "
+            "(the answer must fit Lambda's 6 MB response limit); split the batch"
+        )
+
+
+def floats(values: np.ndarray) -> list:
+    """Numbers as JSON can carry them: non-finite outputs (which JSON has no literal for) become null."""
+    if np.isfinite(values).all():
+        return values.tolist()
+    return np.where(np.isfinite(values), values.astype(object), None).tolist()
+
+
+def plain(values: np.ndarray) -> list:
+    """Labels as JSON values: numpy integers and strings become Python ones."""
+    return values.tolist()
+
+
+# Lambda's limit on a synchronous response (and request) payload.
+RESPONSE_LIMIT = 6 * 1024 * 1024
+# The longest JSON number an output can print as ("-1.1754943508222875e-38" and the like), and ", ".
+NUMBER_BYTES = 24 + 2
+ENVELOPE_BYTES = 4096  # "model", "model_name", headers, the HTTP envelope's keys
+
+
+def rows_that_fit(schema: Schema) -> int:
+    """The most rows whose answer always fits RESPONSE_LIMIT, in either protocol and event shape.
+
+    Counted pessimistically: every number at its longest, every quote escaped once more (an HTTP
+    body is a JSON string inside the JSON response).
+    """
+    if schema.task == "classification":
+        label = max(len(json.dumps(c)) for c in schema.classes) * 2
+        per_row = NUMBER_BYTES * len(schema.classes) + label + 2 + 4
+        fixed = ENVELOPE_BYTES + 2 * len(json.dumps(schema.classes))
+    else:
+        per_row = NUMBER_BYTES * _targets(schema) + 4
+        fixed = ENVELOPE_BYTES
+    return max(1, (RESPONSE_LIMIT - fixed) // per_row)
+
+
+def _targets(schema: Schema) -> int:
+    shape = np.shape(schema.reference.get("predictions"))
+    return int(shape[1]) if len(shape) == 2 else 1

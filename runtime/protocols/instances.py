@@ -1,0 +1,35 @@
+"""KServe / TF-Serving v1: {"instances": [row, ...]} answered with {"predictions": [...]}.
+
+A row is a list of values in feature order or an object keyed by feature name.
+"""
+
+from __future__ import annotations
+
+from ..errors import RequestError
+from ..model import Prediction
+from ..schema import Schema
+from ..validate import columns_from_rows, describe
+from .batch import Batch, check_rows, floats, plain
+
+KEY = "instances"
+NAME = "v1"
+
+
+def parse(body: dict, schema: Schema, max_rows: int) -> Batch:
+    rows = body[KEY]
+    if type(rows) is not list:
+        raise RequestError(f"instances: expected a list of rows, got {describe(rows)}")
+    check_rows(len(rows), max_rows, KEY)
+    return Batch(columns_from_rows(rows, schema, KEY), len(rows))
+
+
+def respond(batch: Batch, prediction: Prediction, schema: Schema) -> dict:
+    model = {"name": schema.name, "version": schema.version}
+    if schema.task == "classification":
+        return {
+            "predictions": plain(prediction.labels),
+            "probabilities": floats(prediction.probabilities),
+            "classes": schema.classes,
+            "model": model,
+        }
+    return {"predictions": floats(prediction.values), "model": model}

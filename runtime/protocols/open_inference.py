@@ -1,0 +1,218 @@
+"""Open Inference Protocol v2 (KServe v2, MLServer, Triton) over JSON: "inputs" tensors in,
+"outputs" tensors back.
+
+Either one tensor per feature, named as the feature, of shape [N] or [N, 1] (BYTES for string
+features), or for all-numeric models one tensor of shape [N, F] with the features in order.
+"data" is flat in row-major order, or nested lists of that shape.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from math import prod
+
+import numpy as np
+
+from ..errors import MissingFeature, RequestError, UnknownFeature, WrongType
+from ..model import Prediction
+from ..schema import Feature, Schema
+from ..validate import Where, column, describe, listing
+from .batch import Batch, check_rows, floats, plain
+
+KEY = "inputs"
+NAME = "v2"
+FLOATS = ("FP64", "FP32", "FP16")
+INTEGERS = ("INT64", "INT32", "INT16", "INT8", "UINT64", "UINT32", "UINT16", "UINT8")
+DATATYPES = ("BOOL", *INTEGERS, *FLOATS, "BYTES")
+NUMERIC = f"a numeric datatype ({', '.join(FLOATS + INTEGERS)})"
+OUTPUT_TYPES = {
+    "f": {2: "FP16", 4: "FP32", 8: "FP64"},
+    "i": {1: "INT8", 2: "INT16", 4: "INT32", 8: "INT64"},
+    "u": {1: "UINT8", 2: "UINT16", 4: "UINT32", 8: "UINT64"},
+    "b": {1: "BOOL"},
+}
+
+
+@dataclass
+class Tensor:
+    index: int
+    name: str
+    shape: list[int]
+    datatype: str
+    data: list
+
+    @property
+    def label(self) -> str:
+        return f'inputs[{self.index}] ("{self.name[:40]}")'
+
+
+def parse(body: dict, schema: Schema, max_rows: int) -> Batch:
+    raw = body[KEY]
+    if type(raw) is not list or not raw:
+        raise RequestError(
+            'inputs: expected a non-empty list of tensors {"name", "shape", "datatype", "data"}, '
+            f"got {describe(raw)}"
+        )
+    options = {"id": _request_id(body), "outputs": _requested_outputs(body, schema)}
+    tensors = [_tensor(item, k) for k, item in enumerate(raw)]
+    if len(tensors) == 1 and tensors[0].name not in schema.names:
+        columns, rows = _matrix(tensors[0], schema, max_rows)
+    else:
+        columns, rows = _per_feature(tensors, schema, max_rows)
+    return Batch(columns, rows, options)
+
+
+def respond(batch: Batch, prediction: Prediction, schema: Schema) -> dict:
+    if schema.task == "classification":
+        labels, probabilities = prediction.labels, prediction.probabilities
+        tensors = {
+            "label": _output("label", labels, plain(labels)),
+            "probabilities": {
+                **_output("probabilities", probabilities, floats(probabilities.ravel())),
+                "parameters": {"classes": schema.classes},
+            },
+        }
+    else:
+        tensors = {"prediction": _output("prediction", prediction.values, floats(prediction.values.ravel()))}
+    answer = {"model_name": schema.name, "model_version": schema.version}
+    if batch.options.get("id") is not None:
+        answer["id"] = batch.options["id"]
+    answer["outputs"] = [tensors[name] for name in batch.options.get("outputs") or tensors]
+    return answer
+
+
+def _matrix(tensor: Tensor, schema: Schema, max_rows: int):
+    width = len(schema.features)
+    if len(tensor.shape) != 2 or tensor.shape[1] != width:
+        raise UnknownFeature(
+            f'{tensor.label}: not a feature name, and not one [N, {width}] tensor of every feature; '
+            f"send one tensor per feature ({listing(schema.names)}) or one of shape [N, {width}]"
+        )
+    if not schema.all_numbers:
+        strings = [f.name for f in schema.features if not f.is_number]
+        raise RequestError(
+            f"{tensor.label}: one [N, {width}] tensor carries numbers only, and this model takes strings "
+            f"({listing(strings)}); send one tensor per feature"
+        )
+    rows = tensor.shape[0]
+    check_rows(rows, max_rows, tensor.label)
+    columns = []
+    for j, feature in enumerate(schema.features):
+        _check_datatype(tensor, feature)
+        columns.append(
+            _column(tensor, tensor.data[j::width], feature, schema, lambda i, j=j: f"{tensor.label} row {i}, column {j} ({schema.names[j]})")
+        )
+    return columns, rows
+
+
+def _per_feature(tensors: list[Tensor], schema: Schema, max_rows: int):
+    by_name: dict[str, Tensor] = {}
+    known = set(schema.names)
+    for tensor in tensors:
+        if tensor.name not in known:
+            also = f" or one [N, {len(known)}] tensor" if schema.all_numbers else ""
+            raise UnknownFeature(
+                f'inputs[{tensor.index}]: unknown feature "{tensor.name[:40]}"; send one tensor per feature '
+                f"({listing(schema.names)}){also}"
+            )
+        if tensor.name in by_name:
+            raise RequestError(f"{tensor.label}: a second tensor for the same feature")
+        if len(tensor.shape) not in (1, 2) or tensor.shape[1:] not in ([], [1]):
+            raise RequestError(f"{tensor.label}: expected shape [N] or [N, 1] for one feature, got {tensor.shape}")
+        first = next(iter(by_name.values()), tensor)
+        if tensor.shape[0] != first.shape[0]:
+            raise RequestError(f"{tensor.label}: {tensor.shape[0]} rows, but {first.label} has {first.shape[0]}")
+        by_name[tensor.name] = tensor
+    for name in schema.names:
+        if name not in by_name:
+            raise MissingFeature(f'inputs: missing feature "{name}"')
+    rows = tensors[0].shape[0]
+    check_rows(rows, max_rows, "inputs")
+    columns = []
+    for feature in schema.features:
+        tensor = by_name[feature.name]
+        _check_datatype(tensor, feature)
+        columns.append(_column(tensor, tensor.data, feature, schema, lambda i, t=tensor: f"{t.label} row {i}"))
+    return columns, rows
+
+
+def _column(tensor: Tensor, values: list, feature: Feature, schema: Schema, where: Where) -> np.ndarray:
+    array = column(values, feature, schema.input_dtype, where)
+    if tensor.datatype in INTEGERS:
+        finite = np.isfinite(array)
+        bad = finite & (array != np.trunc(array))
+        if tensor.datatype.startswith("U"):
+            bad |= finite & (array < 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            kind = "a non-negative integer" if tensor.datatype.startswith("U") else "an integer"
+            raise WrongType(f"{where(i)}: expected {kind} for datatype {tensor.datatype}, got {describe(values[i])}")
+    return array
+
+
+def _check_datatype(tensor: Tensor, feature: Feature) -> None:
+    if feature.is_number and tensor.datatype not in FLOATS + INTEGERS:
+        raise WrongType(f"{tensor.label}: datatype {tensor.datatype}, expected {NUMERIC} for {feature.name}")
+    if not feature.is_number and tensor.datatype != "BYTES":
+        raise WrongType(f"{tensor.label}: datatype {tensor.datatype}, expected BYTES for string feature {feature.name}")
+
+
+def _tensor(item, k: int) -> Tensor:
+    where = f"inputs[{k}]"
+    if not isinstance(item, dict):
+        raise RequestError(f'{where}: expected a tensor {{"name", "shape", "datatype", "data"}}, got {describe(item)}')
+    name, shape, datatype, data = (item.get(key) for key in ("name", "shape", "datatype", "data"))
+    if not isinstance(name, str):
+        raise RequestError(f"{where}.name: expected a string, got {describe(name)}")
+    if not (isinstance(shape, list) and shape and all(type(d) is int and d >= 0 for d in shape)):
+        raise RequestError(f"{where}.shape: expected a list of whole numbers such as [N, 1], got {_short(shape)}")
+    if datatype not in DATATYPES:
+        raise RequestError(f"{where}.datatype: expected one of {', '.join(DATATYPES)}, got {_short(datatype)}")
+    if not isinstance(data, list):
+        raise RequestError(f"{where}.data: expected a list of values, got {describe(data)}")
+    tensor = Tensor(k, name, shape, datatype, _flatten(data))
+    if len(tensor.data) != prod(shape):
+        raise RequestError(f"{tensor.label}: shape {shape} holds {prod(shape)} values, data has {len(tensor.data)}")
+    return tensor
+
+
+def _flatten(data: list) -> list:
+    """Row-major nested lists ([[1, 2], [3, 4]]) as one flat list; anything irregular stays put."""
+    while data and type(data[0]) is list and all(type(part) is list for part in data):
+        data = [value for part in data for value in part]
+    return data
+
+
+def _request_id(body: dict):
+    value = body.get("id")
+    if value is not None and not isinstance(value, str):
+        raise RequestError(f"id: expected a string, got {describe(value)}")
+    return value
+
+
+def _requested_outputs(body: dict, schema: Schema) -> list[str] | None:
+    wanted = body.get("outputs")
+    if wanted is None:
+        return None
+    names = list(schema.outputs)
+    if not isinstance(wanted, list):
+        raise RequestError(f'outputs: expected a list of {{"name": ...}} objects, got {describe(wanted)}')
+    found = []
+    for k, item in enumerate(wanted):
+        name = item.get("name") if isinstance(item, dict) else None
+        if name not in names:
+            raise RequestError(f"outputs[{k}]: expected an object naming one of {listing(names, quote=True)}, got {_short(item)}")
+        found.append(name)
+    return found
+
+
+def _output(name: str, values: np.ndarray, data: list) -> dict:
+    datatype = OUTPUT_TYPES.get(values.dtype.kind, {}).get(values.dtype.itemsize, "BYTES")
+    return {"name": name, "shape": list(values.shape), "datatype": datatype, "data": data}
+
+
+def _short(value) -> str:
+    if isinstance(value, list) and len(value) <= 4 and all(type(v) in (int, float, str) for v in value):
+        return json.dumps(value)[:80]
+    return describe(value)

@@ -1,0 +1,167 @@
+"""Values from a request, checked against their features and turned into numpy columns.
+
+The per-request path: each column is checked with one pass of C-level work (a set of the
+value types, one numpy conversion, one isfinite); Python loops run only to find the first bad
+value once a check has failed, so that the message can name its row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .errors import (
+    InvalidRow, MissingFeature, MissingValue, NonFinite, UnknownCategory, UnknownFeature,
+    WrongRowLength, WrongType,
+)
+from .schema import Feature, Schema
+
+Where = Callable[[int], str]  # row index -> where that value sits in the request, for messages
+
+NUMBER_TYPES = frozenset((int, float, type(None)))
+SHOWN_NAMES = 12
+
+
+def columns_from_rows(rows: list, schema: Schema, prefix: str) -> list[np.ndarray]:
+    """Rows that are lists in feature order or objects keyed by feature name -> one array per feature."""
+    names = schema.names
+    width = len(names)
+    known = frozenset(names)
+    table = []
+    for i, row in enumerate(rows):
+        kind = type(row)
+        if kind is list:
+            if len(row) != width:
+                raise WrongRowLength(
+                    f"{prefix}[{i}]: expected {width} values in feature order ({listing(names)}), got {len(row)}"
+                )
+            table.append(row)
+        elif kind is dict:
+            if row.keys() != known:
+                _check_keys(row, names, known, f"{prefix}[{i}]")
+            table.append([row[name] for name in names])
+        else:
+            raise InvalidRow(
+                f"{prefix}[{i}]: expected a list of {width} values or an object keyed by feature name, "
+                f"got {describe(row)}"
+            )
+    values = list(zip(*table))
+    return [
+        column(values[j], feature, schema.input_dtype, lambda i, name=feature.name: f"{prefix}[{i}].{name}")
+        for j, feature in enumerate(schema.features)
+    ]
+
+
+def column(values: Sequence, feature: Feature, dtype: str, where: Where) -> np.ndarray:
+    if feature.is_number:
+        return numbers(values, feature, dtype, where)
+    return strings(values, feature, where)
+
+
+def numbers(values: Sequence, feature: Feature, dtype: str, where: Where) -> np.ndarray:
+    if not set(map(type, values)) <= NUMBER_TYPES:
+        for i, value in enumerate(values):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise WrongType(f"{where(i)}: expected a number, got {describe(value)}")
+    try:
+        array = np.array(values, dtype=np.float64)
+    except OverflowError:
+        i = next(i for i, v in enumerate(values) if isinstance(v, int) and _overflows(v))
+        raise NonFinite(f"{where(i)}: expected a finite number, got an integer too large for a float") from None
+    finite = np.isfinite(array)
+    if not finite.all():
+        bad = np.flatnonzero(~finite)
+        infinite = bad[np.isinf(array[bad])]
+        if infinite.size:
+            i = int(infinite[0])
+            raise NonFinite(f"{where(i)}: expected a finite number, got {describe(values[i])}")
+        if not feature.nullable:
+            i = int(bad[0])
+            raise MissingValue(
+                f"{where(i)}: expected a number, got {describe(values[i])}; "
+                f"{feature.name} does not accept missing values"
+            )
+    if dtype == "float32":
+        narrow = array.astype(np.float32)
+        overflow = np.flatnonzero(np.isinf(narrow) & finite)
+        if overflow.size:
+            i = int(overflow[0])
+            raise NonFinite(f"{where(i)}: expected a number within float32 range, got {describe(values[i])}")
+        return narrow
+    return array
+
+
+def strings(values: Sequence, feature: Feature, where: Where) -> np.ndarray:
+    if set(map(type, values)) != {str}:
+        for i, value in enumerate(values):
+            if value is None or (isinstance(value, float) and value != value):
+                raise MissingValue(
+                    f"{where(i)}: expected a string, got {describe(value)}; "
+                    f"{feature.name} does not accept missing values"
+                )
+            if not isinstance(value, str):
+                raise WrongType(f"{where(i)}: expected a string, got {describe(value)}")
+    if feature.categories is not None:
+        unknown = set(values).difference(feature.categories)
+        if unknown:
+            i = next(i for i, v in enumerate(values) if v in unknown)
+            raise UnknownCategory(
+                f"{where(i)}: expected one of {listing(feature.categories, quote=True)}, got {describe(values[i])}"
+            )
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+def _overflows(value: int) -> bool:
+    try:
+        float(value)
+    except OverflowError:
+        return True
+    return False
+
+
+def _check_keys(row: dict, names: list[str], known: frozenset, where: str) -> None:
+    for key in row:
+        if key not in known:
+            raise UnknownFeature(f"{where}: unknown feature {_quote(key)}; the features are {listing(names)}")
+    missing = [n for n in names if n not in row]
+    raise MissingFeature(f"{where}: missing feature {_quote(missing[0])}")
+
+
+def describe(value) -> str:
+    """A value as the client wrote it, with its JSON type: 'string "abc"', 'boolean true'."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {'true' if value else 'false'}"
+    if isinstance(value, str):
+        return f"string {_quote(value)}"
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "Infinity" if value > 0 else "-Infinity"
+        return f"number {value!r}"
+    if isinstance(value, int):
+        if abs(value) < 10**30:
+            return f"number {value}"
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def listing(items: Sequence[str], quote: bool = False) -> str:
+    shown = [_quote(x) if quote else str(x) for x in items[:SHOWN_NAMES]]
+    more = f", ... ({len(items)} in all)" if len(items) > SHOWN_NAMES else ""
+    return ", ".join(shown) + more
+
+
+def _quote(text: str, limit: int = 40) -> str:
+    short = text if len(text) <= limit else text[:limit] + "..."
+    return json.dumps(short, ensure_ascii=False)
