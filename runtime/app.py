@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Protocol
@@ -29,7 +30,7 @@ class App:
         self._cold = True
 
     @classmethod
-    def from_env(cls, environ=None) -> App:
+    def from_env(cls, environ=None, imports_ms: float | None = None) -> App:
         """What the Lambda handler runs at import: settings from the environment, then the model.
 
         A failure logs one line and raises, so that Lambda reports an init error and never serves.
@@ -40,10 +41,10 @@ class App:
         except StartupError as err:
             _log_failure(logger, err)
             raise
-        return cls.from_settings(settings)
+        return cls.from_settings(settings, imports_ms)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> App:
+    def from_settings(cls, settings: Settings, imports_ms: float | None = None) -> App:
         logger = configure_logging(settings.log_level)
         started = time.perf_counter()
         try:
@@ -51,7 +52,7 @@ class App:
         except StartupError as err:
             _log_failure(logger, err)
             raise
-        app.log_startup((time.perf_counter() - started) * 1e3)
+        app.log_startup(imports_ms, (time.perf_counter() - started) * 1e3)
         return app
 
     def __call__(self, event, context: LambdaContext | None = None) -> dict:
@@ -63,13 +64,15 @@ class App:
             self.telemetry.warmup(request_id, source.name, cold)
             return {"warmup": True, "model": {"name": self.model.schema.name, "version": self.model.schema.version}}
 
-        protocol, rows, error, exc_info = None, 0, None, None
+        protocol, rows, predict_ms, error, exc_info = None, 0, None, None, None
         try:
             body = source.body(event)
             protocol = protocol_of(body)
             batch = protocol.parse(body, self.model.schema, self.max_rows)
             rows = batch.rows
-            prediction = self.model.predict(batch.columns)
+            predict_started = time.perf_counter()
+            prediction = self.model.predict(batch.inputs)
+            predict_ms = (time.perf_counter() - predict_started) * 1e3
             response = source.respond(200, protocol.respond(batch, prediction, self.model.schema))
         except RequestError as err:
             error = err
@@ -80,12 +83,13 @@ class App:
             response = source.respond(error.status, error.to_json())
         self.telemetry.request(
             request_id=request_id, source=source.name, protocol=getattr(protocol, "NAME", None), rows=rows,
-            latency_ms=(time.perf_counter() - started) * 1e3, status=error.status if error else 200,
+            latency_ms=(time.perf_counter() - started) * 1e3, predict_ms=predict_ms, status=error.status if error else 200,
             error=error, cold_start=cold, exc_info=exc_info,
         )
         return response
 
-    def log_startup(self, init_ms: float) -> None:
+    def log_startup(self, imports_ms: float | None, model_load_ms: float) -> None:
+        """One "init" line: what the cold start cost, and the settings the session runs with."""
         schema, settings = self.model.schema, self.settings
         fields = {
             "model": schema.name,
@@ -97,11 +101,27 @@ class App:
             "inter_op_threads": settings.inter_op_threads,
             "graph_optimization": settings.graph_optimization,
             "max_rows": self.max_rows,
-            "init_ms": round(init_ms, 3),
-            **{key: round(value, 3) for key, value in self.model.timings.items()},
+            "imports_ms": _round(imports_ms),
+            "model_load_ms": _round(model_load_ms),
+            **{key: _round(value) for key, value in self.model.timings.items()},
+            "init_ms": _round(_process_age_ms()),
         }
-        self.telemetry.logger.info("model loaded", extra={"fields": fields})
+        self.telemetry.logger.info("init", extra={"fields": fields})
 
 
 def _log_failure(logger, err: StartupError) -> None:
     logger.error("startup failed", extra={"fields": {"error_code": err.code, "error_message": err.message}})
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def _process_age_ms() -> float | None:
+    """Time since this process started (Linux): interpreter, runtime client and our imports."""
+    try:
+        with open("/proc/self/stat") as stat:
+            start_ticks = int(stat.read().rsplit(")", 1)[1].split()[19])
+        return (time.clock_gettime(time.CLOCK_BOOTTIME) - start_ticks / os.sysconf("SC_CLK_TCK")) * 1e3
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None

@@ -1,4 +1,4 @@
-"""The converted model: checked on load (sha256, self-check), then run on validated columns."""
+"""The converted model: checked on load (sha256, self-check), then run on validated inputs."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import onnxruntime as ort
 from .config import Settings
 from .errors import ModelError, RequestError
 from .schema import Schema
-from .validate import columns_from_rows
+from .validate import Inputs, inputs_from_rows
 
 LEVELS = {
     "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
@@ -37,7 +37,6 @@ class Model:
         self.session = session
         self.timings = timings or {}
         self._outputs = list(schema.outputs.values())
-        self._dtype = np.dtype(schema.input_dtype)
 
     @classmethod
     def load(cls, settings: Settings) -> Model:
@@ -69,8 +68,8 @@ class Model:
         }
         return model
 
-    def predict(self, columns: list[np.ndarray]) -> Prediction:
-        results = self.session.run(self._outputs, self._feeds(columns))
+    def predict(self, inputs: Inputs) -> Prediction:
+        results = self.session.run(self._outputs, self._feeds(inputs))
         if self.schema.task == "classification":
             return Prediction(labels=np.ravel(results[0]), probabilities=results[1])
         values = results[0]
@@ -82,10 +81,10 @@ class Model:
         """Run model.json's reference rows and compare with the answers recorded at conversion."""
         reference = self.schema.reference
         try:
-            columns = columns_from_rows(reference["rows"], self.schema, "reference.rows")
+            inputs = inputs_from_rows(reference["rows"], self.schema, "reference.rows")
         except RequestError as err:
             raise ModelError(f"self-check: model.json {err.message}") from None
-        got = self.predict(columns)
+        got = self.predict(inputs)
         tolerance = float(reference.get("tolerance", 1e-4))
         if self.schema.task == "classification":
             labels, recorded = got.labels.tolist(), reference.get("labels")
@@ -118,10 +117,13 @@ class Model:
                 "model.onnx does not answer as model.json recorded"
             )
 
-    def _feeds(self, columns: list[np.ndarray]) -> dict[str, np.ndarray]:
-        if self.schema.layout == "matrix":
-            return {self.schema.inputs[0]: np.stack(columns, axis=1).astype(self._dtype, copy=False)}
-        return {name: col.reshape(-1, 1) for name, col in zip(self.schema.inputs, columns)}
+    def _feeds(self, inputs: Inputs) -> dict[str, np.ndarray]:
+        names = self.schema.inputs
+        if isinstance(inputs, np.ndarray):  # (n, features) numbers
+            if self.schema.layout == "matrix":
+                return {names[0]: inputs}
+            return {name: np.ascontiguousarray(inputs[:, j:j + 1]) for j, name in enumerate(names)}
+        return {name: column.reshape(-1, 1) for name, column in zip(names, inputs)}
 
     def _check_signature(self) -> None:
         inputs = [i.name for i in self.session.get_inputs()]

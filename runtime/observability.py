@@ -10,24 +10,32 @@ import json
 import logging
 import sys
 import time
+import traceback
 from datetime import datetime, timezone
 
 LOGGER = "runtime"
 METRICS = (("Latency", "Milliseconds"), ("Rows", "Count"), ("Errors", "Count"), ("ColdStart", "Count"))
+METRIC_DEFINITIONS = [{"Name": name, "Unit": unit} for name, unit in METRICS]
+_encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
+
+
+def log_line(created: float, level: str, message: str, fields: dict, exception: str | None = None) -> str:
+    line = {
+        "timestamp": datetime.fromtimestamp(created, timezone.utc).isoformat(timespec="milliseconds"),
+        "level": level,
+        "logger": LOGGER,
+        "message": message,
+        **fields,
+    }
+    if exception:
+        line["exception"] = exception
+    return _encode(line)
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        line = {
-            "timestamp": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            **getattr(record, "fields", {}),
-        }
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        exception = self.formatException(record.exc_info) if record.exc_info else None
+        return log_line(record.created, record.levelname, record.getMessage(), getattr(record, "fields", {}), exception)
 
 
 class StdoutHandler(logging.Handler):
@@ -60,7 +68,7 @@ class Telemetry:
         self.logger = logger or logging.getLogger(LOGGER)
 
     def request(self, *, request_id, source: str, protocol: str | None, rows: int, latency_ms: float,
-                status: int, error=None, cold_start: bool = False, exc_info=None) -> None:
+                status: int, predict_ms: float | None = None, error=None, cold_start: bool = False, exc_info=None) -> None:
         fields = {
             "request_id": request_id,
             "model": self.model,
@@ -69,6 +77,7 @@ class Telemetry:
             "protocol": protocol,
             "rows": rows,
             "latency_ms": round(latency_ms, 3),
+            "predict_ms": None if predict_ms is None else round(predict_ms, 3),
             "status": status,
             "outcome": "ok" if status == 200 else "rejected" if status < 500 else "failed",
             "cold_start": cold_start,
@@ -77,7 +86,10 @@ class Telemetry:
             fields["error_code"] = error.code
             fields["error_message"] = error.message
         level = logging.INFO if status == 200 else logging.WARNING if status < 500 else logging.ERROR
-        self.logger.log(level, "request", extra={"fields": fields}, exc_info=exc_info)
+        if self.logger.isEnabledFor(level):
+            # Straight to stdout in the log's own format: a third of the cost of a LogRecord.
+            exception = "".join(traceback.format_exception(*exc_info)) if exc_info else None
+            _write(log_line(time.time(), logging.getLevelName(level), "request", fields, exception))
         if self.metrics:
             self.emit_metrics(request_id, latency_ms, rows, error.code if error is not None else None, cold_start)
 
@@ -97,17 +109,15 @@ class Telemetry:
             "CloudWatchMetrics": [{
                 "Namespace": self.namespace,
                 "Dimensions": dimensions,
-                "Metrics": [{"Name": name, "Unit": unit} for name, unit in METRICS],
+                "Metrics": METRIC_DEFINITIONS,
             }],
         }
-        line.update({
-            "Latency": round(latency_ms, 3),
-            "Rows": rows,
-            "Errors": int(error_code is not None),
-            "ColdStart": int(cold_start),
-            "request_id": request_id,
-        })
-        _write(json.dumps(line))
+        line["Latency"] = round(latency_ms, 3)
+        line["Rows"] = rows
+        line["Errors"] = int(error_code is not None)
+        line["ColdStart"] = int(cold_start)
+        line["request_id"] = request_id
+        _write(_encode(line))
 
 
 def _write(line: str) -> None:

@@ -9,11 +9,12 @@ import numpy as np
 
 from ..errors import EmptyBatch, TooManyRows
 from ..schema import Schema
+from ..validate import Inputs
 
 
 @dataclass
 class Batch:
-    columns: list[np.ndarray]  # one per feature, in feature order
+    inputs: Inputs  # checked values, as Model.predict takes them
     rows: int
     options: dict = field(default_factory=dict)  # what the answer needs from the request (id, outputs)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..errors import RequestError
 from ..model import Prediction
 from ..schema import Schema
-from ..validate import columns_from_rows, describe
+from ..validate import inputs_from_rows, describe
 from .batch import Batch, check_rows, floats, plain
 
 KEY = "instances"
@@ -20,7 +20,7 @@ def parse(body: dict, schema: Schema, max_rows: int) -> Batch:
     if type(rows) is not list:
         raise RequestError(f"instances: expected a list of rows, got {describe(rows)}")
     check_rows(len(rows), max_rows, KEY)
-    return Batch(columns_from_rows(rows, schema, KEY), len(rows))
+    return Batch(inputs_from_rows(rows, schema, KEY), len(rows))
 
 
 def respond(batch: Batch, prediction: Prediction, schema: Schema) -> dict:

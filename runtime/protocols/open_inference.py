@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import MissingFeature, RequestError, UnknownFeature, WrongType
 from ..model import Prediction
 from ..schema import Feature, Schema
-from ..validate import Where, column, describe, listing
+from ..validate import clean_numbers, column, describe, inputs_from_columns, listing
 from .batch import Batch, check_rows, floats, plain
 
 KEY = "inputs"
@@ -57,10 +57,10 @@ def parse(body: dict, schema: Schema, max_rows: int) -> Batch:
     options = {"id": _request_id(body), "outputs": _requested_outputs(body, schema)}
     tensors = [_tensor(item, k) for k, item in enumerate(raw)]
     if len(tensors) == 1 and tensors[0].name not in schema.names:
-        columns, rows = _matrix(tensors[0], schema, max_rows)
+        inputs, rows = _matrix(tensors[0], schema, max_rows)
     else:
-        columns, rows = _per_feature(tensors, schema, max_rows)
-    return Batch(columns, rows, options)
+        inputs, rows = _per_feature(tensors, schema, max_rows)
+    return Batch(inputs, rows, options)
 
 
 def respond(batch: Batch, prediction: Prediction, schema: Schema) -> dict:
@@ -97,13 +97,15 @@ def _matrix(tensor: Tensor, schema: Schema, max_rows: int):
         )
     rows = tensor.shape[0]
     check_rows(rows, max_rows, tensor.label)
-    columns = []
-    for j, feature in enumerate(schema.features):
-        _check_datatype(tensor, feature)
-        columns.append(
-            _column(tensor, tensor.data[j::width], feature, schema, lambda i, j=j: f"{tensor.label} row {i}, column {j} ({schema.names[j]})")
-        )
-    return columns, rows
+    _check_datatype(tensor, schema.features[0])
+    matrix = clean_numbers(tensor.data, (rows, width), schema.input_dtype)
+    if matrix is None:
+        matrix = inputs_from_columns([
+            column(tensor.data[j::width], feature, schema.input_dtype, lambda i, j=j: _cell(tensor, schema, i, j))
+            for j, feature in enumerate(schema.features)
+        ], schema)
+    _check_integers(tensor, matrix, lambda flat: _cell(tensor, schema, *divmod(flat, width)))
+    return matrix, rows
 
 
 def _per_feature(tensors: list[Tensor], schema: Schema, max_rows: int):
@@ -133,22 +135,30 @@ def _per_feature(tensors: list[Tensor], schema: Schema, max_rows: int):
     for feature in schema.features:
         tensor = by_name[feature.name]
         _check_datatype(tensor, feature)
-        columns.append(_column(tensor, tensor.data, feature, schema, lambda i, t=tensor: f"{t.label} row {i}"))
-    return columns, rows
+        where = lambda i, t=tensor: f"{t.label} row {i}"  # noqa: E731
+        values = column(tensor.data, feature, schema.input_dtype, where)
+        _check_integers(tensor, values, where)
+        columns.append(values)
+    return inputs_from_columns(columns, schema), rows
 
 
-def _column(tensor: Tensor, values: list, feature: Feature, schema: Schema, where: Where) -> np.ndarray:
-    array = column(values, feature, schema.input_dtype, where)
-    if tensor.datatype in INTEGERS:
-        finite = np.isfinite(array)
-        bad = finite & (array != np.trunc(array))
-        if tensor.datatype.startswith("U"):
-            bad |= finite & (array < 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            kind = "a non-negative integer" if tensor.datatype.startswith("U") else "an integer"
-            raise WrongType(f"{where(i)}: expected {kind} for datatype {tensor.datatype}, got {describe(values[i])}")
-    return array
+def _check_integers(tensor: Tensor, values: np.ndarray, where) -> None:
+    """INT/UINT tensors must hold whole numbers (non-negative for UINT); null stays null."""
+    if tensor.datatype not in INTEGERS:
+        return
+    finite = np.isfinite(values)
+    bad = finite & (values != np.trunc(values))
+    unsigned = tensor.datatype.startswith("U")
+    if unsigned:
+        bad |= finite & (values < 0)
+    if bad.any():
+        flat = int(np.flatnonzero(bad)[0])
+        kind = "a non-negative integer" if unsigned else "an integer"
+        raise WrongType(f"{where(flat)}: expected {kind} for datatype {tensor.datatype}, got {describe(tensor.data[flat])}")
+
+
+def _cell(tensor: Tensor, schema: Schema, row: int, col: int) -> str:
+    return f"{tensor.label} row {row}, column {col} ({schema.names[col]})"
 
 
 def _check_datatype(tensor: Tensor, feature: Feature) -> None:

@@ -1,0 +1,183 @@
+"""Measurements behind the runtime's defaults; a script, not a test (pytest does not collect it).
+
+    .venv/bin/python tests/runtime/measure_runtime.py latency   # handler vs original predict
+    .venv/bin/python tests/runtime/measure_runtime.py session   # session settings, fresh processes
+    .venv/bin/python tests/runtime/measure_runtime.py session --cpu-quota 1.0   # as a 1,769 MB Lambda
+
+Uses build/examples and build/models from `make models`. --cpu-quota caps the measuring
+processes' CPU time with a cgroup v1 cpu controller (root only), the way Lambda caps a function
+by its memory size while still showing it every core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MODELS = {
+    "churn": ("build/examples/churn.joblib", "build/models/churn"),
+    "water_quality": ("build/examples/water_quality.json", "build/models/water_quality"),
+}
+BATCH = 1000
+
+
+def timed(call, repeat: int) -> float:
+    """Median wall time of ``call`` in microseconds, after a warm-up."""
+    for _ in range(max(3, repeat // 20)):
+        call()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1e6
+
+
+def rows_for(meta: dict, count: int, seed: int = 0) -> list[list]:
+    import numpy as np
+
+    reference = np.array(meta["reference"]["rows"], dtype=float)
+    rng = np.random.default_rng(seed)
+    picked = reference[rng.integers(0, len(reference), count)]
+    return (picked * rng.normal(1, 0.05, picked.shape)).round(4).tolist()
+
+
+def latency(args) -> None:
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+    import pandas as pd
+
+    from convert.load import load_model
+    from runtime import App, Settings
+
+    print("per request, median of many, in one process (microseconds)")
+    print(f"{'model':14} {'rows':>5} {'predict_proba':>14} {'+ DataFrame':>12} {'handler direct':>15} "
+          f"{'handler HTTP':>13} {'onnx run':>9}")
+    for name, (source, model_dir) in MODELS.items():
+        original = load_model(ROOT / source)
+        app = App.from_settings(Settings(model_dir=ROOT / model_dir, metrics=False, log_level="ERROR"))
+        meta = json.loads((ROOT / model_dir / "model.json").read_text())
+        names = [f["name"] for f in meta["features"]]
+        for count, repeat in ((1, args.repeat), (BATCH, max(50, args.repeat // 20))):
+            rows = rows_for(meta, count)
+            frame = pd.DataFrame(rows, columns=names)
+            named = hasattr(original, "feature_names_in_")
+            data = frame if named else frame.to_numpy()
+            body = {"instances": rows}
+            event = {"version": "2.0", "requestContext": {"http": {"method": "POST"}}, "body": json.dumps(body)}
+            feeds = app.model._feeds([np.array(column) for column in zip(*rows)])
+
+            def build_and_predict():
+                built = pd.DataFrame(rows, columns=names)
+                return original.predict_proba(built if named else built.to_numpy())
+
+            results = (
+                timed(lambda: original.predict_proba(data), repeat),
+                timed(build_and_predict, repeat),
+                timed(lambda: app(body), repeat),
+                timed(lambda: app(event), repeat),
+                timed(lambda: app.model.session.run(None, feeds), repeat),
+            )
+            widths = (14, 12, 15, 13, 9)
+            print(f"{name:14} {count:>5} " + " ".join(f"{r:>{w}.1f}" for r, w in zip(results, widths)))
+
+
+PROBE = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import numpy, onnxruntime
+t1 = time.perf_counter()
+sys.path.insert(0, sys.argv[1])
+from runtime import App, Settings
+from pathlib import Path
+settings = Settings(model_dir=Path(sys.argv[2]), graph_optimization=sys.argv[3],
+                    intra_op_threads=int(sys.argv[4]), metrics=False, log_level="ERROR")
+t2 = time.perf_counter()
+app = App.from_settings(settings)
+t3 = time.perf_counter()
+meta = json.loads((Path(sys.argv[2]) / "model.json").read_text())
+import numpy as np
+ref = np.array(meta["reference"]["rows"], dtype=float)
+rng = np.random.default_rng(0)
+def median(call, n):
+    for _ in range(20): call()
+    s = []
+    for _ in range(n):
+        t = time.perf_counter(); call(); s.append(time.perf_counter() - t)
+    s.sort()
+    return s[len(s) // 2] * 1e6, s[int(len(s) * 0.99)] * 1e6
+one = {"instances": ref[:1].tolist()}
+big = {"instances": (ref[rng.integers(0, len(ref), 1000)] * rng.normal(1, .05, (1000, ref.shape[1]))).tolist()}
+first = time.perf_counter(); app(one); first = (time.perf_counter() - first) * 1e6
+single = median(lambda: app(one), 2000)
+batch = median(lambda: app(big), 100)
+print(json.dumps({"imports_ms": (t1 - t0) * 1e3, "load_ms": (t3 - t2) * 1e3, **app.model.timings,
+                  "first_us": first, "one_us": single[0], "one_p99_us": single[1],
+                  "batch_us": batch[0], "batch_p99_us": batch[1]}))
+"""
+
+
+@contextmanager
+def cpu_quota(fraction: float | None):
+    """A cgroup v1 cpu controller group capped at ``fraction`` of one CPU, or nothing."""
+    if not fraction:
+        yield None
+        return
+    group = Path(f"/sys/fs/cgroup/cpu/runtime-measure-{os.getpid()}")
+    group.mkdir()
+    try:
+        (group / "cpu.cfs_period_us").write_text("100000")
+        (group / "cpu.cfs_quota_us").write_text(str(int(fraction * 100000)))
+        yield group
+    finally:
+        group.rmdir()
+
+
+def session(args) -> None:
+    levels = args.levels.split(",")
+    threads = [int(t) for t in args.threads.split(",")]
+    print(f"fresh process per run, median of {args.runs} runs; cpu quota: {args.cpu_quota or 'none'}")
+    print(f"{'model':14} {'level':9} {'thr':>3} {'session ms':>10} {'load ms':>8} {'1 row us':>9} {'p99':>7} "
+          f"{'1000 rows us':>12} {'p99':>8}")
+    with cpu_quota(args.cpu_quota) as group:
+        for name, (_, model_dir) in MODELS.items():
+            for level in levels:
+                for count in threads:
+                    runs = [_probe(group, model_dir, level, count) for _ in range(args.runs)]
+                    m = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+                    print(f"{name:14} {level:9} {count:>3} {m['session_ms']:>10.2f} {m['load_ms']:>8.2f} "
+                          f"{m['one_us']:>9.1f} {m['one_p99_us']:>7.1f} {m['batch_us']:>12.1f} {m['batch_p99_us']:>8.1f}")
+
+
+def _probe(group, model_dir: str, level: str, threads: int) -> dict:
+    command = [sys.executable, "-c", PROBE, str(ROOT), str(ROOT / model_dir), level, str(threads)]
+    if group is not None:
+        command = ["sh", "-c", f'echo $$ > {group}/tasks && exec "$@"', "sh", *command]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    lat = commands.add_parser("latency")
+    lat.add_argument("--repeat", type=int, default=2000)
+    ses = commands.add_parser("session")
+    ses.add_argument("--levels", default="disable,basic,extended,all")
+    ses.add_argument("--threads", default="1,2")
+    ses.add_argument("--runs", type=int, default=5)
+    ses.add_argument("--cpu-quota", type=float, default=None)
+    args = parser.parse_args()
+    {"latency": latency, "session": session}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
