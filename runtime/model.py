@@ -84,7 +84,12 @@ class Model:
             inputs = inputs_from_rows(reference["rows"], self.schema, "reference.rows")
         except RequestError as err:
             raise ModelError(f"self-check: model.json {err.message}") from None
-        got = self.predict(inputs)
+        try:
+            got = self.predict(inputs)
+        except Exception as err:  # onnxruntime's own exception types
+            raise ModelError(
+                f"self-check failed: onnxruntime cannot run model.json's reference rows: {_first_line(err)}"
+            ) from None
         tolerance = float(reference.get("tolerance", 1e-4))
         if self.schema.task == "classification":
             labels, recorded = got.labels.tolist(), reference.get("labels")
@@ -153,8 +158,11 @@ def _session(data: bytes, settings: Settings, path: Path) -> ort.InferenceSessio
     try:
         return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
     except Exception as err:  # onnxruntime raises its own untyped exceptions
-        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
-        raise ModelError(f"onnxruntime cannot load {path}: {first}") from None
+        raise ModelError(f"onnxruntime cannot load {path}: {_first_line(err)}") from None
+
+
+def _first_line(err: BaseException) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
 
 
 def _read_json(path: Path):

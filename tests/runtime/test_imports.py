@@ -1,0 +1,84 @@
+"""In a fresh process, the handler imports and serves with numpy and onnxruntime alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from runtime_support import EVENTS, ROOT
+
+FORBIDDEN = ("sklearn", "xgboost", "scipy", "pandas", "joblib", "onnx", "skl2onnx", "onnxmltools", "convert")
+ALLOWED = {"numpy", "onnxruntime", "runtime", "__main__", "_distutils_hack"}  # _distutils_hack: the venv's setuptools .pth
+
+SERVE = r"""
+import json, sys
+from pathlib import Path
+from types import SimpleNamespace
+import runtime.handler
+answers = []
+for path in sorted(Path(sys.argv[1]).glob("*.json")):
+    answers.append(runtime.handler.handler(json.loads(path.read_text()), SimpleNamespace(aws_request_id=path.stem)))
+for body in json.loads(sys.argv[2]):
+    answers.append(runtime.handler.handler(body, None))
+third_party = sorted({m.split(".")[0] for m in sys.modules} - set(sys.stdlib_module_names) - set(sys.builtin_module_names))
+print(json.dumps({"modules": sorted(sys.modules), "third_party": third_party, "answers": answers}))
+"""
+
+
+def run(model_dir: Path, bodies=(), **env) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "MODEL_DIR", "ORT_", "MAX_ROWS"))}
+    environ.update({"MODEL_DIR": str(model_dir), **env})
+    return subprocess.run(
+        [sys.executable, "-c", SERVE, str(EVENTS), json.dumps(list(bodies))],
+        cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60,
+    )
+
+
+def served(model_dir: Path, bodies=()) -> dict:
+    done = run(model_dir, bodies)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize("model", ["water_dir", "mixed_dir"])
+def test_serving_loads_nothing_but_numpy_and_onnxruntime(model, request):
+    model_dir = request.getfixturevalue(model)
+    result = served(model_dir, [{"instances": request.getfixturevalue(model.replace("_dir", "")).model.schema.reference["rows"]}])
+    loaded = {m.split(".")[0] for m in result["modules"]}
+    assert not loaded & set(FORBIDDEN)
+    assert set(result["third_party"]) <= ALLOWED
+    assert "predictions" in result["answers"][-1]
+
+
+def test_every_event_file_is_answered_by_the_imported_handler(water_dir):
+    answers = served(water_dir)["answers"]
+    assert len(answers) == len(list(EVENTS.glob("*.json")))
+    for answer in answers:
+        assert answer.get("statusCode", 200) == 200, answer
+
+
+def test_a_tampered_model_fails_at_import_with_one_log_line(water_dir, tmp_path):
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    for name in ("model.json", "model.onnx"):
+        (model_dir / name).write_bytes((water_dir / name).read_bytes())
+    with (model_dir / "model.onnx").open("ab") as stream:
+        stream.write(b"\0")
+    done = run(model_dir)
+    assert done.returncode != 0
+    [line] = done.stdout.splitlines()
+    record = json.loads(line)
+    assert (record["level"], record["message"], record["error_code"]) == ("ERROR", "startup failed", "model_error")
+    assert "corrupt or was swapped" in record["error_message"]
+    assert "runtime.errors.ModelError" in done.stderr
+
+
+def test_a_bad_setting_fails_at_import(water_dir):
+    done = run(water_dir, ORT_GRAPH_OPTIMIZATION="fastest")
+    assert done.returncode != 0
+    record = json.loads(done.stdout.splitlines()[0])
+    assert (record["message"], record["error_code"]) == ("startup failed", "config_error")
