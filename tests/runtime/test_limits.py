@@ -1,0 +1,74 @@
+"""The row limit keeps every answer under Lambda's 6 MB response limit."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+from runtime_support import load_event, make_app, with_body
+
+from runtime.events import Direct, HttpApiV2
+from runtime.model import Prediction
+from runtime.protocols import instances, open_inference
+from runtime.protocols.batch import RESPONSE_LIMIT, Batch, rows_that_fit
+
+MB = 1024 * 1024
+
+
+def sizes(response: dict) -> tuple[int, int]:
+    """Bytes of the answer as the Lambda runtime client sends it, direct and as an HTTP event."""
+    direct = len(json.dumps(Direct.respond(200, response)))  # the client's default separators
+    http = len(json.dumps(HttpApiV2.respond(200, response)))
+    return direct, http
+
+
+def test_ten_thousand_rows_of_twelve_classes_fit(grades):
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(10_000, 4)).tolist()
+    assert grades.max_rows == 10_000
+    answer = grades({"instances": rows})
+    assert len(answer["predictions"]) == 10_000
+    direct, http = sizes(answer)
+    oip = grades({"inputs": [{"name": "X", "shape": [10_000, 4], "datatype": "FP64", "data": rows}]})
+    oip_direct, oip_http = sizes(oip)
+    print(f"\n10,000 rows x 12 classes: v1 {direct / MB:.2f} MB direct, {http / MB:.2f} MB as HTTP; "
+          f"v2 {oip_direct / MB:.2f} MB direct, {oip_http / MB:.2f} MB as HTTP")
+    assert max(direct, http, oip_direct, oip_http) < RESPONSE_LIMIT
+
+
+def test_the_limit_shrinks_for_many_classes(grades):
+    many = [f"a_rather_long_class_name_{i:04d}" for i in range(300)]
+    schema = dataclasses.replace(grades.model.schema, classes=many)
+    rows = rows_that_fit(schema)
+    assert 500 < rows < 1000
+    # The worst case: every probability at its longest JSON form, every label the longest.
+    prediction = Prediction(
+        labels=np.array([many[-1]] * rows, dtype=object),
+        probabilities=np.full((rows, len(many)), -1.1754944e-38, dtype=np.float32),
+    )
+    batch = Batch(inputs=None, rows=rows, options={"id": "x" * 100})
+    for protocol in (instances, open_inference):
+        assert max(sizes(protocol.respond(batch, prediction, schema))) <= RESPONSE_LIMIT
+
+
+def test_regressors_allow_more_rows(ridge):
+    assert rows_that_fit(ridge.model.schema) > 200_000
+    assert ridge.max_rows == 10_000
+
+
+def test_max_rows_setting_lowers_the_limit(water_dir):
+    app = make_app(water_dir, max_rows=3)
+    assert app.max_rows == 3
+    answer = app({"instances": [[7, 2, 400, 18]] * 4})
+    assert answer["error"]["code"] == "too_many_rows"
+    assert app({"instances": [[7, 2, 400, 18]] * 3})["predictions"]
+
+
+@pytest.mark.parametrize("name", ["http-api-v2", "apigw-v1-proxy"])
+def test_a_refused_batch_over_http(water_dir, name):
+    app = make_app(water_dir, max_rows=2)
+    response = app(with_body(load_event(name), {"instances": [[7, 2, 400, 18]] * 3}))
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"]["code"] == "too_many_rows"
