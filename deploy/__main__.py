@@ -40,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     call.add_argument("--region", help="AWS region (default: the standard AWS configuration)")
     call.set_defaults(run=_invoke)
 
+    from .aws_commands import add_commands
+
+    add_commands(commands)  # push, function, alias, canary, promote, rollback, status, concurrency, url
+
     args = parser.parse_args(argv)
     try:
         return args.run(args) or 0

@@ -1,0 +1,53 @@
+"""Optional settings on an alias: provisioned concurrency, and a Function URL with IAM auth."""
+
+from __future__ import annotations
+
+import time
+
+from .aws import call
+from .errors import DeployError
+
+NOT_FOUND = ("ResourceNotFoundException", "ProvisionedConcurrencyConfigNotFoundException")
+READY_TIMEOUT_S = 15 * 60
+POLL_S = 5
+
+
+def provision(lam, function: str, alias: str, count: int, log=print) -> str:
+    """Keep ``count`` execution environments initialised for the alias (0 removes the setting);
+    return once Lambda reports them READY."""
+    where = f"{function}:{alias}"
+    if count < 0:
+        raise DeployError(f"--count {count}: provisioned concurrency is 0 (none) or more")
+    if count == 0:
+        call(f"remove provisioned concurrency from {where}", lam.delete_provisioned_concurrency_config,
+             FunctionName=function, Qualifier=alias)
+        return "removed"
+    call(f"set provisioned concurrency on {where}", lam.put_provisioned_concurrency_config,
+         FunctionName=function, Qualifier=alias, ProvisionedConcurrentExecutions=count)
+    log(f"provisioned concurrency {count} on {where}: waiting until READY")
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        state = call(f"read provisioned concurrency of {where}", lam.get_provisioned_concurrency_config,
+                     FunctionName=function, Qualifier=alias)
+        if state["Status"] == "READY":
+            return "READY"
+        if state["Status"] == "FAILED":
+            raise DeployError(f"provisioned concurrency on {where} failed: {state.get('StatusReason')}")
+        time.sleep(POLL_S)
+    raise DeployError(f"provisioned concurrency on {where} not READY after {READY_TIMEOUT_S // 60} min; "
+                      "check it with `aws lambda get-provisioned-concurrency-config`")
+
+
+def function_url(lam, function: str, alias: str) -> str:
+    """A Function URL for the alias that only signed (SigV4) callers with
+    lambda:InvokeFunctionUrl may call. Never AuthType NONE from here."""
+    where = f"{function}:{alias}"
+    found = call(f"look up the Function URL of {where}", lam.get_function_url_config, absent=NOT_FOUND,
+                 FunctionName=function, Qualifier=alias)
+    if found is None:
+        found = call(f"create a Function URL for {where}", lam.create_function_url_config,
+                     FunctionName=function, Qualifier=alias, AuthType="AWS_IAM")
+    elif found["AuthType"] != "AWS_IAM":
+        found = call(f"switch the Function URL of {where} to IAM auth", lam.update_function_url_config,
+                     FunctionName=function, Qualifier=alias, AuthType="AWS_IAM")
+    return found["FunctionUrl"]

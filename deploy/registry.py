@@ -1,0 +1,118 @@
+"""Push a local image to ECR: make the repository, log Docker in with ECR's token, tag, push,
+and return the digest Lambda should deploy.
+
+Local tests push the bytes to a registry on loopback (``registry=``) while the ECR API calls
+go to the emulator: moto's ECR hands out tokens for a registry host that does not exist. The
+repository URI Lambda gets is still ECR's, with the digest the push produced."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+
+from .aws import call, is_loopback
+from .engine import engine_answers
+from .errors import DeployError
+from .shell import run, succeeds
+
+
+@dataclass
+class Pushed:
+    repository_uri: str  # as ECR names it: ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME
+    tag: str
+    digest: str  # sha256:...
+    pushed_to: str  # the reference docker pushed, on ECR's host or the registry override
+    created: bool
+
+    @property
+    def image_uri(self) -> str:
+        """What Lambda deploys: the image by digest, so a moved tag changes nothing."""
+        return f"{self.repository_uri}@{self.digest}"
+
+
+def default_repository(image: str) -> str:
+    """lambda-tabular/water-quality:test -> lambda-tabular-water-quality (one path segment,
+    the prefix deploy/iam-policy.json allows)."""
+    return _split_tag(image)[0].split("@")[0].replace("/", "-")
+
+
+def push(ecr, image: str, repository: str | None = None, tag: str | None = None,
+         registry: str | None = None, log=print) -> Pushed:
+    if registry is not None and not is_loopback(registry):
+        raise DeployError(
+            f"--registry {registry}: only a loopback registry (127.0.0.1:PORT) may stand in for ECR; "
+            "it receives ECR's login token"
+        )
+    if not engine_answers():
+        raise DeployError("no Docker engine answers; start one with `python -m deploy engine`")
+    _require_local_image(image)
+    repository = repository or default_repository(image)
+    tag = tag or _split_tag(image)[1]
+    uri, created = ensure_repository(ecr, repository)
+    log(f"repository {repository}: {'created' if created else 'exists'} ({uri})")
+    ecr_host, path = uri.split("/", 1)
+    host = registry or ecr_host
+    target = f"{host}/{path}:{tag}"
+    user, password = _authorization(ecr)
+    with tempfile.TemporaryDirectory(prefix="docker-config-") as config:
+        # A throwaway Docker config: the token lives only as long as this push.
+        env = {**os.environ, "DOCKER_CONFIG": config}
+        run(["docker", "login", "--username", user, "--password-stdin", host],
+            quiet=True, input=password, env=env)
+        run(["docker", "tag", image, target], quiet=True)
+        try:
+            run(["docker", "push", "--quiet", target], quiet=True, env=env)
+            digest = _repo_digest(image, f"{host}/{path}")
+        finally:
+            if target != image:
+                succeeds(["docker", "rmi", target])  # drops the extra tag only
+    log(f"pushed {target}" + (f" (standing in for {ecr_host})" if registry else ""))
+    if registry is None:
+        _confirm_in_ecr(ecr, repository, digest)
+    return Pushed(uri, tag, digest, target, created)
+
+
+def ensure_repository(ecr, name: str) -> tuple[str, bool]:
+    found = call(f"describe ECR repository {name}", ecr.describe_repositories,
+                 absent=("RepositoryNotFoundException",), repositoryNames=[name])
+    if found:
+        return found["repositories"][0]["repositoryUri"], False
+    made = call(f"create ECR repository {name}", ecr.create_repository, repositoryName=name,
+                imageScanningConfiguration={"scanOnPush": True})
+    return made["repository"]["repositoryUri"], True
+
+
+def _authorization(ecr) -> tuple[str, str]:
+    data = call("get the ECR authorization token", ecr.get_authorization_token)["authorizationData"][0]
+    user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
+    return user, password
+
+
+def _repo_digest(image: str, repository: str) -> str:
+    digests = json.loads(run(["docker", "image", "inspect", "--format", "{{json .RepoDigests}}", image], quiet=True))
+    for reference in digests or []:
+        name, _, digest = reference.partition("@")
+        if name == repository:
+            return digest
+    raise DeployError(f"pushed {image} but docker reports no digest for {repository}; push it again")
+
+
+def _confirm_in_ecr(ecr, repository: str, digest: str) -> None:
+    call(f"find {digest} in ECR repository {repository} after the push", ecr.describe_images,
+         repositoryName=repository, imageIds=[{"imageDigest": digest}])
+
+
+def _require_local_image(image: str) -> None:
+    if not succeeds(["docker", "image", "inspect", image]):
+        raise DeployError(f"image {image}: not in the local Docker engine; build it with `make image` "
+                          "or `python -m deploy image`")
+
+
+def _split_tag(image: str) -> tuple[str, str]:
+    name, _, tag = image.rpartition(":")
+    if not name or "/" in tag:  # no tag, or the colon was a registry port
+        return image, "latest"
+    return name, tag
