@@ -1,0 +1,45 @@
+"""Every deploy subcommand has help text, and the AWS ones are shown in deploy/README.md."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from deploy.__main__ import main
+
+README = Path(__file__).resolve().parents[2] / "deploy" / "README.md"
+AWS_COMMANDS = ["push", "function", "alias", "canary", "promote", "rollback", "status", "concurrency", "url"]
+
+
+def _subcommands(monkeypatch) -> dict[str, argparse.ArgumentParser]:
+    seen = {}
+    original = argparse.ArgumentParser.parse_args
+
+    def capture(self, args=None, namespace=None):
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                seen.update({name: (action, parser) for name, parser in action.choices.items()})
+        raise SystemExit(0)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", capture)
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", original)
+    return seen
+
+
+def test_every_subcommand_and_option_has_help(monkeypatch):
+    commands = _subcommands(monkeypatch)
+    assert set(AWS_COMMANDS) <= set(commands)
+    for name, (group, parser) in commands.items():
+        helps = {choice.dest: choice.help for choice in group._choices_actions}
+        assert helps.get(name), f"subcommand {name} has no help"
+        for action in parser._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest} has no help"
+
+
+@pytest.mark.parametrize("command", AWS_COMMANDS)
+def test_aws_commands_are_documented_with_real_runs(command):
+    assert f"$ python -m deploy {command} " in README.read_text(), f"deploy/README.md shows no `{command}` run"

@@ -1,0 +1,130 @@
+"""deploy/iam-policy.json allows every AWS call the deploy commands make, on the resources they
+make it on, and nothing that is not accounted for."""
+
+from __future__ import annotations
+
+import json
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+import boto3
+import pytest
+
+from deploy.__main__ import main
+from deploy.aws import Aws
+
+from .conftest import ACCOUNT, FAKE_DIGEST, REGION
+
+POLICY = json.loads((Path(__file__).resolve().parents[2] / "deploy" / "iam-policy.json").read_text())
+FUNCTION = "lambda-tabular-policy"
+REPOSITORY = "lambda-tabular-policy"
+
+# Allowed but never reached here, each for a reason:
+NOT_RECORDED = {
+    # docker push talks to ECR's registry, which checks these (no boto3 call, no emulator):
+    "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+    "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage",
+    # Lambda's CreateFunction adds a statement for itself to the repository policy on the
+    # caller's behalf, with the caller's permissions:
+    "ecr:GetRepositoryPolicy", "ecr:SetRepositoryPolicy",
+    # Reached only after PutProvisionedConcurrencyConfig succeeds, which moto cannot do:
+    "lambda:GetProvisionedConcurrencyConfig",
+    # Only when an existing Function URL has another auth type:
+    "lambda:UpdateFunctionUrlConfig",
+    # `invoke` (deploy/invoke.py, its own client):
+    "lambda:InvokeFunction",
+    # Not a call: Lambda checks it when CreateFunction (or a --role change) hands it the role:
+    "iam:PassRole",
+}
+
+
+def _actions(statement) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else action
+
+
+def _resources(statement) -> list[str]:
+    resource = statement["Resource"]
+    return [resource] if isinstance(resource, str) else resource
+
+
+def allowed(action: str, resource: str) -> bool:
+    return any(
+        statement["Effect"] == "Allow" and action in _actions(statement)
+        and any(fnmatchcase(resource, pattern) for pattern in _resources(statement))
+        for statement in POLICY["Statement"]
+    )
+
+
+def resource_of(service: str, params: dict) -> str:
+    if service == "ecr":
+        names = params.get("repositoryNames") or [params.get("repositoryName")]
+        return f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{names[0]}" if names[0] else "*"
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{params['FunctionName']}"
+    qualifier = params.get("Qualifier")
+    return f"{arn}:{qualifier}" if qualifier else arn
+
+
+@pytest.fixture
+def recorded(monkeypatch) -> list[tuple[str, str]]:
+    """(IAM action, resource ARN) of each call the deploy code makes through deploy.aws."""
+    calls = []
+    client = Aws.client
+
+    def recording_client(self, service):
+        made = client(self, service)
+
+        def record(params, model, **_):
+            calls.append((f"{service}:{model.name}", resource_of(service, params)))
+
+        made.meta.events.register("provide-client-params", record)
+        return made
+
+    monkeypatch.setattr(Aws, "client", recording_client)
+    return calls
+
+
+def test_policy_is_valid_iam(aws_env):
+    """moto's IAM checks the policy grammar as AWS does (vendors, ARN formats, variables)."""
+    boto3.client("iam").create_policy(PolicyName="lambda-tabular-deploy", PolicyDocument=json.dumps(POLICY))
+
+
+def test_pass_role_only_to_lambda_and_only_project_roles():
+    (statement,) = [s for s in POLICY["Statement"] if "iam:PassRole" in _actions(s)]
+    assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
+    assert _resources(statement) == ["arn:aws:iam::*:role/lambda-tabular-*"]
+    assert not [s for s in POLICY["Statement"] if s["Effect"] == "Allow" and "*" in _resources(s)
+                and _actions(s) != ["ecr:GetAuthorizationToken"]]
+
+
+def test_every_call_of_every_command_is_allowed(aws_env, fake_docker, role_arn, recorded, capsys):
+    image = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}@{FAKE_DIGEST}"
+
+    def run(*args, expect=0):
+        assert main(list(args)) == expect, capsys.readouterr().err
+
+    run("push", "lambda-tabular/policy:1", "--registry", "127.0.0.1:5999")
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2,
+                           "digest": FAKE_DIGEST}, "layers": []}
+    boto3.client("ecr").put_image(repositoryName=REPOSITORY, imageManifest=json.dumps(manifest), imageTag="1",
+                                  imageDigest=FAKE_DIGEST)
+    run("push", "lambda-tabular/policy:1")  # to ECR's own host: checks DescribeImages
+    run("function", FUNCTION, "--image", image, "--role", role_arn, "--env", "MODEL_VERSION=1")
+    run("alias", FUNCTION, "live", "--version", "1")
+    run("function", FUNCTION, "--image", image, "--env", "MODEL_VERSION=2", "--memory", "2048")
+    run("canary", FUNCTION, "live", "--version", "2")
+    run("promote", FUNCTION, "live")
+    run("alias", FUNCTION, "live", "--version", "1")
+    run("canary", FUNCTION, "live", "--version", "2")
+    run("rollback", FUNCTION, "live")
+    run("alias", FUNCTION, "live")
+    run("status", FUNCTION)
+    run("url", FUNCTION, "live")
+    run("concurrency", FUNCTION, "live", "--count", "1", expect=1)  # moto: 404
+    run("concurrency", FUNCTION, "live", "--count", "0", expect=1)  # moto: 404
+
+    denied = sorted({call for call in recorded if not allowed(*call)})
+    assert denied == []
+    policy_actions = {a for s in POLICY["Statement"] for a in _actions(s)}
+    assert policy_actions - {action for action, _ in recorded} == NOT_RECORDED
