@@ -22,9 +22,13 @@ class AliasState:
 
     def describe(self) -> str:
         stable = 1 - sum(self.canary.values())
-        routes = [f"version {self.version} ({stable:.0%})"]
-        routes += [f"version {v} ({w:.0%}, canary)" for v, w in sorted(self.canary.items())]
+        routes = [f"version {self.version} ({_percent(stable)})"]
+        routes += [f"version {v} ({_percent(w)}, canary)" for v, w in sorted(self.canary.items())]
         return f"alias {self.name} of {self.function}: " + ", ".join(routes)
+
+
+def _percent(share: float) -> str:
+    return f"{round(share * 100, 2):g}%"
 
 
 def get(lam, function: str, name: str) -> AliasState | None:

@@ -48,7 +48,7 @@ def deploy(lam, spec: FunctionSpec, log=print) -> Published:
     log(f"  {latest['MemorySize']} MB, {latest['Timeout']} s, {latest['Architectures'][0]}, "
         f"environment {_format_env(latest, spec.environment)}")
     version = call(f"publish a version of {spec.name}", lam.publish_version, FunctionName=spec.name,
-                   CodeSha256=latest["CodeSha256"], Description=spec.description or spec.image_uri[-80:])
+                   CodeSha256=latest["CodeSha256"], Description=(spec.description or spec.image_uri)[:256])
     log(f"version {version['Version']} published")
     return Published(spec.name, version["Version"], version["CodeSha256"], current is None)
 

@@ -36,7 +36,10 @@ class Pushed:
 def default_repository(image: str) -> str:
     """lambda-tabular/water-quality:test -> lambda-tabular-water-quality (one path segment,
     the prefix deploy/iam-policy.json allows)."""
-    return _split_tag(image)[0].split("@")[0].replace("/", "-")
+    first, _, rest = _split_tag(image)[0].partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):  # a registry host
+        return rest.replace("/", "-")
+    return _split_tag(image)[0].replace("/", "-")
 
 
 def push(ecr, image: str, repository: str | None = None, tag: str | None = None,
@@ -112,7 +115,8 @@ def _require_local_image(image: str) -> None:
 
 
 def _split_tag(image: str) -> tuple[str, str]:
-    name, _, tag = image.rpartition(":")
-    if not name or "/" in tag:  # no tag, or the colon was a registry port
-        return image, "latest"
-    return name, tag
+    name = image.split("@", 1)[0]  # NAME[:TAG][@sha256:...]
+    base, _, tag = name.rpartition(":")
+    if not base or "/" in tag:  # no tag, or the colon was a registry port
+        return name, "latest"
+    return base, tag
