@@ -11,7 +11,7 @@ from .config import Settings
 from .errors import InternalError, RequestError, StartupError
 from .events import Warmup, source_of
 from .model import Model
-from .observability import Telemetry, configure_logging
+from .observability import Outcome, Telemetry, configure_logging
 from .protocols import protocol_of
 from .protocols.batch import rows_that_fit
 
@@ -56,37 +56,36 @@ class App:
         return app
 
     def __call__(self, event, context: LambdaContext | None = None) -> dict:
-        started = time.perf_counter()
-        request_id = getattr(context, "aws_request_id", None)
-        cold, self._cold = self._cold, False
+        outcome = Outcome(getattr(context, "aws_request_id", None), cold_start=self._cold)
+        self._cold = False
         source = source_of(event)
+        outcome.source = source.name
         if source is Warmup:
-            self.telemetry.warmup(request_id, source.name, cold)
+            self.telemetry.warmup(outcome)
             return {"warmup": True, "model": {"name": self.model.schema.name, "version": self.model.schema.version}}
-
-        protocol, rows, predict_ms, error, exc_info = None, 0, None, None, None
         try:
-            body = source.body(event)
-            protocol = protocol_of(body)
-            batch = protocol.parse(body, self.model.schema, self.max_rows)
-            rows = batch.rows
-            predict_started = time.perf_counter()
-            prediction = self.model.predict(batch.inputs)
-            predict_ms = (time.perf_counter() - predict_started) * 1e3
-            response = source.respond(200, protocol.respond(batch, prediction, self.model.schema))
+            response = source.respond(200, self._answer(source.body(event), outcome))
         except RequestError as err:
-            error = err
+            outcome.error = err
         except Exception:
-            exc_info = sys.exc_info()
-            error = InternalError(f"internal error; the function's log has the details under request id {request_id}")
-        if error is not None:
-            response = source.respond(error.status, error.to_json())
-        self.telemetry.request(
-            request_id=request_id, source=source.name, protocol=getattr(protocol, "NAME", None), rows=rows,
-            latency_ms=(time.perf_counter() - started) * 1e3, predict_ms=predict_ms, status=error.status if error else 200,
-            error=error, cold_start=cold, exc_info=exc_info,
-        )
+            outcome.exc_info = sys.exc_info()
+            outcome.error = InternalError(
+                f"internal error; the function's log has the details under request id {outcome.request_id}"
+            )
+        if outcome.error is not None:
+            response = source.respond(outcome.error.status, outcome.error.to_json())
+        self.telemetry.request(outcome)
         return response
+
+    def _answer(self, body, outcome: Outcome) -> dict:
+        protocol = protocol_of(body)
+        outcome.protocol = protocol.NAME
+        batch = protocol.parse(body, self.model.schema, self.max_rows)
+        outcome.rows = batch.rows
+        started = time.perf_counter()
+        prediction = self.model.predict(batch.inputs)
+        outcome.predict_ms = (time.perf_counter() - started) * 1e3
+        return protocol.respond(batch, prediction, self.model.schema)
 
     def log_startup(self, imports_ms: float | None, model_load_ms: float) -> None:
         """One "init" line: what the cold start cost, and the settings the session runs with."""

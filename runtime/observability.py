@@ -11,7 +11,10 @@ import logging
 import sys
 import time
 import traceback
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+
+from .errors import ServingError
 
 LOGGER = "runtime"
 METRICS = (("Latency", "Milliseconds"), ("Rows", "Count"), ("Errors", "Count"), ("ColdStart", "Count"))
@@ -59,6 +62,24 @@ def configure_logging(level: str = "INFO") -> logging.Logger:
     return logger
 
 
+@dataclass
+class Outcome:
+    """What one request came to, filled in as it goes: the log line and the metrics report it."""
+
+    request_id: str | None
+    cold_start: bool = False
+    source: str | None = None
+    protocol: str | None = None
+    rows: int = 0
+    predict_ms: float | None = None
+    error: ServingError | None = None
+    exc_info: tuple | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+    def latency_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1e3
+
+
 class Telemetry:
     def __init__(self, model: str, version: str, namespace: str, metrics: bool = True, logger=None):
         self.model = model
@@ -67,20 +88,22 @@ class Telemetry:
         self.metrics = metrics
         self.logger = logger or logging.getLogger(LOGGER)
 
-    def request(self, *, request_id, source: str, protocol: str | None, rows: int, latency_ms: float,
-                status: int, predict_ms: float | None = None, error=None, cold_start: bool = False, exc_info=None) -> None:
+    def request(self, outcome: Outcome) -> None:
+        latency_ms = outcome.latency_ms()
+        error = outcome.error
+        status = error.status if error is not None else 200
         fields = {
-            "request_id": request_id,
+            "request_id": outcome.request_id,
             "model": self.model,
             "model_version": self.version,
-            "source": source,
-            "protocol": protocol,
-            "rows": rows,
+            "source": outcome.source,
+            "protocol": outcome.protocol,
+            "rows": outcome.rows,
             "latency_ms": round(latency_ms, 3),
-            "predict_ms": None if predict_ms is None else round(predict_ms, 3),
+            "predict_ms": None if outcome.predict_ms is None else round(outcome.predict_ms, 3),
             "status": status,
             "outcome": "ok" if status == 200 else "rejected" if status < 500 else "failed",
-            "cold_start": cold_start,
+            "cold_start": outcome.cold_start,
         }
         if error is not None:
             fields["error_code"] = error.code
@@ -88,14 +111,14 @@ class Telemetry:
         level = logging.INFO if status == 200 else logging.WARNING if status < 500 else logging.ERROR
         if self.logger.isEnabledFor(level):
             # Straight to stdout in the log's own format: a third of the cost of a LogRecord.
-            exception = "".join(traceback.format_exception(*exc_info)) if exc_info else None
+            exception = "".join(traceback.format_exception(*outcome.exc_info)) if outcome.exc_info else None
             _write(log_line(time.time(), logging.getLevelName(level), "request", fields, exception))
         if self.metrics:
-            self.emit_metrics(request_id, latency_ms, rows, error.code if error is not None else None, cold_start)
+            self.emit_metrics(outcome.request_id, latency_ms, outcome.rows, error.code if error else None, outcome.cold_start)
 
-    def warmup(self, request_id, source: str, cold_start: bool) -> None:
-        fields = {"request_id": request_id, "model": self.model, "model_version": self.version,
-                  "source": source, "outcome": "warmup", "cold_start": cold_start}
+    def warmup(self, outcome: Outcome) -> None:
+        fields = {"request_id": outcome.request_id, "model": self.model, "model_version": self.version,
+                  "source": outcome.source, "outcome": "warmup", "cold_start": outcome.cold_start}
         self.logger.info("warmup", extra={"fields": fields})
 
     def emit_metrics(self, request_id, latency_ms: float, rows: int, error_code: str | None, cold_start: bool) -> None:

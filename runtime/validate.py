@@ -26,7 +26,8 @@ Where = Callable[[int], str]  # row index -> where that value sits in the reques
 # array per feature (numbers in the input dtype, strings as object arrays of str).
 Inputs = Union[np.ndarray, list]
 
-NUMBER_TYPES = frozenset((int, float, type(None)))
+NUMBERS = frozenset((int, float))
+NUMBERS_OR_NULL = NUMBERS | {type(None)}
 SHOWN_NAMES = 12
 
 
@@ -74,7 +75,7 @@ def clean_numbers(values: list, shape: tuple[int, int], dtype: str) -> np.ndarra
     None when anything needs a closer look (a null, a string, an overflow): the caller then
     checks column by column, which finds and names the culprit or accepts the nulls.
     """
-    if not set(map(type, values)) <= NUMBER_TYPES - {type(None)}:
+    if not set(map(type, values)) <= NUMBERS:
         return None
     try:
         array = np.array(values, dtype=dtype).reshape(shape)
@@ -90,7 +91,7 @@ def column(values: Sequence, feature: Feature, dtype: str, where: Where) -> np.n
 
 
 def numbers(values: Sequence, feature: Feature, dtype: str, where: Where) -> np.ndarray:
-    if not set(map(type, values)) <= NUMBER_TYPES:
+    if not set(map(type, values)) <= NUMBERS_OR_NULL:
         for i, value in enumerate(values):
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
                 raise WrongType(f"{where(i)}: expected a number, got {describe(value)}")
@@ -137,7 +138,7 @@ def strings(values: Sequence, feature: Feature, where: Where) -> np.ndarray:
         if unknown:
             i = next(i for i, v in enumerate(values) if v in unknown)
             raise UnknownCategory(
-                f"{where(i)}: expected one of {listing(feature.categories, quote=True)}, got {describe(values[i])}"
+                f"{where(i)}: expected one of {listing(feature.categories, quoted=True)}, got {describe(values[i])}"
             )
     array = np.empty(len(values), dtype=object)
     array[:] = values
@@ -155,9 +156,9 @@ def _overflows(value: int) -> bool:
 def _check_keys(row: dict, names: list[str], known: frozenset, where: str) -> None:
     for key in row:
         if key not in known:
-            raise UnknownFeature(f"{where}: unknown feature {_quote(key)}; the features are {listing(names)}")
+            raise UnknownFeature(f"{where}: unknown feature {quote(key)}; the features are {listing(names)}")
     missing = [n for n in names if n not in row]
-    raise MissingFeature(f"{where}: missing feature {_quote(missing[0])}")
+    raise MissingFeature(f"{where}: missing feature {quote(missing[0])}")
 
 
 def describe(value) -> str:
@@ -167,7 +168,7 @@ def describe(value) -> str:
     if isinstance(value, bool):
         return f"boolean {'true' if value else 'false'}"
     if isinstance(value, str):
-        return f"string {_quote(value)}"
+        return f"string {quote(value)}"
     if isinstance(value, float):
         if value != value:
             return "NaN"
@@ -185,12 +186,13 @@ def describe(value) -> str:
     return type(value).__name__
 
 
-def listing(items: Sequence[str], quote: bool = False) -> str:
-    shown = [_quote(x) if quote else str(x) for x in items[:SHOWN_NAMES]]
+def listing(items: Sequence[str], quoted: bool = False) -> str:
+    shown = [quote(x) if quoted else str(x) for x in items[:SHOWN_NAMES]]
     more = f", ... ({len(items)} in all)" if len(items) > SHOWN_NAMES else ""
     return ", ".join(shown) + more
 
 
-def _quote(text: str, limit: int = 40) -> str:
+def quote(text: str, limit: int = 40) -> str:
+    """A string as JSON, cut to ``limit`` characters: how messages show what the client sent."""
     short = text if len(text) <= limit else text[:limit] + "..."
     return json.dumps(short, ensure_ascii=False)

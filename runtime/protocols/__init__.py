@@ -20,5 +20,5 @@ def protocol_of(body):
     if found:
         raise RequestError(f'body: {expected}, not both')
     keys = [str(k)[:40] for k in body]
-    got = f"keys {listing(keys, quote=True)}" if keys else "an empty object"
+    got = f"keys {listing(keys, quoted=True)}" if keys else "an empty object"
     raise RequestError(f"body: {expected}, got {got}")

@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import MissingFeature, RequestError, UnknownFeature, WrongType
 from ..model import Prediction
 from ..schema import Feature, Schema
-from ..validate import clean_numbers, column, describe, inputs_from_columns, listing
+from ..validate import clean_numbers, column, describe, inputs_from_columns, listing, quote
 from .batch import Batch, check_rows, floats, plain
 
 KEY = "inputs"
@@ -44,7 +44,7 @@ class Tensor:
 
     @property
     def label(self) -> str:
-        return f'inputs[{self.index}] ("{self.name[:40]}")'
+        return f"inputs[{self.index}] ({quote(self.name)})"
 
 
 def parse(body: dict, schema: Schema, max_rows: int) -> Batch:
@@ -115,7 +115,7 @@ def _per_feature(tensors: list[Tensor], schema: Schema, max_rows: int):
         if tensor.name not in known:
             also = f" or one [N, {len(known)}] tensor" if schema.all_numbers else ""
             raise UnknownFeature(
-                f'inputs[{tensor.index}]: unknown feature "{tensor.name[:40]}"; send one tensor per feature '
+                f"inputs[{tensor.index}]: unknown feature {quote(tensor.name)}; send one tensor per feature "
                 f"({listing(schema.names)}){also}"
             )
         if tensor.name in by_name:
@@ -212,7 +212,7 @@ def _requested_outputs(body: dict, schema: Schema) -> list[str] | None:
     for k, item in enumerate(wanted):
         name = item.get("name") if isinstance(item, dict) else None
         if name not in names:
-            raise RequestError(f"outputs[{k}]: expected an object naming one of {listing(names, quote=True)}, got {_short(item)}")
+            raise RequestError(f"outputs[{k}]: expected an object naming one of {listing(names, quoted=True)}, got {_short(item)}")
         found.append(name)
     return found
 

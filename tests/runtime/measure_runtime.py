@@ -147,14 +147,16 @@ def session(args) -> None:
     print(f"fresh process per run, median of {args.runs} runs; cpu quota: {args.cpu_quota or 'none'}")
     print(f"{'model':14} {'level':9} {'thr':>3} {'session ms':>10} {'load ms':>8} {'1 row us':>9} {'p99':>7} "
           f"{'1000 rows us':>12} {'p99':>8}")
+    configs = [(name, level, count) for name in MODELS for level in levels for count in threads]
+    results: dict[tuple, list[dict]] = {config: [] for config in configs}
     with cpu_quota(args.cpu_quota) as group:
-        for name, (_, model_dir) in MODELS.items():
-            for level in levels:
-                for count in threads:
-                    runs = [_probe(group, model_dir, level, count) for _ in range(args.runs)]
-                    m = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-                    print(f"{name:14} {level:9} {count:>3} {m['session_ms']:>10.2f} {m['load_ms']:>8.2f} "
-                          f"{m['one_us']:>9.1f} {m['one_p99_us']:>7.1f} {m['batch_us']:>12.1f} {m['batch_p99_us']:>8.1f}")
+        for _ in range(args.runs):  # interleaved, so that noise from other work spreads evenly
+            for name, level, count in configs:
+                results[(name, level, count)].append(_probe(group, MODELS[name][1], level, count))
+    for (name, level, count), runs in results.items():
+        m = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        print(f"{name:14} {level:9} {count:>3} {m['session_ms']:>10.2f} {m['load_ms']:>8.2f} "
+              f"{m['one_us']:>9.1f} {m['one_p99_us']:>7.1f} {m['batch_us']:>12.1f} {m['batch_p99_us']:>8.1f}")
 
 
 def _probe(group, model_dir: str, level: str, threads: int) -> dict:
