@@ -36,10 +36,11 @@ class Pushed:
 def default_repository(image: str) -> str:
     """lambda-tabular/water-quality:test -> lambda-tabular-water-quality (one path segment,
     the prefix deploy/iam-policy.json allows)."""
-    first, _, rest = _split_tag(image)[0].partition("/")
+    name = _split_tag(image)[0]
+    first, _, rest = name.partition("/")
     if rest and ("." in first or ":" in first or first == "localhost"):  # a registry host
-        return rest.replace("/", "-")
-    return _split_tag(image)[0].replace("/", "-")
+        name = rest
+    return name.replace("/", "-")
 
 
 def push(ecr, image: str, repository: str | None = None, tag: str | None = None,
