@@ -71,7 +71,7 @@ class Model:
     def predict(self, inputs: Inputs) -> Prediction:
         results = self.session.run(self._outputs, self._feeds(inputs))
         if self.schema.task == "classification":
-            return Prediction(labels=np.ravel(results[0]), probabilities=results[1])
+            return Prediction(labels=results[0].ravel(), probabilities=results[1])
         values = results[0]
         if values.ndim == 2 and values.shape[1] == 1:
             values = values[:, 0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from .errors import ModelError
 
@@ -40,11 +41,11 @@ class Schema:
     outputs: dict  # "label"/"probabilities" or "prediction" -> ONNX output name
     reference: dict
 
-    @property
+    @cached_property
     def names(self) -> list[str]:
         return [f.name for f in self.features]
 
-    @property
+    @cached_property
     def all_numbers(self) -> bool:
         return all(f.is_number for f in self.features)
 

@@ -18,7 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +63,7 @@ def latency(args) -> None:
           f"{'handler HTTP':>13} {'onnx run':>9}")
     for name, (source, model_dir) in MODELS.items():
         original = load_model(ROOT / source)
-        app = App.from_settings(Settings(model_dir=ROOT / model_dir, metrics=False, log_level="ERROR"))
+        app = App.from_settings(Settings(model_dir=ROOT / model_dir))  # log and metrics lines on, as deployed
         meta = json.loads((ROOT / model_dir / "model.json").read_text())
         names = [f["name"] for f in meta["features"]]
         for count, repeat in ((1, args.repeat), (BATCH, max(50, args.repeat // 20))):
@@ -73,19 +73,20 @@ def latency(args) -> None:
             data = frame if named else frame.to_numpy()
             body = {"instances": rows}
             event = {"version": "2.0", "requestContext": {"http": {"method": "POST"}}, "body": json.dumps(body)}
-            feeds = app.model._feeds([np.array(column) for column in zip(*rows)])
+            feeds = app.model._feeds(np.array(rows, dtype=meta["onnx"]["input_dtype"]))
 
             def build_and_predict():
                 built = pd.DataFrame(rows, columns=names)
                 return original.predict_proba(built if named else built.to_numpy())
 
-            results = (
-                timed(lambda: original.predict_proba(data), repeat),
-                timed(build_and_predict, repeat),
-                timed(lambda: app(body), repeat),
-                timed(lambda: app(event), repeat),
-                timed(lambda: app.model.session.run(None, feeds), repeat),
-            )
+            with open(os.devnull, "w") as sink, redirect_stdout(sink):  # the handler's log lines
+                results = (
+                    timed(lambda: original.predict_proba(data), repeat),
+                    timed(build_and_predict, repeat),
+                    timed(lambda: app(body), repeat),
+                    timed(lambda: app(event), repeat),
+                    timed(lambda: app.model.session.run(None, feeds), repeat),
+                )
             widths = (14, 12, 15, 13, 9)
             print(f"{name:14} {count:>5} " + " ".join(f"{r:>{w}.1f}" for r, w in zip(results, widths)))
 
@@ -104,9 +105,7 @@ t2 = time.perf_counter()
 app = App.from_settings(settings)
 t3 = time.perf_counter()
 meta = json.loads((Path(sys.argv[2]) / "model.json").read_text())
-import numpy as np
-ref = np.array(meta["reference"]["rows"], dtype=float)
-rng = np.random.default_rng(0)
+rows = meta["reference"]["rows"]
 def median(call, n):
     for _ in range(20): call()
     s = []
@@ -114,8 +113,8 @@ def median(call, n):
         t = time.perf_counter(); call(); s.append(time.perf_counter() - t)
     s.sort()
     return s[len(s) // 2] * 1e6, s[int(len(s) * 0.99)] * 1e6
-one = {"instances": ref[:1].tolist()}
-big = {"instances": (ref[rng.integers(0, len(ref), 1000)] * rng.normal(1, .05, (1000, ref.shape[1]))).tolist()}
+one = {"instances": rows[:1]}
+big = {"instances": (rows * (1000 // len(rows) + 1))[:1000]}
 first = time.perf_counter(); app(one); first = (time.perf_counter() - first) * 1e6
 single = median(lambda: app(one), 2000)
 batch = median(lambda: app(big), 100)
@@ -147,12 +146,14 @@ def session(args) -> None:
     print(f"fresh process per run, median of {args.runs} runs; cpu quota: {args.cpu_quota or 'none'}")
     print(f"{'model':14} {'level':9} {'thr':>3} {'session ms':>10} {'load ms':>8} {'1 row us':>9} {'p99':>7} "
           f"{'1000 rows us':>12} {'p99':>8}")
-    configs = [(name, level, count) for name in MODELS for level in levels for count in threads]
+    models = {name: model_dir for name, (_, model_dir) in MODELS.items()}
+    models.update({Path(d).name if Path(d).name != "model" else Path(d).parent.name: d for d in args.model_dir})
+    configs = [(name, level, count) for name in models for level in levels for count in threads]
     results: dict[tuple, list[dict]] = {config: [] for config in configs}
     with cpu_quota(args.cpu_quota) as group:
         for _ in range(args.runs):  # interleaved, so that noise from other work spreads evenly
             for name, level, count in configs:
-                results[(name, level, count)].append(_probe(group, MODELS[name][1], level, count))
+                results[(name, level, count)].append(_probe(group, models[name], level, count))
     for (name, level, count), runs in results.items():
         m = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         print(f"{name:14} {level:9} {count:>3} {m['session_ms']:>10.2f} {m['load_ms']:>8.2f} "
@@ -160,7 +161,7 @@ def session(args) -> None:
 
 
 def _probe(group, model_dir: str, level: str, threads: int) -> dict:
-    command = [sys.executable, "-c", PROBE, str(ROOT), str(ROOT / model_dir), level, str(threads)]
+    command = [sys.executable, "-c", PROBE, str(ROOT), str(ROOT / model_dir), level, str(threads)]  # ROOT / absolute = absolute
     if group is not None:
         command = ["sh", "-c", f'echo $$ > {group}/tasks && exec "$@"', "sh", *command]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -177,6 +178,7 @@ def main() -> None:
     ses.add_argument("--threads", default="1,2")
     ses.add_argument("--runs", type=int, default=5)
     ses.add_argument("--cpu-quota", type=float, default=None)
+    ses.add_argument("--model-dir", action="append", default=[], help="another converted model to include")
     args = parser.parse_args()
     {"latency": latency, "session": session}[args.command](args)
 
