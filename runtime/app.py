@@ -45,9 +45,10 @@ class App:
 
     @classmethod
     def from_settings(cls, settings: Settings, imports_ms: float | None = None) -> App:
-        logger = configure_logging(settings.log_level)
+        logger = configure_logging()
         started = time.perf_counter()
         try:
+            configure_logging(settings.checked().log_level)
             app = cls(Model.load(settings), settings)
         except StartupError as err:
             _log_failure(logger, err)

@@ -6,8 +6,7 @@ Nothing else in runtime/ reads os.environ. An explicit argument to Settings beat
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from pathlib import Path
+from typing import NamedTuple
 
 from .errors import ConfigError
 
@@ -38,9 +37,8 @@ TRUE = ("1", "true", "yes", "on")
 FALSE = ("", "0", "false", "no", "off")
 
 
-@dataclass(frozen=True)
-class Settings:
-    model_dir: Path
+class Settings(NamedTuple):
+    model_dir: str | os.PathLike
     intra_op_threads: int = 1
     inter_op_threads: int = 1
     graph_optimization: str = DEFAULT_GRAPH_OPTIMIZATION
@@ -49,7 +47,8 @@ class Settings:
     metrics_namespace: str = DEFAULT_NAMESPACE
     metrics: bool = True
 
-    def __post_init__(self):
+    def checked(self) -> Settings:
+        """These settings, or a ConfigError naming the variable that holds a value we cannot use."""
         if self.graph_optimization not in GRAPH_OPTIMIZATIONS:
             raise ConfigError(
                 f"{GRAPH_OPTIMIZATION} must be one of {', '.join(GRAPH_OPTIMIZATIONS)}, "
@@ -63,6 +62,7 @@ class Settings:
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a whole number of at least 1, got {value!r}")
+        return self
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> Settings:
@@ -78,7 +78,7 @@ class Settings:
             "metrics_namespace": env.get(METRICS_NAMESPACE, "").strip() or DEFAULT_NAMESPACE,
             "metrics": not _flag(env, METRICS_DISABLED),
         }
-        return cls(**{**found, **overrides})
+        return cls(**{**found, **overrides}).checked()
 
 
 def default_threads(memory_mb: int | None, cpus: int | None) -> int:
@@ -93,10 +93,10 @@ def default_threads(memory_mb: int | None, cpus: int | None) -> int:
     return max(1, min(memory_mb // MB_PER_VCPU, cpus or 1))
 
 
-def _model_dir(env) -> Path:
+def _model_dir(env) -> str:
     if env.get(MODEL_DIR):
-        return Path(env[MODEL_DIR])
-    return Path(env.get(LAMBDA_TASK_ROOT) or ".") / "model"
+        return env[MODEL_DIR]
+    return os.path.join(env.get(LAMBDA_TASK_ROOT) or ".", "model")
 
 
 def _whole(env, name: str) -> int | None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
-from dataclasses import dataclass
-from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import onnxruntime as ort
@@ -24,8 +24,7 @@ LEVELS = {
 }
 
 
-@dataclass
-class Prediction:
+class Prediction(NamedTuple):
     labels: np.ndarray | None = None  # classifiers: (n,)
     probabilities: np.ndarray | None = None  # classifiers: (n, classes), column i = classes[i]
     values: np.ndarray | None = None  # regressors: (n,) or (n, targets)
@@ -41,12 +40,13 @@ class Model:
     @classmethod
     def load(cls, settings: Settings) -> Model:
         """Read model.json and model.onnx from settings.model_dir; refuse anything that does not check out."""
-        directory = settings.model_dir
+        directory = os.fspath(settings.model_dir)
         started = time.perf_counter()
-        schema = Schema.from_json(_read_json(directory / "model.json"))
-        onnx_path = directory / schema.file
+        schema = Schema.from_json(_read_json(directory, "model.json"))
+        onnx_path = os.path.join(directory, schema.file)
         try:
-            data = onnx_path.read_bytes()
+            with open(onnx_path, "rb") as stream:
+                data = stream.read()
         except OSError as err:
             raise ModelError(f"cannot read {onnx_path}: {err.strerror or err}") from None
         digest = hashlib.sha256(data).hexdigest()
@@ -148,7 +148,7 @@ def _at(items: list, i: int):
     return items[i] if i < len(items) else None
 
 
-def _session(data: bytes, settings: Settings, path: Path) -> ort.InferenceSession:
+def _session(data: bytes, settings: Settings, path: str) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.intra_op_num_threads = settings.intra_op_threads
     options.inter_op_num_threads = settings.inter_op_threads
@@ -165,12 +165,14 @@ def _first_line(err: BaseException) -> str:
     return (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
 
 
-def _read_json(path: Path):
+def _read_json(directory: str, name: str):
+    path = os.path.join(directory, name)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as stream:
+            text = stream.read()
     except FileNotFoundError:
         raise ModelError(
-            f"no {path.name} in {path.parent}: set MODEL_DIR to the folder holding model.json and model.onnx"
+            f"no {name} in {directory}: set MODEL_DIR to the folder holding model.json and model.onnx"
         ) from None
     except (OSError, UnicodeDecodeError) as err:
         raise ModelError(f"cannot read {path}: {err}") from None

@@ -11,7 +11,6 @@ import logging
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from .errors import ServingError
@@ -62,19 +61,21 @@ def configure_logging(level: str = "INFO") -> logging.Logger:
     return logger
 
 
-@dataclass
 class Outcome:
     """What one request came to, filled in as it goes: the log line and the metrics report it."""
 
-    request_id: str | None
-    cold_start: bool = False
-    source: str | None = None
-    protocol: str | None = None
-    rows: int = 0
-    predict_ms: float | None = None
-    error: ServingError | None = None
-    exc_info: tuple | None = None
-    started: float = field(default_factory=time.perf_counter)
+    __slots__ = ("request_id", "cold_start", "source", "protocol", "rows", "predict_ms", "error", "exc_info", "started")
+
+    def __init__(self, request_id: str | None, cold_start: bool = False):
+        self.request_id = request_id
+        self.cold_start = cold_start
+        self.source: str | None = None
+        self.protocol: str | None = None
+        self.rows = 0
+        self.predict_ms: float | None = None
+        self.error: ServingError | None = None
+        self.exc_info: tuple | None = None
+        self.started = time.perf_counter()
 
     def latency_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1e3

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
+from typing import NamedTuple
 
 from .errors import ModelError
 
@@ -14,8 +13,7 @@ TYPES = ("number", "string")
 OUTPUTS = {"classification": ("label", "probabilities"), "regression": ("prediction",)}
 
 
-@dataclass(frozen=True)
-class Feature:
+class Feature(NamedTuple):
     name: str
     type: str  # "number" or "string"
     nullable: bool
@@ -26,8 +24,7 @@ class Feature:
         return self.type == "number"
 
 
-@dataclass(frozen=True)
-class Schema:
+class Schema(NamedTuple):
     name: str
     version: str
     task: str
@@ -40,14 +37,8 @@ class Schema:
     inputs: tuple[str, ...]
     outputs: dict  # "label"/"probabilities" or "prediction" -> ONNX output name
     reference: dict
-
-    @cached_property
-    def names(self) -> list[str]:
-        return [f.name for f in self.features]
-
-    @cached_property
-    def all_numbers(self) -> bool:
-        return all(f.is_number for f in self.features)
+    names: list[str]  # the features' names, in order
+    all_numbers: bool  # no string feature
 
     @classmethod
     def from_json(cls, meta) -> Schema:
@@ -90,6 +81,8 @@ class Schema:
             inputs=inputs,
             outputs={key: outputs[key] for key in OUTPUTS[task]},
             reference=reference,
+            names=names,
+            all_numbers=all(f.is_number for f in features),
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -12,11 +12,10 @@ from ..schema import Schema
 from ..validate import Inputs
 
 
-@dataclass
-class Batch:
+class Batch(NamedTuple):
     inputs: Inputs  # checked values, as Model.predict takes them
     rows: int
-    options: dict = field(default_factory=dict)  # what the answer needs from the request (id, outputs)
+    options: dict = {}  # what the answer needs from the request (id, outputs); never mutated
 
 
 def check_rows(count: int, max_rows: int, where: str) -> None:

@@ -9,8 +9,8 @@ features), or for all-numeric models one tensor of shape [N, F] with the feature
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from math import prod
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,8 +34,7 @@ OUTPUT_TYPES = {
 }
 
 
-@dataclass
-class Tensor:
+class Tensor(NamedTuple):
     index: int
     name: str
     shape: list[int]

@@ -16,7 +16,7 @@ RUNTIME = Path(config.__file__).parent
 
 def test_defaults_outside_lambda():
     settings = Settings.from_env({})
-    assert settings == Settings(model_dir=Path("model"))
+    assert settings == Settings(model_dir="./model")
     assert (settings.intra_op_threads, settings.inter_op_threads) == (1, 1)
     assert settings.graph_optimization == config.DEFAULT_GRAPH_OPTIMIZATION
     assert settings.max_rows == 10_000
@@ -25,9 +25,9 @@ def test_defaults_outside_lambda():
 
 
 def test_model_dir_defaults_to_the_task_root():
-    assert Settings.from_env({"LAMBDA_TASK_ROOT": "/var/task"}).model_dir == Path("/var/task/model")
+    assert Settings.from_env({"LAMBDA_TASK_ROOT": "/var/task"}).model_dir == "/var/task/model"
     both = {"LAMBDA_TASK_ROOT": "/var/task", "MODEL_DIR": "/opt/model"}
-    assert Settings.from_env(both).model_dir == Path("/opt/model")
+    assert Settings.from_env(both).model_dir == "/opt/model"
 
 
 def test_every_variable():
@@ -37,7 +37,7 @@ def test_every_variable():
         "METRICS_NAMESPACE": "Fraud", "METRICS_DISABLED": "true",
     })
     assert settings == Settings(
-        model_dir=Path("/m"), intra_op_threads=3, inter_op_threads=2, graph_optimization="basic",
+        model_dir="/m", intra_op_threads=3, inter_op_threads=2, graph_optimization="basic",
         max_rows=500, log_level="WARNING", metrics_namespace="Fraud", metrics=False,
     )
 
@@ -77,6 +77,11 @@ def test_bad_values_stop_startup_with_the_variable_named(variable, value, messag
     with pytest.raises(ConfigError) as caught:
         Settings.from_env({variable: value})
     assert caught.value.message == message
+
+
+def test_explicit_settings_are_checked_too():
+    with pytest.raises(ConfigError, match="^MAX_ROWS must be a whole number of at least 1, got 0$"):
+        Settings(model_dir="m", max_rows=0).checked()
 
 
 def test_only_config_reads_the_environment():

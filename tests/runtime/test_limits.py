@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import numpy as np
@@ -40,7 +39,7 @@ def test_ten_thousand_rows_of_twelve_classes_fit(grades):
 
 def test_the_limit_shrinks_for_many_classes(grades):
     many = [f"a_rather_long_class_name_{i:04d}" for i in range(300)]
-    schema = dataclasses.replace(grades.model.schema, classes=many)
+    schema = grades.model.schema._replace(classes=many)
     rows = rows_that_fit(schema)
     assert 500 < rows < 1000
     # The worst case: every probability at its longest JSON form, every label the longest.
