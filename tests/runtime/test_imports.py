@@ -82,3 +82,25 @@ def test_a_bad_setting_fails_at_import(water_dir):
     assert done.returncode != 0
     record = json.loads(done.stdout.splitlines()[0])
     assert (record["message"], record["error_code"]) == ("startup failed", "config_error")
+
+
+IMPORT_WEIGHT = r"""
+import json, sys
+import awslambdaric.bootstrap, numpy, onnxruntime  # what a Lambda Python runtime has loaded already
+before = set(sys.modules)
+import runtime.handler
+print(json.dumps(sorted(m for m in set(sys.modules) - before if m.split(".")[0] != "runtime")))
+"""
+
+
+def test_the_handler_adds_only_a_few_small_standard_modules(water_dir):
+    """Cold start: each module imported at init costs milliseconds (dataclasses and pathlib cost
+    about 5 ms each here). The handler needs hashlib for the sha256 check and base64 for bodies."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "MODEL_DIR"))}
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_WEIGHT], cwd=ROOT, env={**environ, "MODEL_DIR": str(water_dir)},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    added = set(json.loads(done.stdout.splitlines()[-1]))
+    assert added <= {"hashlib", "_hashlib", "_blake2", "base64", "binascii"}, added
