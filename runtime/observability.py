@@ -18,7 +18,7 @@ from .errors import ServingError
 LOGGER = "runtime"
 METRICS = (("Latency", "Milliseconds"), ("Rows", "Count"), ("Errors", "Count"), ("ColdStart", "Count"))
 METRIC_DEFINITIONS = [{"Name": name, "Unit": unit} for name, unit in METRICS]
-_encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
+_encode = json.JSONEncoder(separators=(",", ":"), default=str, check_circular=False).encode
 
 
 def log_line(created: float, level: str, message: str, fields: dict, exception: str | None = None) -> str:
@@ -88,6 +88,14 @@ class Telemetry:
         self.namespace = namespace
         self.metrics = metrics
         self.logger = logger or logging.getLogger(LOGGER)
+        # The EMF directive only changes with the outcome (error_code is a dimension on errors):
+        # encoded once, for a success and for an error.
+        base = ["model", "model_version"]
+        self._directives = tuple(
+            _encode([{"Namespace": namespace, "Dimensions": dimensions, "Metrics": METRIC_DEFINITIONS}])
+            for dimensions in ([base], [base, base + ["error_code"]])
+        )
+        self._model_fields = _encode({"model": model, "model_version": version})[1:-1]
 
     def request(self, outcome: Outcome) -> None:
         latency_ms = outcome.latency_ms()
@@ -123,25 +131,18 @@ class Telemetry:
         self.logger.info("warmup", extra={"fields": fields})
 
     def emit_metrics(self, request_id, latency_ms: float, rows: int, error_code: str | None, cold_start: bool) -> None:
-        dimensions = [["model", "model_version"]]
-        line = {"model": self.model, "model_version": self.version}
-        if error_code is not None:
-            dimensions.append(["model", "model_version", "error_code"])
-            line["error_code"] = error_code
-        line["_aws"] = {
-            "Timestamp": int(time.time() * 1000),
-            "CloudWatchMetrics": [{
-                "Namespace": self.namespace,
-                "Dimensions": dimensions,
-                "Metrics": METRIC_DEFINITIONS,
-            }],
+        directive = self._directives[error_code is not None]
+        values = {
+            "Latency": round(latency_ms, 3),
+            "Rows": rows,
+            "Errors": int(error_code is not None),
+            "ColdStart": int(cold_start),
+            "request_id": request_id,
         }
-        line["Latency"] = round(latency_ms, 3)
-        line["Rows"] = rows
-        line["Errors"] = int(error_code is not None)
-        line["ColdStart"] = int(cold_start)
-        line["request_id"] = request_id
-        _write(_encode(line))
+        if error_code is not None:
+            values["error_code"] = error_code
+        timestamp = int(time.time() * 1000)
+        _write(f'{{"_aws":{{"Timestamp":{timestamp},"CloudWatchMetrics":{directive}}},{self._model_fields},{_encode(values)[1:]}')
 
 
 def _write(line: str) -> None:
