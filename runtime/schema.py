@@ -39,6 +39,7 @@ class Schema(NamedTuple):
     reference: dict
     names: list[str]  # the features' names, in order
     all_numbers: bool  # no string feature
+    nullable: tuple[bool, ...]  # per feature, in order
 
     @classmethod
     def from_json(cls, meta) -> Schema:
@@ -83,6 +84,7 @@ class Schema(NamedTuple):
             reference=reference,
             names=names,
             all_numbers=all(f.is_number for f in features),
+            nullable=tuple(f.nullable for f in features),
         )
 
 

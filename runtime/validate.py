@@ -55,7 +55,7 @@ def inputs_from_rows(rows: list, schema: Schema, prefix: str) -> Inputs:
                 f"got {describe(row)}"
             )
     if schema.all_numbers:
-        clean = clean_numbers(list(chain.from_iterable(table)), (len(table), width), schema.input_dtype)
+        clean = clean_numbers(list(chain.from_iterable(table)), (len(table), width), schema)
         if clean is not None:
             return clean
     values = list(zip(*table))
@@ -69,19 +69,28 @@ def inputs_from_columns(columns: list[np.ndarray], schema: Schema) -> Inputs:
     return np.stack(columns, axis=1) if schema.all_numbers else columns
 
 
-def clean_numbers(values: list, shape: tuple[int, int], dtype: str) -> np.ndarray | None:
-    """The fast path for the usual request: only finite numbers, checked all at once.
+def clean_numbers(values: list, shape: tuple[int, int], schema: Schema) -> np.ndarray | None:
+    """The fast path for the usual request: numbers, and nulls where features are nullable,
+    checked all at once.
 
-    None when anything needs a closer look (a null, a string, an overflow): the caller then
-    checks column by column, which finds and names the culprit or accepts the nulls.
+    None when anything needs a closer look (a string, an infinity, a null where it is not
+    allowed, an overflow): the caller then checks column by column, which names the culprit.
     """
-    if not set(map(type, values)) <= NUMBERS:
+    if not set(map(type, values)) <= NUMBERS_OR_NULL:
         return None
     try:
-        array = np.array(values, dtype=dtype).reshape(shape)
+        array = np.array(values, dtype=np.float64).reshape(shape)
     except OverflowError:
         return None
-    return array if np.isfinite(array).all() else None
+    finite = np.isfinite(array)
+    if not finite.all():
+        if np.isinf(array).any() or (~finite & ~np.array(schema.nullable)).any():
+            return None
+    if schema.input_dtype == "float32":
+        with np.errstate(over="ignore"):  # a number beyond float32 becomes inf: refused below
+            narrow = array.astype(np.float32)
+        return None if (np.isinf(narrow) & finite).any() else narrow
+    return array
 
 
 def column(values: Sequence, feature: Feature, dtype: str, where: Where) -> np.ndarray:
@@ -114,7 +123,8 @@ def numbers(values: Sequence, feature: Feature, dtype: str, where: Where) -> np.
                 f"{feature.name} does not accept missing values"
             )
     if dtype == "float32":
-        narrow = array.astype(np.float32)
+        with np.errstate(over="ignore"):
+            narrow = array.astype(np.float32)
         overflow = np.flatnonzero(np.isinf(narrow) & finite)
         if overflow.size:
             i = int(overflow[0])

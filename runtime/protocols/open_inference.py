@@ -97,7 +97,7 @@ def _matrix(tensor: Tensor, schema: Schema, max_rows: int):
     rows = tensor.shape[0]
     check_rows(rows, max_rows, tensor.label)
     _check_datatype(tensor, schema.features[0])
-    matrix = clean_numbers(tensor.data, (rows, width), schema.input_dtype)
+    matrix = clean_numbers(tensor.data, (rows, width), schema)
     if matrix is None:
         matrix = inputs_from_columns([
             column(tensor.data[j::width], feature, schema.input_dtype, lambda i, j=j: _cell(tensor, schema, i, j))

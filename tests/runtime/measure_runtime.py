@@ -44,7 +44,8 @@ def timed(call, repeat: int) -> float:
 def rows_for(meta: dict, count: int, seed: int = 0) -> list[list]:
     import numpy as np
 
-    reference = np.array(meta["reference"]["rows"], dtype=float)
+    complete = [row for row in meta["reference"]["rows"] if None not in row]  # missing values take another path
+    reference = np.array(complete, dtype=float)
     rng = np.random.default_rng(seed)
     picked = reference[rng.integers(0, len(reference), count)]
     return (picked * rng.normal(1, 0.05, picked.shape)).round(4).tolist()
