@@ -11,14 +11,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-from runtime_support import GRADES, MIXED_NUMBERS, make_app, mixed_frame
 
 from runtime import App
+
+from .runtime_support import GRADES, MIXED_NUMBERS, make_app, mixed_frame
 
 
 def _convert(source: Path, out: Path, name: str) -> Path:
@@ -104,13 +104,3 @@ def grades(grades_dir) -> App:
 @pytest.fixture(scope="session")
 def ridge(ridge_dir) -> App:
     return make_app(ridge_dir)
-
-
-@pytest.fixture
-def clean_env(monkeypatch):
-    """No runtime variable leaks in from the shell running the tests."""
-    from runtime import config
-
-    for name in config.VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    return os.environ

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from runtime_support import ROOT, load_event
+
+from .runtime_support import ROOT, load_event
 
 RIE = ROOT / ".cache" / "aws-lambda-rie"
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from runtime_support import http_json, load_event, with_body
 
 from runtime.events import ApiGatewayV1, Direct, FunctionUrl, HttpApiV2, Warmup, source_of
+
+from .runtime_support import http_json, load_event, with_body
 
 HTTP_EVENTS = [
     "apigw-v1-proxy", "apigw-v1-proxy-base64", "http-api-v2", "http-api-v2-base64",

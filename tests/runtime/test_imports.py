@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from runtime_support import EVENTS, ROOT
+
+from .runtime_support import EVENTS, ROOT
 
 FORBIDDEN = ("sklearn", "xgboost", "scipy", "pandas", "joblib", "onnx", "skl2onnx", "onnxmltools", "convert")
 ALLOWED = {"numpy", "onnxruntime", "runtime", "__main__", "_distutils_hack"}  # _distutils_hack: the venv's setuptools .pth

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from runtime_support import reference_rows
+
+from .runtime_support import reference_rows
 
 WATER = ["ph", "turbidity", "tds", "temperature"]
 

@@ -6,12 +6,13 @@ import json
 
 import numpy as np
 import pytest
-from runtime_support import load_event, make_app, with_body
 
 from runtime.events import Direct, HttpApiV2
 from runtime.model import Prediction
 from runtime.protocols import instances, open_inference
 from runtime.protocols.batch import RESPONSE_LIMIT, Batch, rows_that_fit
+
+from .runtime_support import load_event, make_app, with_body
 
 MB = 1024 * 1024
 

@@ -7,7 +7,8 @@ import logging
 from types import SimpleNamespace
 
 import pytest
-from runtime_support import load_event, make_app
+
+from .runtime_support import load_event, make_app
 
 CONTEXT = SimpleNamespace(aws_request_id="0f9a7c4e-2d31-4b8e-9a6f-51c2e7d8b304")
 

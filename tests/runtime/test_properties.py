@@ -11,9 +11,10 @@ import math
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from runtime_support import load_event
 
 from runtime import errors
+
+from .runtime_support import load_event
 
 SETTINGS = settings(
     max_examples=120, derandomize=True, deadline=None, database=None,

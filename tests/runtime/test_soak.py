@@ -8,7 +8,8 @@ import subprocess
 import sys
 
 import pytest
-from runtime_support import EVENTS, ROOT
+
+from .runtime_support import EVENTS, ROOT
 
 pytestmark = pytest.mark.slow
 
