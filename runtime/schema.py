@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 from .errors import ModelError
 
+SCHEMA_VERSION = 1  # the model.json layout this runtime reads
 TASKS = ("classification", "regression")
 DTYPES = ("float64", "float32")
 LAYOUTS = ("matrix", "columns")
@@ -44,6 +45,12 @@ class Schema(NamedTuple):
     @classmethod
     def from_json(cls, meta) -> Schema:
         _expect(isinstance(meta, dict), "model.json must hold a JSON object")
+        version = meta.get("schema_version", SCHEMA_VERSION)
+        _expect(
+            version == SCHEMA_VERSION,
+            f"model.json schema_version {version!r} is not the {SCHEMA_VERSION} this runtime reads: "
+            "convert the model with the converter of the same release",
+        )
         task = _field(meta, "task", str)
         _expect(task in TASKS, f"model.json task must be one of {', '.join(TASKS)}, got {task!r}")
         onnx = _field(meta, "onnx", dict)

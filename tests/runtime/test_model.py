@@ -128,6 +128,8 @@ def test_model_json_that_is_not_json(tmp_path):
 @pytest.mark.parametrize(
     "change, message",
     [
+        (lambda m: m.update(schema_version=2),
+         "model.json schema_version 2 is not the 1 this runtime reads: convert the model with the converter of the same release"),
         (lambda m: m.update(task="clustering"), "model.json task must be one of classification, regression, got 'clustering'"),
         (lambda m: m.update(features=[]), "model.json features is empty"),
         (lambda m: m["features"][0].update(type="date"), "model.json features[0].type must be number or string, got 'date'"),
