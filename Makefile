@@ -6,7 +6,7 @@ RIE := .cache/aws-lambda-rie
 
 DEMO_IMAGE := lambda-tabular/water-quality:demo
 
-.PHONY: demo test venv examples models image engine clean
+.PHONY: demo test venv examples models image engine bench clean
 
 venv: $(VENV)/.installed
 
@@ -37,6 +37,11 @@ image: venv
 demo: models
 	$(PY) -m deploy image build/examples/water_quality.json --tag $(DEMO_IMAGE) --sample build/examples/water_quality_sample.csv --name water_quality
 	$(PY) -m deploy run $(DEMO_IMAGE) --payload @build/examples/water_quality_request.json --payload '{"instances": [{"ph": 7.0}]}'
+	$(PY) -m bench --quick --out build/bench
+
+# The full benchmark (about 10 minutes); its results are committed under bench/results/.
+bench: models
+	$(PY) -m bench --out bench/results
 
 test: venv $(RIE)
 	$(PY) -m pytest

@@ -14,6 +14,8 @@ from . import aggregate, images, measure, report
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP_MB = (512, 1024, 1769, 3008)
 BATCH_ROWS = 1000
+FULL = {"runs": 10, "requests": 300, "batch_requests": 30, "sweep_runs": 2}
+QUICK = {"runs": 2, "requests": 50, "batch_requests": 5, "sweep_runs": 0}
 
 
 def parse_args(argv=None):
@@ -21,16 +23,19 @@ def parse_args(argv=None):
     parser.add_argument("--model", type=Path, default=ROOT / "build/examples/churn.joblib")
     parser.add_argument("--sample", type=Path, default=ROOT / "build/examples/churn_sample.csv",
                         help="CSV rows for the requests (and the converter's parity check)")
-    parser.add_argument("--runs", type=int, default=10, help="cold starts per image (default 10)")
-    parser.add_argument("--requests", type=int, default=300, help="warm single-row requests per run (default 300)")
-    parser.add_argument("--batch-requests", type=int, default=30, help="warm 1,000-row requests per run (default 30)")
-    parser.add_argument("--sweep-runs", type=int, default=2, help="cold starts per image and memory size; 0 skips the sweep")
+    parser.add_argument("--runs", type=int, help="cold starts per image (default 10, quick 2)")
+    parser.add_argument("--requests", type=int, help="warm single-row requests per run (default 300, quick 50)")
+    parser.add_argument("--batch-requests", type=int, help="warm 1,000-row requests per run (default 30, quick 5)")
+    parser.add_argument("--sweep-runs", type=int,
+                        help="cold starts per image and memory size, 0 skips the sweep (default 2, quick 0)")
     parser.add_argument("--base", help="base image (default: AWS Lambda Python if it can be pulled, else the stand-in)")
     parser.add_argument("--out", type=Path, default=ROOT / "build/bench", help="output folder")
-    parser.add_argument("--quick", action="store_true", help="a short run: 2 cold starts, 50 requests, no sweep")
+    parser.add_argument("--quick", action="store_true", help="a short run (a minute or two): smaller defaults, no sweep")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.runs, args.requests, args.batch_requests, args.sweep_runs = 2, 50, 5, 0
+    defaults = QUICK if args.quick else FULL
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     return args
 
 

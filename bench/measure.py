@@ -26,7 +26,7 @@ class Run:
     predict_ms: dict[str, list[float]] = field(default_factory=dict)  # the model call alone
     peak_memory_bytes: int | None = None  # the container's cgroup peak
     process_peak_rss_bytes: int | None = None  # VmHWM of the runtime process
-    init_read_bytes: int | None = None  # block-device reads until the first response
+    init_read_bytes: int | None = None  # bytes read from storage until the first response
 
 
 def drop_page_cache() -> bool:
@@ -49,7 +49,7 @@ def cold_run(image: str, payloads: dict[str, bytes], warm_requests: dict[str, in
         invoke_start = time.perf_counter()
         _invoke(connection, first)
         done = time.perf_counter()
-        read_bytes = _cgroup_read_bytes(container.id)
+        read_bytes = _storage_read_bytes(container.id)
         warm: dict[str, list[float]] = {}
         for name, count in warm_requests.items():
             samples = []
@@ -129,25 +129,32 @@ def _cgroup_peak_memory(container_id: str) -> int | None:
     return int(path.read_text()) if path else None
 
 
-def _cgroup_read_bytes(container_id: str) -> int | None:
-    path = _cgroup_file(container_id, "blkio", "blkio.throttle.io_service_bytes", "io.stat")
-    if path is None:
-        return None
-    total = 0
-    for line in path.read_text().splitlines():
-        parts = line.split()
-        if path.name == "io.stat":
-            total += sum(int(p.split("=")[1]) for p in parts[1:] if p.startswith("rbytes="))
-        elif len(parts) == 3 and parts[1] == "Read":
-            total += int(parts[2])
+def _storage_read_bytes(container_id: str) -> int | None:
+    """Bytes the container's processes fetched from storage (page cache misses, mmapped
+    libraries included): with the page cache dropped first, what a cold start reads."""
+    total = None
+    for pid, _ in _processes(container_id):
+        try:
+            for entry in Path(f"/proc/{pid}/io").read_text().splitlines():
+                if entry.startswith("read_bytes:"):
+                    total = (total or 0) + int(entry.split()[1])
+        except OSError:
+            continue
     return total
 
 
-def _process_peak_rss(container_id: str) -> int | None:
+def _processes(container_id: str) -> list[tuple[str, str]]:
     top = subprocess.run(["docker", "top", container_id, "-eo", "pid,comm"], capture_output=True, text=True)
-    peak = None
+    pairs = []
     for line in top.stdout.splitlines()[1:]:
         pid, _, command = line.strip().partition(" ")
+        pairs.append((pid, command.strip()))
+    return pairs
+
+
+def _process_peak_rss(container_id: str) -> int | None:
+    peak = None
+    for pid, command in _processes(container_id):
         if "python" not in command:
             continue
         try:

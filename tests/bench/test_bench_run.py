@@ -25,6 +25,7 @@ def test_short_run_produces_json_table_and_charts(docker_engine, examples, tmp_p
         assert image["cold_start_ms"]["median"] > 0, label
         assert image["init_ms"]["median"] > 0, label
         assert image["peak_memory_bytes"]["median"] > 0, label
+        assert image["init_read_bytes"]["median"] > 0, label
         assert image["predict_ms"]["single"]["n"] == 20 or label == "floor"
     lean, baseline = results["images"]["lean"], results["images"]["baseline"]
     assert lean["added_bytes"] < baseline["added_bytes"]
