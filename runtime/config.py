@@ -20,10 +20,11 @@ MAX_ROWS = "MAX_ROWS"
 LOG_LEVEL = "LOG_LEVEL"
 METRICS_NAMESPACE = "METRICS_NAMESPACE"
 METRICS_DISABLED = "METRICS_DISABLED"
+MODEL_VERSION = "MODEL_VERSION"  # the version to report, when a deployment names it (else model.json's)
 
 VARIABLES = (
     MODEL_DIR, LAMBDA_TASK_ROOT, FUNCTION_MEMORY_SIZE, INTRA_OP_THREADS, INTER_OP_THREADS,
-    GRAPH_OPTIMIZATION, MAX_ROWS, LOG_LEVEL, METRICS_NAMESPACE, METRICS_DISABLED,
+    GRAPH_OPTIMIZATION, MAX_ROWS, LOG_LEVEL, METRICS_NAMESPACE, METRICS_DISABLED, MODEL_VERSION,
 )
 
 # Lambda gives a function one full vCPU at 1,769 MB and CPU time in proportion below and above.
@@ -46,6 +47,7 @@ class Settings(NamedTuple):
     log_level: str = "INFO"
     metrics_namespace: str = DEFAULT_NAMESPACE
     metrics: bool = True
+    model_version: str | None = None
 
     def checked(self) -> Settings:
         """These settings, or a ConfigError naming the variable that holds a value we cannot use."""
@@ -77,6 +79,7 @@ class Settings(NamedTuple):
             "log_level": env.get(LOG_LEVEL, "INFO").strip().upper() or "INFO",
             "metrics_namespace": env.get(METRICS_NAMESPACE, "").strip() or DEFAULT_NAMESPACE,
             "metrics": not _flag(env, METRICS_DISABLED),
+            "model_version": env.get(MODEL_VERSION, "").strip() or None,
         }
         return cls(**{**found, **overrides}).checked()
 

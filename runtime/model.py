@@ -43,6 +43,8 @@ class Model:
         directory = os.fspath(settings.model_dir)
         started = time.perf_counter()
         schema = Schema.from_json(_read_json(directory, "model.json"))
+        if settings.model_version:
+            schema = schema._replace(version=settings.model_version)
         onnx_path = os.path.join(directory, schema.file)
         try:
             with open(onnx_path, "rb") as stream:

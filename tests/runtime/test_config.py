@@ -98,3 +98,16 @@ def test_every_variable_is_listed():
              and value.isupper() and "_" in value}
     assert names <= set(config.VARIABLES) | {"INFO"}
     assert len(config.VARIABLES) == len(set(config.VARIABLES))
+
+
+
+def test_model_version_from_the_environment_is_the_one_reported(water_dir):
+    """A deployment's MODEL_VERSION (`deploy function --env MODEL_VERSION=2`) names the version
+    in answers and logs; without it, model.json's version is reported."""
+    from runtime.app import App
+
+    assert Settings.from_env({"MODEL_VERSION": " 2 "}).model_version == "2"
+    app = App.from_settings(Settings.from_env({"MODEL_DIR": str(water_dir), "MODEL_VERSION": "2"}))
+    assert app({"instances": [[7.0, 1.0, 300.0, 20.0]]})["model"]["version"] == "2"
+    plain = App.from_settings(Settings.from_env({"MODEL_DIR": str(water_dir)}))
+    assert plain({"instances": [[7.0, 1.0, 300.0, 20.0]]})["model"]["version"] != "2"
