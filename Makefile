@@ -10,9 +10,10 @@ DEMO_IMAGE := lambda-tabular/water-quality:demo
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements-runtime.txt requirements-build.txt requirements-dev.txt
+$(VENV)/.installed: requirements-runtime.txt requirements-build.txt requirements-dev.txt deploy/lambda-client.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip check
 	touch $@
 
 # The real AWS Lambda Runtime Interface Emulator ships inside the aws-sam-cli wheel.
