@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     call.add_argument("--function", default="function", help="function name or ARN (default: the emulator's 'function')")
     call.add_argument("--qualifier", help="version or alias")
     call.add_argument("--region", help="AWS region (default: the standard AWS configuration)")
+    call.add_argument("--profile", help="AWS profile (default: the standard AWS configuration)")
     call.set_defaults(run=_invoke)
 
     from .aws_commands import add_commands
@@ -104,7 +105,8 @@ def _run(args) -> int:
 def _invoke(args) -> int:
     from .invoke import invoke, lambda_client
 
-    answer = invoke(lambda_client(args.endpoint, args.region), _payload(args.payload), args.function, args.qualifier)
+    client = lambda_client(args.endpoint, args.region, profile=args.profile)
+    answer = invoke(client, _payload(args.payload), args.function, args.qualifier)
     _print_answer(answer)
     return 0 if answer.function_error is None else 1
 

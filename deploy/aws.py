@@ -20,7 +20,7 @@ class Aws:
     region: str | None = None
     profile: str | None = None
 
-    def client(self, service: str):
+    def client(self, service: str, *, read_timeout: float = 60, max_attempts: int = 3):
         import boto3
         from botocore.config import Config
         from botocore.exceptions import BotoCoreError
@@ -34,7 +34,9 @@ class Aws:
         region = session.region_name or os.environ.get("AWS_REGION") or (DEFAULT_LOCAL_REGION if local else None)
         if region is None:
             raise DeployError("no AWS region: pass --region, or set AWS_REGION, AWS_DEFAULT_REGION or a profile's region")
-        kwargs = {"region_name": region, "config": Config(retries={"max_attempts": 3, "mode": "standard"})}
+        config = Config(read_timeout=read_timeout, connect_timeout=5,
+                        retries={"max_attempts": max_attempts, "mode": "standard"})
+        kwargs = {"region_name": region, "config": config}
         if self.endpoint:
             kwargs["endpoint_url"] = self.endpoint
         if local and session.get_credentials() is None:
