@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import platform
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import export, parity, probes
+from . import artifact, export, parity, probes
 from .errors import ConvertError, InputError, ParityError, UnsupportedModel
 from .load import load_model
 from .sample import read_sample
@@ -22,10 +17,7 @@ from .schema import Schema, describe
 
 SCHEMA_VERSION = 1
 REFERENCE_ROWS = 8
-LIBRARIES = (
-    "numpy", "scikit-learn", "xgboost", "onnx", "onnxruntime", "skl2onnx", "onnxmltools",
-    "protobuf", "pandas", "joblib",
-)
+
 
 
 @dataclass
@@ -87,7 +79,7 @@ def build(request: Request, log=print) -> dict:
         "classes": schema.classes,
         "onnx": {
             "file": "model.onnx",
-            "sha256": hashlib.sha256(onnx_bytes).hexdigest(),
+            "sha256": artifact.sha256(onnx_bytes),
             "input_dtype": dtype,
             "input_layout": "columns" if schema.by_column else "matrix",
             "inputs": [i.name for i in onx.graph.input],
@@ -96,15 +88,15 @@ def build(request: Request, log=print) -> dict:
         },
         "source": {
             "file": request.model.name,
-            "sha256": _sha256(request.model.read_bytes()),
+            "sha256": artifact.sha256(request.model.read_bytes()),
             "estimator": estimator_name(model),
         },
-        "versions": library_versions(),
+        "versions": artifact.library_versions(),
         "parity": report,
         "reference": _reference(session, schema, dtype, groups, optional, request.tolerance),
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    _write_atomically(request.out, {"model.onnx": onnx_bytes, "model.json": _json(metadata)})
+    artifact.write_atomically(request.out, {"model.onnx": onnx_bytes, "model.json": artifact.to_json(metadata)})
     return metadata
 
 
@@ -227,20 +219,6 @@ def estimator_name(model) -> str:
     return type(model).__name__
 
 
-def library_versions() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    versions = {"python": platform.python_version()}
-    for name in LIBRARIES:
-        for dist in (name, f"{name}-cpu"):
-            try:
-                versions[name] = version(dist)
-                break
-            except PackageNotFoundError:
-                continue
-    return versions
-
-
 def _session(onnx_bytes: bytes):
     import onnxruntime as ort
 
@@ -248,39 +226,6 @@ def _session(onnx_bytes: bytes):
         return ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
     except Exception as err:
         raise UnsupportedModel(f"onnxruntime cannot load the converted model: {_line(err)}") from err
-
-
-def _write_atomically(out: Path, files: dict[str, bytes]) -> None:
-    """Write every file beside its final name, then rename: no half-written file in ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    staged = []
-    try:
-        for name, data in files.items():
-            handle, temp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; the artifact is meant to be read
-            staged.append((temp, out / name))
-        for temp, final in staged:
-            os.replace(temp, final)
-    finally:
-        for temp, _ in staged:
-            if os.path.exists(temp):
-                os.unlink(temp)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _json(data: dict) -> bytes:
-    return (json.dumps(data, indent=2, allow_nan=False) + "\n").encode()
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _plain(value):
