@@ -51,8 +51,9 @@ def build(request: Request, log=print) -> dict:
             raise InputError(f"the original model fails on the {group!r} parity rows: {_line(err)}") from err
     optional = _optional_groups(model, schema, groups["random"])
 
-    onx, dtype, comparisons, attempts = _convert_with_parity(model, schema, groups, references, request.tolerance)
-    session = _session(onx.SerializeToString())
+    onx, session, dtype, comparisons, attempts = _convert_with_parity(
+        model, schema, groups, references, request.tolerance
+    )
 
     refused_missing = []
     for (kind, feature), (rows, expected) in optional.items():
@@ -118,7 +119,7 @@ def _convert_with_parity(model, schema, groups, references, tolerance):
         failed = {g: c for g, c in comparisons.items() if not c.passed}
         if not failed:
             attempts.append({"input_dtype": dtype, "outcome": "passed"})
-            return onx, dtype, comparisons, attempts
+            return onx, session, dtype, comparisons, attempts
         group, worst = max(failed.items(), key=lambda item: item[1].max_abs_diff)
         message = _mismatch(group, worst, groups[group], tolerance)
         attempts.append({"input_dtype": dtype, "outcome": message})
