@@ -1,9 +1,12 @@
 """AWS Lambda prices used for cost estimates: one place, with the date they were read.
 
-US East (N. Virginia), on-demand, first pricing tier, from the AWS Lambda pricing page.
+US East (N. Virginia), on-demand, first pricing tier: AWS's published rates as of January 2025
+(requests $0.20 per million; duration $0.0000166667 per GB-second on x86_64, $0.0000133334 on
+arm64). The pricing page cannot be reached from the build machines; check
+https://aws.amazon.com/lambda/pricing/ and update these four values and the date together.
 """
 
-PRICES_DATE = "2026-11-24"
+PRICES_DATE = "2025-01"
 REGION = "us-east-1"
 PER_REQUEST_USD = 0.20 / 1_000_000
 PER_GB_SECOND_USD = {"x86_64": 0.0000166667, "arm64": 0.0000133334}
