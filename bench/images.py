@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 from deploy import base_image, wheels
 from deploy.image import ImageRequest, build_image, image_report
-from deploy.shell import run
+from deploy.shell import docker_build
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -65,7 +64,6 @@ def _build_simple(kind: str, base: str, python: str, requirements: list[Path], e
         for name, data in extra.items():
             (context / name).write_bytes(data)
         shutil.copytree(wheel_dir, context / "wheels")
-        run(["docker", "build", "--quiet", "--build-arg", f"BASE_IMAGE={base}",
-             "--build-arg", f"PIP_WHEEL={wheels.pip_wheel_name(wheel_dir)}", "-t", tag, str(context)],
-            quiet=True, env={**os.environ, "DOCKER_BUILDKIT": "0"})
+        docker_build(["--build-arg", f"BASE_IMAGE={base}",
+                      "--build-arg", f"PIP_WHEEL={wheels.pip_wheel_name(wheel_dir)}", "-t", tag, str(context)])
     return image_report(tag, base)

@@ -165,9 +165,7 @@ def _emits_sparse(step) -> bool:
 def _describe_conversion_error(err: Exception) -> str:
     text = str(err)
     missing = re.search(r"Unable to find a shape calculator for type '<class '([\w.]+)'>'", text)
-    if missing is None:
-        missing = re.search(r"No shape calculator|MissingShapeCalculator.*?'([\w.]+)'", text)
-    if missing is not None and missing.lastindex:
+    if missing is not None:
         cls = missing.group(1).rsplit(".", 1)[-1]
         return (
             f"no ONNX converter for {cls}; custom transformers and estimators need a converter "

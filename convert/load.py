@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .errors import LoadError
+from .errors import LoadError, UnsupportedModel
 
 XGBOOST_SUFFIXES = {".json", ".ubj"}
 CLASSIFIER_OBJECTIVES = ("binary:", "multi:")
@@ -77,8 +77,6 @@ def booster_to_estimator(booster):
     elif objective.startswith(REGRESSOR_OBJECTIVES):
         estimator = xgboost.XGBRegressor()
     else:
-        from .errors import UnsupportedModel
-
         raise UnsupportedModel(
             f"XGBoost objective {objective!r} is not supported; supported objectives start with "
             f"{', '.join(CLASSIFIER_OBJECTIVES + REGRESSOR_OBJECTIVES)}"

@@ -15,7 +15,7 @@ from pathlib import Path
 from . import wheels
 from .engine import apt_install
 from .rie import ensure_rie
-from .shell import run, succeeds
+from .shell import docker_build, run, succeeds
 
 HERE = Path(__file__).resolve().parent
 AWS_BASE_IMAGE = (
@@ -86,14 +86,9 @@ def ensure_standin(log=print) -> str:
         for name in ("lambda-client.txt", "lambda-entrypoint.sh"):
             shutil.copy2(HERE / name, context_dir / name)
         shutil.copy2(ensure_rie(), context_dir / "aws-lambda-rie")
-        run(["docker", "build", "--quiet", "-f", str(HERE / "standin.Dockerfile"),
+        docker_build(["-f", str(HERE / "standin.Dockerfile"),
              "--build-arg", f"ROOTFS_IMAGE={DEBIAN_IMAGE}",
              "--build-arg", f"PIP_WHEEL={wheels.pip_wheel_name(wheel_dir)}",
-             "-t", STANDIN_IMAGE, str(context_dir)], quiet=True, env=_classic_builder())
+             "-t", STANDIN_IMAGE, str(context_dir)])
     return STANDIN_IMAGE
 
-
-def _classic_builder() -> dict:
-    import os
-
-    return {**os.environ, "DOCKER_BUILDKIT": "0"}

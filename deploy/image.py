@@ -12,7 +12,7 @@ from pathlib import Path
 from . import base_image, wheels
 from .engine import ensure_engine
 from .errors import DeployError
-from .shell import run
+from .shell import docker_build, run
 
 ROOT = Path(__file__).resolve().parents[1]
 # Bytes the lean image may add over its base. Measured 73.7 MiB (onnxruntime 24 MiB, numpy
@@ -47,14 +47,14 @@ def build_image(request: ImageRequest, log=print) -> dict:
         if request.sample is not None:
             convert_args += ["--sample", f"input/{request.sample.name}"]
         log(f"building {request.tag} on {base.split('@')[0]} (Python {python})")
-        run([
-            "docker", "build", "--quiet", "-f", str(ROOT / "Dockerfile"),
+        docker_build([
+            "-f", str(ROOT / "Dockerfile"),
             "--build-arg", f"BASE_IMAGE={base}",
             "--build-arg", f"PIP_WHEEL={wheels.pip_wheel_name(wheel_dir)}",
             "--build-arg", f"MODEL_FILE={request.model.name}",
             "--build-arg", f"CONVERT_ARGS={' '.join(convert_args)}",
             "-t", request.tag, str(context),
-        ], quiet=True, env={**os.environ, "DOCKER_BUILDKIT": "0"})
+        ])
     report = image_report(request.tag, base)
     if report["added_bytes"] > ADDED_BYTES_BUDGET:
         raise DeployError(

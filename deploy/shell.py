@@ -25,6 +25,13 @@ def run(args: Sequence[str], *, quiet: bool = False, timeout: float | None = Non
     return done.stdout or ""
 
 
+def docker_build(args: Sequence[str]) -> None:
+    """`docker build ARGS` with the classic builder: no buildx needed, and none is installed here."""
+    import os
+
+    run(["docker", "build", "--quiet", *args], quiet=True, env={**os.environ, "DOCKER_BUILDKIT": "0"})
+
+
 def succeeds(args: Sequence[str], timeout: float = 30) -> bool:
     try:
         return subprocess.run(list(args), capture_output=True, timeout=timeout).returncode == 0
