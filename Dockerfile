@@ -27,7 +27,7 @@ FROM ${BASE_IMAGE} AS deps
 ARG BASE_IMAGE
 ARG PIP_WHEEL
 COPY wheels/ /tmp/wheels/
-COPY requirements-runtime.txt deploy/lambda-client.txt deploy/lambda-entrypoint.sh /tmp/requirements/
+COPY requirements-runtime.txt deploy/package/lambda-client.txt deploy/package/lambda-entrypoint.sh /tmp/requirements/
 RUN set -e; pip="python3 /tmp/wheels/${PIP_WHEEL}/pip install --quiet --no-index --find-links /tmp/wheels --no-cache-dir --no-compile --target /opt/task"; \
     $pip -r /tmp/requirements/requirements-runtime.txt; \
     mkdir -p /opt/entry/etc; \

@@ -10,7 +10,7 @@ DEMO_IMAGE := lambda-tabular/water-quality:demo
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements-runtime.txt requirements-build.txt requirements-dev.txt deploy/lambda-client.txt
+$(VENV)/.installed: requirements-runtime.txt requirements-build.txt requirements-dev.txt deploy/package/lambda-client.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(PY) -m pip check
@@ -18,7 +18,7 @@ $(VENV)/.installed: requirements-runtime.txt requirements-build.txt requirements
 
 # The real AWS Lambda Runtime Interface Emulator ships inside the aws-sam-cli wheel.
 $(RIE): | venv
-	$(PY) -m deploy.rie
+	$(PY) -m deploy.local.rie
 
 examples: venv
 	$(PY) -m convert.examples --out build/examples

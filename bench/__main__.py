@@ -49,8 +49,8 @@ def payloads(sample: Path) -> dict[str, bytes]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from deploy.base_image import resolve_base
-    from deploy.engine import ensure_engine
+    from deploy.package.base_image import resolve_base
+    from deploy.local.engine import ensure_engine
 
     if not args.model.exists():
         from convert.examples import write_examples

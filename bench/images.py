@@ -7,8 +7,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from deploy import base_image, wheels
-from deploy.image import ImageRequest, build_image, image_report
+from deploy.package import base_image, wheels
+from deploy.package.image import ImageRequest, build_image, image_report
 from deploy.shell import docker_build
 
 HERE = Path(__file__).resolve().parent

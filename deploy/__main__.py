@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     call.add_argument("--profile", help="AWS profile (default: the standard AWS configuration)")
     call.set_defaults(run=_invoke)
 
-    from .aws_commands import add_commands
+    from .aws.commands import add_commands
 
     add_commands(commands)  # push, function, alias, canary, promote, rollback, status, concurrency, url
 
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _engine(args) -> int:
-    from .engine import ensure_engine
+    from .local.engine import ensure_engine
 
     ensure_engine()
     print("docker engine: ready")
@@ -62,7 +62,7 @@ def _engine(args) -> int:
 
 
 def _image(args) -> int:
-    from .image import ImageRequest, build_image, format_report
+    from .package.image import ImageRequest, build_image, format_report
 
     report = build_image(ImageRequest(
         model=args.model, tag=args.tag, base=args.base, sample=args.sample,
@@ -88,11 +88,11 @@ def _print_answer(answer) -> None:
 
 
 def _run(args) -> int:
-    from . import local
-    from .invoke import invoke, lambda_client
+    from .aws.invoke import invoke, lambda_client
+    from .local.container import start
 
     payloads = [_payload(p) for p in args.payload]
-    container = local.start(args.image, memory_mb=args.memory)
+    container = start(args.image, memory_mb=args.memory)
     try:
         client = lambda_client(container.endpoint)
         for payload in payloads:
@@ -103,7 +103,7 @@ def _run(args) -> int:
 
 
 def _invoke(args) -> int:
-    from .invoke import invoke, lambda_client
+    from .aws.invoke import invoke, lambda_client
 
     client = lambda_client(args.endpoint, args.region, profile=args.profile)
     answer = invoke(client, _payload(args.payload), args.function, args.qualifier)

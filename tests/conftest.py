@@ -25,7 +25,7 @@ def examples(tmp_path_factory) -> Path:
 def docker_engine():
     """A running Docker engine, started (and installed, as root on Debian) if need be.
     Tests that need it skip, saying why, only where no engine can be started."""
-    from deploy.engine import ensure_engine
+    from deploy.local.engine import ensure_engine
     from deploy.errors import DeployError
 
     try:
@@ -39,7 +39,7 @@ def docker_engine():
 @pytest.fixture(scope="session")
 def example_image(docker_engine, examples) -> dict:
     """The lean image of the water-quality XGBoost example, built once per test session."""
-    from deploy.image import ImageRequest, build_image
+    from deploy.package.image import ImageRequest, build_image
 
     return build_image(
         ImageRequest(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.local import free_port
+from deploy.local.container import free_port
 
 ACCOUNT = "123456789012"  # moto's account
 REGION = "us-east-1"
@@ -184,7 +184,7 @@ def _registry_binary() -> str:
         return binary
     debian_root = os.geteuid() == 0 and Path("/etc/debian_version").exists() and shutil.which("apt-get")
     if debian_root:
-        from deploy.engine import apt_install
+        from deploy.local.engine import apt_install
 
         apt_install("docker-registry")
         binary = shutil.which("docker-registry")

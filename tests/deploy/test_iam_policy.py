@@ -1,4 +1,4 @@
-"""deploy/iam-policy.json allows every AWS call the deploy commands make, on the resources they
+"""deploy/aws/iam-policy.json allows every AWS call the deploy commands make, on the resources they
 make it on, and nothing that is not accounted for."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import boto3
 import pytest
 
 from deploy.__main__ import main
-from deploy.aws import Aws
+from deploy.aws.session import Aws
 
 from .conftest import ACCOUNT, FAKE_DIGEST, REGION
 
-POLICY = json.loads((Path(__file__).resolve().parents[2] / "deploy" / "iam-policy.json").read_text())
+POLICY = json.loads((Path(__file__).resolve().parents[2] / "deploy" / "aws" / "iam-policy.json").read_text())
 FUNCTION = "lambda-tabular-policy"
 REPOSITORY = "lambda-tabular-policy"
 
@@ -31,7 +31,7 @@ NOT_RECORDED = {
     "lambda:GetProvisionedConcurrencyConfig",
     # Only when an existing Function URL has another auth type:
     "lambda:UpdateFunctionUrlConfig",
-    # `invoke` (deploy/invoke.py, its own client):
+    # `invoke` (deploy/aws/invoke.py, its own client):
     "lambda:InvokeFunction",
     # Not a call: Lambda checks it when CreateFunction (or a --role change) hands it the role:
     "iam:PassRole",
@@ -67,7 +67,7 @@ def resource_of(service: str, params: dict) -> str:
 
 @pytest.fixture
 def recorded(monkeypatch) -> list[tuple[str, str]]:
-    """(IAM action, resource ARN) of each call the deploy code makes through deploy.aws."""
+    """(IAM action, resource ARN) of each call the deploy code makes through deploy.aws.session."""
     calls = []
     client = Aws.client
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from deploy import local
+from deploy.local import container as local
 
 from .conftest import deploy_cli
 

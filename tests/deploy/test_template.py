@@ -1,4 +1,4 @@
-"""deploy/template.yaml: valid for cfn-lint as written, and what the SAM transform makes of it
+"""deploy/aws/template.yaml: valid for cfn-lint as written, and what the SAM transform makes of it
 is a valid CloudFormation template with the alias, the canary and IAM-only Function URL."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "template.yaml"
+TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "aws" / "template.yaml"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/lambda-tabular-water-quality@sha256:" + "a" * 64
 
 

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deploy import local
-from deploy.image import ADDED_BYTES_BUDGET
-from deploy.invoke import invoke, lambda_client
+from deploy.local import container as local
+from deploy.package.image import ADDED_BYTES_BUDGET
+from deploy.aws.invoke import invoke, lambda_client
 
 FORBIDDEN = ("sklearn", "xgboost", "pandas", "scipy", "joblib", "skl2onnx", "onnxmltools", "onnx", "sympy")
 
@@ -126,9 +126,9 @@ def test_warmup_ping_returns_without_inference(client):
 
 def test_image_built_on_a_plain_python_base_runs_through_awslambdaric(docker_engine, examples, tmp_path):
     """BASE_IMAGE may be any Python image: the Dockerfile brings awslambdaric and the entrypoint."""
-    from deploy.base_image import DEBIAN_IMAGE
-    from deploy.image import ImageRequest, build_image
-    from deploy.rie import ensure_rie
+    from deploy.package.base_image import DEBIAN_IMAGE
+    from deploy.package.image import ImageRequest, build_image
+    from deploy.local.rie import ensure_rie
 
     report = build_image(ImageRequest(
         model=examples / "churn.joblib", tag="lambda-tabular/churn:plain-base", base=DEBIAN_IMAGE, name="churn",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from .aws import call
-from .errors import DeployError
+from ..errors import DeployError
+from .session import call
 
 NOT_FOUND = ("ResourceNotFoundException", "ProvisionedConcurrencyConfigNotFoundException")
 READY_TIMEOUT_S = 15 * 60

@@ -8,8 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from .errors import EngineUnavailable
-from .shell import run, succeeds
+from ..errors import EngineUnavailable
+from ..shell import run, succeeds
 
 DOCKERD_LOG = Path("/var/log/dockerd-lambda-tabular.log")
 START_TIMEOUT_S = 60

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .aws import call
-from .errors import DeployError
+from ..errors import DeployError
+from .session import call
 
 NOT_FOUND = ("ResourceNotFoundException",)
 

@@ -8,10 +8,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .shell import run
+from ..shell import run
 
 SAM_CLI_VERSION = "1.170.0"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RIE_PATH = ROOT / ".cache" / "aws-lambda-rie"
 
 

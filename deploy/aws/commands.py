@@ -7,8 +7,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .aws import Aws, call
-from .errors import DeployError
+from ..errors import DeployError
+from .session import Aws, call
 
 
 def add_commands(commands) -> None:
@@ -69,7 +69,7 @@ def _log(line: str) -> None:
 
 
 def _push(args) -> int:
-    from .registry import push
+    from .ecr import push
 
     pushed = push(_aws(args).client("ecr"), args.image, args.repository, args.tag, args.registry, log=_log)
     _log(f"digest {pushed.digest}")

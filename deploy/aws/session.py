@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from .errors import DeployError
+from ..errors import DeployError
 
 DEFAULT_LOCAL_REGION = "us-east-1"  # only for loopback endpoints (moto), never for AWS
 

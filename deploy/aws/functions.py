@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .aws import call
-from .errors import DeployError
+from ..errors import DeployError
+from .session import call
 
 NOT_FOUND = ("ResourceNotFoundException",)
 CREATE_DEFAULTS = {"memory_mb": 1024, "timeout_s": 30, "architecture": "x86_64"}

@@ -6,8 +6,8 @@ import base64
 import json
 from dataclasses import dataclass
 
-from .aws import Aws, describe
-from .errors import DeployError
+from ..errors import DeployError
+from .session import Aws, describe
 
 LOCAL_FUNCTION = "function"  # the name the Runtime Interface Emulator answers to
 

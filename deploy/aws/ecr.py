@@ -13,10 +13,10 @@ import os
 import tempfile
 from dataclasses import dataclass
 
-from .aws import call, is_loopback
-from .engine import engine_answers
-from .errors import DeployError
-from .shell import run, succeeds
+from ..errors import DeployError
+from ..local.engine import engine_answers
+from ..shell import run, succeeds
+from .session import call, is_loopback
 
 
 @dataclass
@@ -35,7 +35,7 @@ class Pushed:
 
 def default_repository(image: str) -> str:
     """lambda-tabular/water-quality:test -> lambda-tabular-water-quality (one path segment,
-    the prefix deploy/iam-policy.json allows)."""
+    the prefix deploy/aws/iam-policy.json allows)."""
     name = _split_tag(image)[0]
     first, _, rest = name.partition("/")
     if rest and ("." in first or ":" in first or first == "localhost"):  # a registry host

@@ -7,8 +7,8 @@ import socket
 import time
 from dataclasses import dataclass
 
-from .errors import DeployError
-from .shell import run
+from ..errors import DeployError
+from ..shell import run
 
 LAMBDA_USER = "993:990"  # like Lambda's sbx_user1051: not root, owns nothing in the image
 READY_TIMEOUT_S = 30

@@ -12,10 +12,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ..local.engine import apt_install
+from ..local.rie import ensure_rie
+from ..shell import docker_build, run, succeeds
 from . import wheels
-from .engine import apt_install
-from .rie import ensure_rie
-from .shell import docker_build, run, succeeds
 
 HERE = Path(__file__).resolve().parent
 AWS_BASE_IMAGE = (

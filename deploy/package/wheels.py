@@ -7,9 +7,9 @@ import platform
 import sys
 from pathlib import Path
 
-from .shell import run
+from ..shell import run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache" / "wheels"
 PIP_VERSION = "26.3"
 

@@ -9,18 +9,18 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import DeployError
+from ..local.engine import ensure_engine
+from ..shell import docker_build, run
 from . import base_image, wheels
-from .engine import ensure_engine
-from .errors import DeployError
-from .shell import docker_build, run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # Bytes the lean image may add over its base. Measured 73.7 MiB (onnxruntime 24 MiB, numpy
 # and its OpenBLAS 52 MiB, handler and model under 1 MiB); a change that grows past this
 # fails the build, so size regressions are seen when they happen.
 ADDED_BYTES_BUDGET = 80 * 1024 * 1024
 STAGED = ("convert", "runtime", "requirements-runtime.txt", "requirements-build.txt",
-          "deploy/lambda-client.txt", "deploy/lambda-entrypoint.sh")
+          "deploy/package/lambda-client.txt", "deploy/package/lambda-entrypoint.sh")
 
 
 @dataclass
@@ -39,7 +39,7 @@ def build_image(request: ImageRequest, log=print) -> dict:
     ensure_engine(log)
     base = base_image.resolve_base(request.base, log)
     python = base_image.python_version(base)
-    wheel_dir = wheels.download([ROOT / "requirements-build.txt", ROOT / "deploy" / "lambda-client.txt"], python)
+    wheel_dir = wheels.download([ROOT / "requirements-build.txt", ROOT / "deploy" / "package" / "lambda-client.txt"], python)
     convert_args = ["--name", request.name or request.model.stem, "--model-version", request.version]
     with tempfile.TemporaryDirectory(prefix="image-context-") as tmp:
         context = Path(tmp)
@@ -59,7 +59,7 @@ def build_image(request: ImageRequest, log=print) -> dict:
     if report["added_bytes"] > ADDED_BYTES_BUDGET:
         raise DeployError(
             f"{format_report(report)}: over the budget of {ADDED_BYTES_BUDGET / 2**20:.0f} MiB added "
-            "(deploy/image.py ADDED_BYTES_BUDGET); find what grew with `docker history`"
+            "(deploy/package/image.py ADDED_BYTES_BUDGET); find what grew with `docker history`"
         )
     return report
 
