@@ -46,7 +46,7 @@ def deploy(lam, spec: FunctionSpec, log=print) -> Published:
         latest = _update(lam, spec, current)
         log(f"function {spec.name}: updated to {spec.image_uri}")
     log(f"  {latest['MemorySize']} MB, {latest['Timeout']} s, {latest['Architectures'][0]}, "
-        f"environment {_format_env(latest, spec.environment)}")
+        f"environment {_format_env(latest, spec.environment)} (* set now)")
     version = call(f"publish a version of {spec.name}", lam.publish_version, FunctionName=spec.name,
                    CodeSha256=latest["CodeSha256"], Description=(spec.description or spec.image_uri)[:256])
     log(f"version {version['Version']} published")
@@ -106,7 +106,6 @@ def _settings(spec: FunctionSpec) -> dict:
 
 
 def _format_env(config: dict, given: dict[str, str]) -> str:
-    """Values only for the variables given on this command line: others may hold secrets."""
+    """Names only: environment values may be secrets, and logs outlive them."""
     variables = config.get("Environment", {}).get("Variables", {})
-    shown = (f"{k}={variables[k]}" if k in given else k for k in sorted(variables))
-    return " ".join(shown) or "(none)"
+    return " ".join(f"{k}*" if k in given else k for k in sorted(variables)) or "(none)"

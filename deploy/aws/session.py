@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -46,9 +47,26 @@ class Aws:
 
 
 def is_loopback(url_or_host: str) -> bool:
-    host = urlparse(url_or_host).hostname if "//" in url_or_host else url_or_host.rsplit(":", 1)[0]
-    host = host or ""
-    return host in ("localhost", "::1", "[::1]") or host.startswith("127.")
+    """True only for a loopback address or the name localhost, judged on the parsed host:
+    "127.attacker.example" is a name, not an address, and gets no credentials."""
+    text = url_or_host.strip()
+    try:
+        bare = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+        return ipaddress.ip_address(bare).is_loopback
+    except ValueError:
+        pass
+    try:
+        host = urlparse(text if "//" in text else f"//{text}").hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def call(what: str, method, *, absent: tuple[str, ...] = (), **kwargs):
