@@ -1,10 +1,12 @@
 """python -m bench: cold starts, size, memory and latency of the lean image against the
-usual scikit-learn/XGBoost image and a numpy+onnxruntime floor, side by side."""
+usual scikit-learn/XGBoost image and a numpy+onnxruntime floor, side by side, each container
+given the CPU quota and memory limit Lambda gives a function of --memory MB."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,6 +15,20 @@ from . import aggregate, images, measure, report
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP_MB = (512, 1024, 1769, 3008)
+DEFAULT_MEMORY_MB = 1769  # one vCPU of time, two CPUs visible: where most functions run
+# What numpy's OpenBLAS does by default: one thread per visible CPU, whatever the CPU quota.
+UNTUNED_ENV = {"OPENBLAS_NUM_THREADS": str(os.cpu_count() or 1)}
+# The best environment we know for importing numpy and onnxruntime (what runtime/ sets itself).
+TUNED_ENV = {"OPENBLAS_NUM_THREADS": "1"}
+# label: (image, environment). Every label is cold-started once per round, in this order.
+VARIANTS = {
+    "lean": ("lean", {}),
+    "lean-untuned": ("lean", UNTUNED_ENV),
+    "baseline": ("baseline", {}),
+    "floor": ("floor", {}),
+    "floor-tuned": ("floor", TUNED_ENV),
+}
+SWEEP_VARIANTS = ("lean", "lean-untuned", "baseline")
 BATCH_ROWS = 1000
 FULL = {"runs": 10, "requests": 300, "batch_requests": 30, "sweep_runs": 2}
 QUICK = {"runs": 2, "requests": 50, "batch_requests": 5, "sweep_runs": 0}
@@ -28,6 +44,9 @@ def parse_args(argv=None):
     parser.add_argument("--batch-requests", type=int, help="warm 1,000-row requests per run (default 30, quick 5)")
     parser.add_argument("--sweep-runs", type=int,
                         help="cold starts per image and memory size, 0 skips the sweep (default 2, quick 0)")
+    parser.add_argument("--memory", type=int, default=DEFAULT_MEMORY_MB,
+                        help="function memory in MB for the headline runs: the container's memory limit and "
+                             "Lambda's CPU share for it (default 1769: one vCPU of time, all CPUs visible)")
     parser.add_argument("--base", help="base image (default: AWS Lambda Python if it can be pulled, else the stand-in)")
     parser.add_argument("--out", type=Path, default=ROOT / "build/bench", help="output folder")
     parser.add_argument("--quick", action="store_true", help="a short run (a minute or two): smaller defaults, no sweep")
@@ -63,36 +82,41 @@ def main(argv=None) -> int:
     warm = {"single": args.requests, "batch": args.batch_requests}
     dropped = measure.drop_page_cache()
 
-    runs: dict[str, list[measure.Run]] = {label: [] for label in built}
+    shape = {"memory_mb": args.memory, "cpus": aggregate.cpus_for(args.memory)}
+    runs: dict[str, list[measure.Run]] = {label: [] for label in VARIANTS}
     records = []
     for i in range(args.runs):
-        for label, image in built.items():
+        for label, (image, env) in VARIANTS.items():
             measure.drop_page_cache()
-            requests = {"single": args.requests} if label == "floor" else warm
-            run = measure.cold_run(image["image"], bodies, requests)
+            requests = {"single": args.requests} if image == "floor" else warm
+            run = measure.cold_run(built[image]["image"], bodies, requests, env=env, **shape)
             runs[label].append(run)
             records.append({"label": label, **aggregate.run_record(run)})
-            print(f"[{i + 1}/{args.runs}] {label:<8} cold start {run.cold_start_ms:7.1f} ms, "
+            print(f"[{i + 1}/{args.runs}] {label:<12} cold start {run.cold_start_ms:7.1f} ms, "
                   f"init {run.init.get('init_ms') or float('nan'):7.1f} ms", flush=True)
 
     sweep_runs: dict[tuple[str, int], list[measure.Run]] = {}
     for i in range(args.sweep_runs):
         for memory_mb in SWEEP_MB:
-            for label in ("lean", "baseline"):
+            for label in SWEEP_VARIANTS:
+                image, env = VARIANTS[label]
                 measure.drop_page_cache()
-                run = measure.cold_run(built[label]["image"], bodies, warm, memory_mb=memory_mb,
+                run = measure.cold_run(built[image]["image"], bodies, warm, env=env, memory_mb=memory_mb,
                                        cpus=aggregate.cpus_for(memory_mb))
                 sweep_runs.setdefault((label, memory_mb), []).append(run)
-                print(f"[sweep {i + 1}/{args.sweep_runs}] {label:<8} {memory_mb:>5} MB: cold start "
-                      f"{run.cold_start_ms:7.1f} ms", flush=True)
+                print(f"[sweep {i + 1}/{args.sweep_runs}] {label:<12} {memory_mb:>5} MB: cold start "
+                      f"{run.cold_start_ms:7.1f} ms, init {run.init.get('init_ms') or float('nan'):7.1f} ms",
+                      flush=True)
 
-    summaries = {label: aggregate.image_summary(built[label], runs[label]) for label in built}
+    summaries = {label: {**aggregate.image_summary(built[image], runs[label]), "env": env}
+                 for label, (image, env) in VARIANTS.items()}
     results = {
-        "schema_version": 1,
+        "schema_version": 2,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "model": args.model.name,
         "base_image": base,
         "runs": args.runs,
+        "shape": shape,
         "warm_requests": warm,
         "batch_rows": BATCH_ROWS,
         "page_cache_dropped": dropped,

@@ -6,7 +6,13 @@ from pathlib import Path
 
 from . import prices
 
-LABELS = {"lean": "lean (ours)", "baseline": "baseline (usual)", "floor": "floor"}
+LABELS = {
+    "lean": "lean (ours)",
+    "lean-untuned": "lean, numpy's default threads",
+    "baseline": "baseline (usual)",
+    "floor": "naive floor",
+    "floor-tuned": "tuned floor",
+}
 
 
 def _ms(section: dict | None) -> str:
@@ -31,7 +37,7 @@ def _mib(value) -> str:
 
 def markdown(results: dict) -> str:
     images = results["images"]
-    order = [k for k in ("lean", "baseline", "floor") if k in images]
+    order = [k for k in LABELS if k in images]
     header = "| | " + " | ".join(LABELS[k] for k in order) + " |\n|---|" + "---|" * len(order) + "\n"
 
     def line(name, render):
@@ -54,9 +60,16 @@ def markdown(results: dict) -> str:
     table += line("peak process RSS (MiB)", lambda i: _mib((i["process_peak_rss_bytes"] or {}).get("median")))
     table += line("bytes read from disk until first answer (MiB)", lambda i: _mib((i["init_read_bytes"] or {}).get("median")))
 
-    out = [f"## Benchmark: {results['model']} ({results['runs']} cold starts per image)\n", table]
+    shape = results["shape"]
+    out = [f"## Benchmark: {results['model']} ({results['runs']} cold starts per image, "
+           f"at {shape['memory_mb']} MB: {shape['cpus']:g} vCPU of time, {results['machine']['cores']} CPUs visible)\n",
+           table]
     out.append("\nMedians, with the 10th-90th percentile range in brackets. Cold starts alternate images run "
-               f"by run; page cache dropped before each: {'yes' if results['page_cache_dropped'] else 'no'}.\n")
+               f"by run; page cache dropped before each: {'yes' if results['page_cache_dropped'] else 'no'}. "
+               "Each container runs with the memory limit and CPU quota of that memory size (`docker run "
+               "--memory --cpus`). numpy's default threads: the lean image with OPENBLAS_NUM_THREADS set to the "
+               "visible CPUs, as numpy does unless told. Tuned floor: the floor with the environment the runtime "
+               "sets itself (" + ", ".join(f"{k}={v}" for k, v in results["images"].get("floor-tuned", {}).get("env", {}).items()) + ").\n")
     out.append("\n### Targets\n\n| target | measured | goal | met |\n|---|---|---|---|\n")
     for t in results["targets"]:
         value = "n/a" if t["value"] is None else f"{t['value']:.3g}"
@@ -64,15 +77,16 @@ def markdown(results: dict) -> str:
         out.append(f"| {t['target']} | {value} | {t['goal']} | {met} |\n")
     if results.get("sweep"):
         out.append(f"\n### Memory sweep (CPU share as on Lambda; prices {prices.REGION}, {prices.PRICES_DATE})\n\n")
-        out.append("| image | memory (MB) | CPUs | cold start (ms) | handler 1 row p50 (us) | handler 1,000 rows p50 (ms) "
-                   "| USD per 1M requests x86_64 | arm64 |\n|---|---|---|---|---|---|---|---|\n")
+        out.append("| image | memory (MB) | CPUs | cold start (ms) | init (ms) | handler 1 row p50 (us) "
+                   "| handler 1,000 rows p50 (ms) | USD per 1M requests x86_64 | arm64 |\n"
+                   "|---|---|---|---|---|---|---|---|---|\n")
         for row in results["sweep"]:
             single = row["handler_ms"].get("single", {}).get("p50")
             batch = row["handler_ms"].get("batch", {}).get("p50")
             x86, arm = (row["cost_per_million_usd"][a] for a in ("x86_64", "arm64"))
             out.append(
                 f"| {LABELS.get(row['image'], row['image'])} | {row['memory_mb']} | {row['cpus']} | "
-                f"{_ms(row['cold_start_ms'])} | {_number(single, 1000, '.0f')} | {_number(batch, 1, '.2f')} | "
+                f"{_ms(row['cold_start_ms'])} | {_ms(row.get('init_ms'))} | {_number(single, 1000, '.0f')} | {_number(batch, 1, '.2f')} | "
                 f"{_number(x86, 1, '.2f')} | {_number(arm, 1, '.2f')} |\n"
             )
     m = results["machine"]
@@ -89,20 +103,22 @@ def charts(results: dict, out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     images = results["images"]
-    order = [k for k in ("lean", "baseline", "floor") if k in images]
+    order = [k for k in LABELS if k in images]
     written = []
 
     fig, ax = plt.subplots(figsize=(7, 4))
     data = [[r["cold_start_ms"] for r in results["runs_raw"] if r["label"] == k] for k in order]
-    ax.boxplot(data, tick_labels=[LABELS[k] for k in order])
+    ax.boxplot(data, tick_labels=[LABELS[k].replace(", ", ",\n") for k in order])
+    ax.tick_params(axis="x", labelsize=8)
     ax.set_ylabel("ms")
-    ax.set_title("Cold start: docker run to first answer")
+    shape = results["shape"]
+    ax.set_title(f"Cold start, docker run to first answer ({shape['memory_mb']} MB, {shape['cpus']:g} vCPU)")
     ax.set_ylim(bottom=0)
     written.append(_save(fig, out / "cold_start.png"))
 
     fig, ax = plt.subplots(figsize=(7, 4))
     width = 0.25
-    kinds = [k for k in order if images[k]["predict_ms"].get("single", {}).get("n")]
+    kinds = [k for k in ("lean", "baseline") if images.get(k, {}).get("predict_ms", {}).get("single", {}).get("n")]
     for i, (payload, title) in enumerate((("single", "1 row"), ("batch", "1,000 rows"))):
         values = [(images[k]["predict_ms"].get(payload) or {}).get("p50") or 0 for k in kinds]
         ax.bar([x + i * width for x in range(len(kinds))], values, width, label=f"predict p50, {title}")

@@ -20,16 +20,17 @@ def test_short_run_produces_json_table_and_charts(docker_engine, examples, tmp_p
     assert result.returncode == 0, result.stderr[-2000:]
     print(result.stdout)
     results = json.loads((out / "results.json").read_text())
-    assert set(results["images"]) == {"lean", "baseline", "floor"}
+    assert set(results["images"]) == {"lean", "lean-untuned", "baseline", "floor", "floor-tuned"}
+    assert results["shape"] == {"memory_mb": 1769, "cpus": 1.0}
     for label, image in results["images"].items():
         assert image["cold_start_ms"]["median"] > 0, label
         assert image["init_ms"]["median"] > 0, label
         assert image["peak_memory_bytes"]["median"] > 0, label
         assert image["init_read_bytes"]["median"] > 0, label
-        assert image["predict_ms"]["single"]["n"] == 20 or label == "floor"
+        assert image["predict_ms"]["single"]["n"] == 20 or label.startswith("floor")
     lean, baseline = results["images"]["lean"], results["images"]["baseline"]
     assert lean["added_bytes"] < baseline["added_bytes"]
     assert lean["predict_ms"]["batch"]["n"] == 2
-    assert len(results["targets"]) == 10
+    assert len(results["targets"]) == 12
     assert "| cold start: baseline / lean |" in (out / "results.md").read_text()
     assert {p.name for p in out.glob("*.png")} == {"cold_start.png", "warm_latency.png"}

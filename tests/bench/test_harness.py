@@ -72,16 +72,22 @@ def test_targets_and_report_from_runs(tmp_path):
         "baseline": {"image": "base", "size_bytes": 1200e6, "added_bytes": 1000e6},
         "floor": {"image": "floor", "size_bytes": 320e6, "added_bytes": 150e6},
     }
+    reports["lean-untuned"], reports["floor-tuned"] = reports["lean"], reports["floor"]
     runs = {
         "lean": [fake_run(400, 150, 0.02, 1.0, 60 * 2**20, 40e6) for _ in range(3)],
         "baseline": [fake_run(2400, 1800, 0.7, 6.0, 250 * 2**20, 400e6) for _ in range(3)],
         "floor": [fake_run(380, 140, 0.0, 0.0, 50 * 2**20, 35e6) for _ in range(3)],
+        "lean-untuned": [fake_run(480, 220, 0.02, 1.0, 60 * 2**20, 40e6) for _ in range(3)],
+        "floor-tuned": [fake_run(330, 100, 0.0, 0.0, 50 * 2**20, 35e6) for _ in range(3)],
     }
     images = {k: aggregate.image_summary(reports[k], runs[k]) for k in reports}
     targets = {t["target"]: t for t in aggregate.targets(images)}
     assert targets["init: baseline / lean"]["value"] == pytest.approx(12.0)
     assert targets["init: baseline / lean"]["met"] is True
-    assert targets["init: lean / floor"]["value"] == pytest.approx(150 / 140)
+    assert targets["init: lean / naive floor"]["value"] == pytest.approx(150 / 140)
+    assert targets["init: lean / naive floor"]["met"] is False  # the goal is 0.75
+    assert targets["init: lean / tuned floor"]["value"] == pytest.approx(1.5)
+    assert targets["init: numpy's default threads / lean"]["value"] == pytest.approx(220 / 150)
     assert targets["cold start: baseline / lean"]["value"] == pytest.approx(6.0)
     assert targets["warm predict, 1 row: baseline / lean"]["value"] == pytest.approx(35.0)
     assert targets["warm predict, 1,000 rows: baseline / lean"]["met"] is True
@@ -91,7 +97,7 @@ def test_targets_and_report_from_runs(tmp_path):
     sweep = aggregate.sweep_summary({("lean", 1024): runs["lean"], ("baseline", 1024): runs["baseline"]})
     assert {r["image"] for r in sweep} == {"lean", "baseline"}
     results = {
-        "model": "m.joblib", "runs": 3, "page_cache_dropped": True, "images": images,
+        "model": "m.joblib", "runs": 3, "page_cache_dropped": True, "shape": {"memory_mb": 1769, "cpus": 1.0}, "images": images,
         "targets": list(targets.values()), "sweep": sweep, "base_image": "base:1",
         "machine": {"cpu": "cpu", "cores": 2, "memory_gib": 24, "kernel": "k", "docker_server": "20"},
         "versions": {"onnxruntime": "1"},
@@ -99,7 +105,8 @@ def test_targets_and_report_from_runs(tmp_path):
     }
     table = report.markdown(results)
     assert "| init: baseline / lean | 12 | >= 10 | yes |" in table
-    assert "lean (ours)" in table and "Memory sweep" in table
+    assert "lean (ours)" in table and "Memory sweep" in table and "tuned floor" in table
+    assert "at 1769 MB: 1 vCPU of time, 2 CPUs visible" in table
     written = report.charts(results, tmp_path)
     assert [p.name for p in written] == ["cold_start.png", "warm_latency.png", "cost.png"]
     assert all(p.stat().st_size > 1000 for p in written)
