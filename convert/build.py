@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import artifact, export, parity, probes
+from . import artifact, export, parity, probes, tree_ensemble
 from .errors import ConvertError, InputError, ParityError, UnsupportedModel
 from .load import load_model
 from .sample import read_sample
@@ -86,6 +86,7 @@ def build(request: Request, log=print) -> dict:
             "inputs": [i.name for i in onx.graph.input],
             "outputs": _output_names(onx, schema),
             "opsets": {d.domain or "ai.onnx": d.version for d in onx.opset_import},
+            "tree_form": tree_ensemble.tree_form(onx),
         },
         "source": {
             "file": request.model.name,
@@ -102,30 +103,66 @@ def build(request: Request, log=print) -> dict:
 
 
 def _convert_with_parity(model, schema, groups, references, tolerance):
-    """Try float64 inputs first (exact preprocessing), then float32; keep the first that passes."""
+    """Try float64 inputs first (exact preprocessing), then float32; keep the first that passes.
+
+    For each, tree ensembles are tried rewritten as TreeEnsemble (ai.onnx.ml 5) first, then as
+    the converter wrote them (convert/tree_ensemble.py); each attempt names its form. A rewrite
+    that fails is only reported in the attempts: the errors raised are the converter's own."""
     attempts, failures = [], []
     for dtype in ("float64", "float32"):
         try:
-            onx = export.to_onnx(model, schema, dtype)
-            session = _session(onx.SerializeToString())
+            converted = export.to_onnx(model, schema, dtype)
         except UnsupportedModel as err:
             attempts.append({"input_dtype": dtype, "outcome": str(err)})
             failures.append(err)
             continue
-        comparisons = {
-            group: parity.compare(references[group], parity.onnx_outputs(session, rows, schema, dtype), tolerance)
-            for group, rows in groups.items()
-        }
-        failed = {g: c for g, c in comparisons.items() if not c.passed}
-        if not failed:
-            attempts.append({"input_dtype": dtype, "outcome": "passed"})
-            return onx, session, dtype, comparisons, attempts
-        group, worst = max(failed.items(), key=lambda item: item[1].max_abs_diff)
-        message = _mismatch(group, worst, groups[group], tolerance)
-        attempts.append({"input_dtype": dtype, "outcome": message})
-        failures.append(ParityError(message))
+        for form, onx in _forms(converted, dtype, attempts):
+            rewritten = form == tree_ensemble.FORM
+            try:
+                session = _session(onx.SerializeToString())
+                outputs = {group: parity.onnx_outputs(session, rows, schema, dtype) for group, rows in groups.items()}
+            except UnsupportedModel as err:
+                attempts.append(_attempt(dtype, form, str(err)))
+                if not rewritten:
+                    failures.append(err)
+                continue
+            except Exception as err:  # onnxruntime's own errors, running a rewritten model
+                if not rewritten:
+                    raise
+                attempts.append(_attempt(dtype, form, f"onnxruntime cannot run it: {_line(err)}"))
+                continue
+            comparisons = {
+                group: parity.compare(references[group], outputs[group], tolerance) for group in groups
+            }
+            failed = {g: c for g, c in comparisons.items() if not c.passed}
+            if not failed:
+                attempts.append(_attempt(dtype, form, "passed"))
+                return onx, session, dtype, comparisons, attempts
+            group, worst = max(failed.items(), key=lambda item: item[1].max_abs_diff)
+            message = _mismatch(group, worst, groups[group], tolerance)
+            attempts.append(_attempt(dtype, form, message))
+            if not rewritten:
+                failures.append(ParityError(message))
     parity_failures = [f for f in failures if isinstance(f, ParityError)]
     raise (parity_failures[0] if parity_failures else failures[0])
+
+
+def _forms(converted, dtype: str, attempts: list):
+    """The converter's model rewritten as TreeEnsemble (ai.onnx.ml 5) when it can be, then as
+    converted; a rewrite that cannot be built is recorded in ``attempts`` with its reason."""
+    original = tree_ensemble.tree_form(converted)
+    if original is not None:
+        try:
+            yield tree_ensemble.FORM, tree_ensemble.rewrite(converted)
+        except Exception as err:  # NotRewritten says why; anything else is a gap in the rewrite
+            reason = str(err) if isinstance(err, tree_ensemble.NotRewritten) else f"{type(err).__name__}: {_line(err)}"
+            attempts.append(_attempt(dtype, tree_ensemble.FORM, f"not rewritten: {reason}"))
+    yield original, converted
+
+
+def _attempt(dtype: str, form: str | None, outcome: str) -> dict:
+    """One entry of the parity report's attempts; ``form`` only for models with trees."""
+    return {"input_dtype": dtype, **({"form": form} if form else {}), "outcome": outcome}
 
 
 def _mismatch(group: str, outcome: parity.Comparison, rows: pd.DataFrame, tolerance: float) -> str:

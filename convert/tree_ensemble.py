@@ -1,0 +1,367 @@
+"""Rewrite the converters' tree ensembles as ai.onnx.ml opset 5 TreeEnsemble.
+
+skl2onnx and onnxmltools emit TreeEnsembleClassifier / TreeEnsembleRegressor (ai.onnx.ml 1
+or 3): every node, leaf or not, carries tree id, node id, feature, a mode string, threshold,
+both children, hit rate and missing-value flag, and every leaf weight repeats its tree and node
+id. TreeEnsemble (opset 5) keeps interior nodes and leaves apart, children by index, modes as
+one byte and thresholds and weights as raw tensors: a third of the bytes, and onnxruntime
+(1.24) creates the session faster and holds less memory.
+
+The rewrite keeps the arithmetic: same thresholds (float32 as stored, after
+graph_fixes.round_thresholds_down), same comparisons and missing-value directions, same leaf
+weights summed in the same tree order. What TreeEnsemble does not do is rebuilt with standard
+operators: base_values become an Add, a classifier's probabilities and label are computed from
+the scores as onnxruntime's TreeEnsembleClassifier computes them, under the same output names.
+It is only ever served after passing the same parity gate as the original (convert/build.py).
+
+Rewritten: every tree ensemble whose leaves carry one weight each (gradient boosting, XGBoost,
+HistGradientBoosting, binary forests and trees, single-target regressors) and whose input is
+float32. Refused (NotRewritten, the original form is kept): leaves carrying several weights
+(multiclass forests, multi-target regressors: TreeEnsemble would need one copy of every tree
+per class, `copy_trees=True` builds it, measured slower to predict), float64 tree inputs, and
+any mode, post-transform or base-value layout whose meaning is not pinned down here.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+from onnx import ModelProto, TensorProto, helper, numpy_helper
+
+ML = "ai.onnx.ml"
+FORM = "TreeEnsemble-opset5"
+LEGACY = ("TreeEnsembleClassifier", "TreeEnsembleRegressor")
+MODES = {b"BRANCH_LEQ": 0, b"BRANCH_LT": 1, b"BRANCH_GTE": 2, b"BRANCH_GT": 3, b"BRANCH_EQ": 4, b"BRANCH_NEQ": 5}
+AGGREGATES = {b"AVERAGE": 0, b"SUM": 1}
+
+
+class NotRewritten(Exception):
+    """The model keeps its original form; the message says why."""
+
+
+def tree_form(onx: ModelProto) -> str | None:
+    """How the model's trees are written: "TreeEnsemble-opset5", "TreeEnsembleClassifier-opset1", ... or None."""
+    ml = max((d.version for d in onx.opset_import if d.domain == ML), default=None)
+    for node in onx.graph.node:
+        if node.domain == ML and node.op_type == "TreeEnsemble":
+            return FORM
+        if node.domain == ML and node.op_type in LEGACY:
+            return f"{node.op_type}-opset{ml}"
+    return None
+
+
+def rewrite(onx: ModelProto, copy_trees: bool = False) -> ModelProto:
+    """A copy of ``onx`` with each TreeEnsembleClassifier/Regressor replaced by TreeEnsemble
+    and standard operators producing the same outputs; raises NotRewritten otherwise."""
+    graph = onx.graph
+    positions = [i for i, n in enumerate(graph.node) if n.domain == ML and n.op_type in LEGACY]
+    if not positions:
+        raise NotRewritten("no TreeEnsembleClassifier or TreeEnsembleRegressor in the model")
+    dtypes = _elem_types(onx)
+    out = copy.deepcopy(onx)
+    for position in reversed(positions):
+        node = out.graph.node[position]
+        if dtypes.get(node.input[0]) != TensorProto.FLOAT:
+            raise NotRewritten(
+                "the trees take float64 inputs; TreeEnsemble would compare them in float64 with "
+                "the float32 thresholds the converter stored"
+            )
+        new_nodes, initializers = _replacement(node, dtypes, copy_trees)
+        del out.graph.node[position]
+        for offset, new in enumerate(new_nodes):
+            out.graph.node.insert(position + offset, new)
+        out.graph.initializer.extend(initializers)
+    _set_opsets(out)
+    return out
+
+
+# --- reading the legacy attributes --------------------------------------------------------
+
+
+def _attributes(node) -> dict:
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _floats(attrs: dict, name: str) -> np.ndarray | None:
+    """A float list attribute or its ``*_as_tensor`` double twin, as float64, or None."""
+    if f"{name}_as_tensor" in attrs:
+        return numpy_helper.to_array(attrs[f"{name}_as_tensor"]).astype(np.float64).ravel()
+    if name in attrs:
+        return np.asarray(attrs[name], dtype=np.float32).astype(np.float64)
+    return None
+
+
+class _Forest:
+    """The legacy node and leaf-weight tuples as arrays, with each tree's nodes located."""
+
+    def __init__(self, attrs: dict, classifier: bool):
+        prefix = "class" if classifier else "target"
+        self.tree = np.asarray(attrs["nodes_treeids"], dtype=np.int64)
+        self.node = np.asarray(attrs["nodes_nodeids"], dtype=np.int64)
+        self.feature = np.asarray(attrs["nodes_featureids"], dtype=np.int64)
+        self.true = np.asarray(attrs["nodes_truenodeids"], dtype=np.int64)
+        self.false = np.asarray(attrs["nodes_falsenodeids"], dtype=np.int64)
+        self.split = _floats(attrs, "nodes_values")
+        missing = attrs.get("nodes_missing_value_tracks_true")
+        self.missing = np.asarray(missing if missing else np.zeros(len(self.tree)), dtype=np.int64)
+        modes = np.asarray(attrs["nodes_modes"], dtype=object)
+        self.is_leaf = modes == b"LEAF"
+        unknown = set(modes[~self.is_leaf].tolist()) - set(MODES)
+        if unknown:
+            raise NotRewritten(f"node mode {sorted(unknown)[0].decode()} has no TreeEnsemble equivalent here")
+        self.mode = np.array([MODES.get(m, 0) for m in modes.tolist()], dtype=np.uint8)
+        self.w_tree = np.asarray(attrs[f"{prefix}_treeids"], dtype=np.int64)
+        self.w_node = np.asarray(attrs[f"{prefix}_nodeids"], dtype=np.int64)
+        self.w_target = np.asarray(attrs[f"{prefix}_ids"], dtype=np.int64)
+        self.w_value = _floats(attrs, f"{prefix}_weights")
+        n = len(self.tree)
+        if self.split is None or any(len(a) != n for a in (self.node, self.feature, self.true, self.false, self.split, self.missing)):
+            raise NotRewritten("the tree ensemble's node attributes have different lengths")
+        if self.w_value is None or not len(self.w_value) == len(self.w_tree) == len(self.w_node) == len(self.w_target):
+            raise NotRewritten("the tree ensemble's leaf weights are incomplete")
+
+        # onnxruntime takes each run of nodes with one tree id as a tree, rooted at its first node.
+        starts = np.flatnonzero(np.r_[True, self.tree[1:] != self.tree[:-1]]) if n else np.zeros(0, np.int64)
+        if len(np.unique(self.tree[starts])) != len(starts):
+            raise NotRewritten("a tree's nodes are not listed together")
+        self.roots = starts
+        self.block = np.cumsum(np.r_[True, self.tree[1:] != self.tree[:-1]]) - 1 if n else self.tree
+        self._keys = self.tree * (int(self.node.max(initial=0)) + 1) + self.node
+        self._order = np.argsort(self._keys, kind="stable")
+        if np.any(np.diff(self._keys[self._order]) == 0):
+            raise NotRewritten("a node id repeats within a tree")
+
+        inner = ~self.is_leaf
+        self.true_pos = self._locate(self.tree[inner], self.true[inner], "child")
+        self.false_pos = self._locate(self.tree[inner], self.false[inner], "child")
+        weight_pos = self._locate(self.w_tree, self.w_node, "leaf weight")
+        if not self.is_leaf[weight_pos].all():
+            raise NotRewritten("a leaf weight is attached to an interior node")
+        order = np.argsort(weight_pos, kind="stable")
+        self.w_pos, self.w_target, self.w_value = weight_pos[order], self.w_target[order], self.w_value[order]
+        self.weights_per_leaf = np.bincount(self.w_pos, minlength=n)[self.is_leaf]
+        if np.any(self.weights_per_leaf == 0):
+            raise NotRewritten("a leaf has no weight")
+
+    def _locate(self, trees: np.ndarray, nodes: np.ndarray, what: str) -> np.ndarray:
+        keys = trees * (int(self.node.max(initial=0)) + 1) + nodes
+        found = np.searchsorted(self._keys[self._order], keys)
+        found = np.minimum(found, len(self._order) - 1)
+        if len(keys) and not np.array_equal(self._keys[self._order][found], keys):
+            raise NotRewritten(f"a {what} refers to a node that does not exist")
+        return self._order[found]
+
+    def targets(self) -> np.ndarray:
+        return np.unique(self.w_target)
+
+
+# --- writing TreeEnsemble -------------------------------------------------------------------
+
+
+def _tree_ensemble(forest: _Forest, n_targets: int, aggregate: int, copy_trees: bool, name: str, inputs, outputs):
+    """One TreeEnsemble node; each tree copied per target when leaves carry several weights."""
+    if np.all(forest.weights_per_leaf == 1):
+        copies = [(None, forest.w_target, forest.w_value)]
+    else:
+        targets = forest.targets()
+        if not copy_trees:
+            raise NotRewritten(
+                f"leaves carry {int(forest.weights_per_leaf.max())} weights each (one per class or "
+                "target); TreeEnsemble would repeat every tree per class, more nodes to walk per row"
+            )
+        n_leaves = int(forest.is_leaf.sum())
+        if aggregate != AGGREGATES[b"SUM"] or any(np.sum(forest.w_target == t) != n_leaves for t in targets):
+            raise NotRewritten("leaves carry weights for different targets")
+        copies = [(t, forest.w_target[forest.w_target == t], forest.w_value[forest.w_target == t]) for t in targets]
+
+    inner = ~forest.is_leaf
+    n_inner, n_leaves = int(inner.sum()), int(forest.is_leaf.sum())
+    inner_index = np.cumsum(inner) - 1  # position -> index among interior nodes
+    leaf_index = np.cumsum(forest.is_leaf) - 1  # position -> index among leaves
+    true_leaf = forest.is_leaf[forest.true_pos].astype(np.int64)
+    false_leaf = forest.is_leaf[forest.false_pos].astype(np.int64)
+    true_id = np.where(true_leaf == 1, leaf_index[forest.true_pos], inner_index[forest.true_pos])
+    false_id = np.where(false_leaf == 1, leaf_index[forest.false_pos], inner_index[forest.false_pos])
+
+    # A tree that is a single leaf becomes a stump whose two branches reach equal leaves:
+    # the spec's one-node form is read differently by onnxruntime and the reference.
+    stumps = forest.roots[forest.is_leaf[forest.roots]]
+    n_stumps = len(stumps)
+    stump_leaf = leaf_index[stumps]
+
+    parts = {k: [] for k in ("feature", "split", "mode", "true", "false", "true_leaf", "false_leaf", "missing", "roots", "targets", "weights")}
+    for c, (_, targets, weights) in enumerate(copies):
+        node_base = c * (n_inner + n_stumps)
+        leaf_base = c * (n_leaves + 2 * n_stumps)
+        parts["feature"] += [forest.feature[inner], np.zeros(n_stumps, np.int64)]
+        parts["split"] += [forest.split[inner], np.zeros(n_stumps)]
+        parts["mode"] += [forest.mode[inner], np.zeros(n_stumps, np.uint8)]
+        stump_leaves = leaf_base + n_leaves + 2 * np.arange(n_stumps)
+        parts["true"] += [np.where(true_leaf == 1, leaf_base, node_base) + true_id, stump_leaves]
+        parts["false"] += [np.where(false_leaf == 1, leaf_base, node_base) + false_id, stump_leaves + 1]
+        parts["true_leaf"] += [true_leaf, np.ones(n_stumps, np.int64)]
+        parts["false_leaf"] += [false_leaf, np.ones(n_stumps, np.int64)]
+        parts["missing"] += [forest.missing[inner], np.zeros(n_stumps, np.int64)]
+        root_ids = np.where(
+            forest.is_leaf[forest.roots],
+            node_base + n_inner + np.searchsorted(stumps, forest.roots),
+            node_base + inner_index[forest.roots],
+        )
+        parts["roots"].append(root_ids)
+        parts["targets"] += [targets, np.repeat(targets[stump_leaf], 2)]
+        parts["weights"] += [weights, np.repeat(weights[stump_leaf], 2)]
+    a = {k: np.concatenate(v) for k, v in parts.items()}
+
+    fields = dict(
+        n_targets=n_targets,
+        aggregate_function=aggregate,
+        post_transform=0,
+        tree_roots=a["roots"].tolist(),
+        nodes_featureids=a["feature"].tolist(),
+        nodes_splits=numpy_helper.from_array(a["split"].astype(np.float32), "nodes_splits"),
+        nodes_modes=numpy_helper.from_array(a["mode"].astype(np.uint8), "nodes_modes"),
+        nodes_truenodeids=a["true"].tolist(),
+        nodes_falsenodeids=a["false"].tolist(),
+        nodes_trueleafs=a["true_leaf"].tolist(),
+        nodes_falseleafs=a["false_leaf"].tolist(),
+        leaf_targetids=a["targets"].tolist(),
+        leaf_weights=numpy_helper.from_array(a["weights"].astype(np.float32), "leaf_weights"),
+    )
+    if a["missing"].any():
+        fields["nodes_missing_value_tracks_true"] = a["missing"].tolist()
+    return helper.make_node("TreeEnsemble", list(inputs), list(outputs), name=name, domain=ML, **fields)
+
+
+# --- the replacement subgraphs --------------------------------------------------------------
+
+
+def _replacement(node, dtypes: dict, copy_trees: bool):
+    attrs = _attributes(node)
+    classifier = node.op_type == "TreeEnsembleClassifier"
+    forest = _Forest(attrs, classifier)
+    post = attrs.get("post_transform", b"NONE")
+    aggregate = AGGREGATES.get(attrs.get("aggregate_function", b"SUM"))
+    if aggregate is None:
+        raise NotRewritten(f"aggregate_function {attrs['aggregate_function'].decode()} is not rewritten")
+    base = _floats(attrs, "base_values")
+    prefix = node.name or node.output[0]
+    scores = f"{prefix}_te_scores"
+    nodes, inits = [], []
+
+    def constant(name: str, value: np.ndarray) -> str:
+        inits.append(numpy_helper.from_array(value, f"{prefix}_const_{name}"))
+        return f"{prefix}_const_{name}"
+
+    def add(op: str, inputs: list[str], output: str, **kwargs) -> str:
+        nodes.append(helper.make_node(op, inputs, [output], name=f"{prefix}_{output.rsplit('_', 1)[-1]}_{len(nodes)}", **kwargs))
+        return output
+
+    if not classifier:
+        n_targets = int(attrs.get("n_targets", 1))
+        if post != b"NONE":
+            raise NotRewritten(f"regressor post_transform {post.decode()} is not rewritten")
+        if base is not None and len(base) not in (0, n_targets):
+            raise NotRewritten("base_values do not match the number of targets")
+        out = node.output[0]
+        has_base = base is not None and len(base) and np.any(base != 0)
+        nodes.append(_tree_ensemble(forest, n_targets, aggregate, copy_trees, f"{prefix}_te", node.input, [scores if has_base else out]))
+        if has_base:
+            add("Add", [scores, constant("base", base.astype(np.float32).reshape(1, -1))], out)
+        _expect_float(dtypes, [out])
+        return nodes, inits
+
+    if aggregate != AGGREGATES[b"SUM"]:
+        raise NotRewritten("classifier aggregate_function other than SUM is not rewritten")
+    labels_int = attrs.get("classlabels_int64s")
+    labels_str = attrs.get("classlabels_strings")
+    labels = np.asarray(labels_int, dtype=np.int64) if labels_int else np.asarray(labels_str, dtype=object)
+    n_classes = len(labels)
+    label_out, proba_out = node.output[0], node.output[1]
+    _expect_float(dtypes, [proba_out])
+    used = forest.targets()
+    base = np.zeros(0) if base is None else base
+
+    if n_classes == 2 and len(used) == 1:
+        # One score s for the second class, as onnxruntime's binary case reads it.
+        if used[0] != 0 or len(base) > 1:
+            raise NotRewritten("binary classifier with this score layout is not rewritten")
+        nodes.append(_tree_ensemble(forest, 1, aggregate, copy_trees, f"{prefix}_te", node.input, [scores]))
+        s = add("Add", [scores, constant("base", base.astype(np.float32).reshape(1, 1))], f"{prefix}_s") if len(base) else scores
+        if post == b"LOGISTIC":
+            both = add("Concat", [add("Neg", [s], f"{prefix}_neg"), s], f"{prefix}_both", axis=1)
+            add("Sigmoid", [both], proba_out)
+            cut = 0.0
+        elif post == b"NONE" and np.all(forest.w_value >= 0):
+            add("Concat", [add("Sub", [constant("one", np.ones((1, 1), np.float32)), s], f"{prefix}_rest"), s], proba_out, axis=1)
+            cut = 0.5
+        else:
+            raise NotRewritten(f"binary classifier with post_transform {post.decode()} and these weights is not rewritten")
+        flat = add("Reshape", [s, constant("flat", np.array([-1], np.int64))], f"{prefix}_flat")
+        positive = add("Greater", [flat, constant("cut", np.array(cut, np.float32))], f"{prefix}_positive")
+        index = add("Cast", [positive], f"{prefix}_index", to=TensorProto.INT64)
+    elif n_classes > 2:
+        if len(base) not in (0, n_classes):
+            raise NotRewritten("base_values do not match the number of classes")
+        if len(base) == 0 and not _every_class_scored(forest, n_classes):
+            raise NotRewritten("some class gets no score from some rows' leaves")
+        nodes.append(_tree_ensemble(forest, n_classes, aggregate, copy_trees, f"{prefix}_te", node.input, [scores]))
+        s = add("Add", [scores, constant("base", base.astype(np.float32).reshape(1, -1))], f"{prefix}_s") if len(base) else scores
+        if post == b"SOFTMAX":
+            add("Softmax", [s], proba_out, axis=1)
+        elif post == b"LOGISTIC":
+            add("Sigmoid", [s], proba_out)
+        elif post == b"NONE":
+            add("Identity", [s], proba_out)
+        else:
+            raise NotRewritten(f"classifier post_transform {post.decode()} is not rewritten")
+        index = add("ArgMax", [s], f"{prefix}_argmax", axis=1, keepdims=0)
+    else:
+        raise NotRewritten("binary classifier scoring both classes is not rewritten")
+    classes = constant("classes", labels)
+    add("Gather", [classes, index], label_out, axis=0)
+    return nodes, inits
+
+
+def _every_class_scored(forest: _Forest, n_classes: int) -> bool:
+    """Each class has a tree all of whose leaves weigh it, so every row scores every class
+    (onnxruntime's argmax skips classes no leaf scored)."""
+    leaf_block = forest.block[forest.w_pos]
+    per_block = np.bincount(forest.block[forest.is_leaf], minlength=len(forest.roots))
+    for k in range(n_classes):
+        hit = forest.w_target == k
+        counts = np.bincount(leaf_block[hit], minlength=len(forest.roots))
+        if not np.any((counts == per_block) & (per_block > 0)):
+            return False
+    return True
+
+
+def _expect_float(dtypes: dict, names: list[str]) -> None:
+    for name in names:
+        if dtypes.get(name, TensorProto.FLOAT) != TensorProto.FLOAT:
+            raise NotRewritten(f"output {name!r} is declared {TensorProto.DataType.Name(dtypes[name])}, not float")
+
+
+def _elem_types(onx: ModelProto) -> dict[str, int]:
+    """Element type of every tensor the graph declares or a Cast produces."""
+    types = {}
+    for info in list(onx.graph.input) + list(onx.graph.value_info) + list(onx.graph.output):
+        if info.type.HasField("tensor_type"):
+            types[info.name] = info.type.tensor_type.elem_type
+    for init in onx.graph.initializer:
+        types[init.name] = init.data_type
+    for node in onx.graph.node:
+        if node.op_type == "Cast" and node.domain in ("", "ai.onnx"):
+            types[node.output[0]] = next(a.i for a in node.attribute if a.name == "to")
+    return types
+
+
+def _set_opsets(onx: ModelProto) -> None:
+    """Declare ai.onnx.ml 5; keep one entry per domain (the highest), the standard one as it was."""
+    versions: dict[str, int] = {}
+    for entry in onx.opset_import:
+        versions[entry.domain] = max(versions.get(entry.domain, 0), entry.version)
+    versions[ML] = 5
+    versions[""] = max(versions.get("", 0), versions.pop("ai.onnx", 0), 9)
+    del onx.opset_import[:]
+    onx.opset_import.extend(helper.make_opsetid(domain, version) for domain, version in sorted(versions.items()))
