@@ -343,7 +343,8 @@ def _expect_float(dtypes: dict, names: list[str]) -> None:
 
 
 def _elem_types(onx: ModelProto) -> dict[str, int]:
-    """Element type of every tensor the graph declares or a Cast produces."""
+    """Element type of every tensor the graph declares or a Cast produces, and of each tree
+    ensemble's input (asked of onnxruntime when nothing declares it)."""
     types = {}
     for info in list(onx.graph.input) + list(onx.graph.value_info) + list(onx.graph.output):
         if info.type.HasField("tensor_type"):
@@ -353,7 +354,31 @@ def _elem_types(onx: ModelProto) -> dict[str, int]:
     for node in onx.graph.node:
         if node.op_type == "Cast" and node.domain in ("", "ai.onnx"):
             types[node.output[0]] = next(a.i for a in node.attribute if a.name == "to")
+    for node in onx.graph.node:
+        if node.domain == ML and node.op_type in LEGACY and node.input[0] not in types:
+            types[node.input[0]] = _computed_type(onx, node.input[0])
     return types
+
+
+def _computed_type(onx: ModelProto, name: str) -> int:
+    """The element type onnxruntime gives ``name``, from the graph cut just after it
+    (onnx's shape inference knows no types for the older ai.onnx.ml operators)."""
+    import onnxruntime as ort
+
+    cut = ModelProto()
+    cut.CopyFrom(onx)
+    producers = [i for i, n in enumerate(cut.graph.node) if name in n.output]
+    if not producers:
+        return TensorProto.UNDEFINED
+    del cut.graph.node[producers[0] + 1:]
+    del cut.graph.output[:]
+    cut.graph.output.add().name = name
+    try:
+        session = ort.InferenceSession(cut.SerializeToString(), providers=["CPUExecutionProvider"])
+    except Exception:  # noqa: BLE001 - an unknown type refuses the rewrite
+        return TensorProto.UNDEFINED
+    kinds = {"tensor(float)": TensorProto.FLOAT, "tensor(double)": TensorProto.DOUBLE}
+    return kinds.get(session.get_outputs()[0].type, TensorProto.UNDEFINED)
 
 
 def _set_opsets(onx: ModelProto) -> None:
