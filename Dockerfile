@@ -17,6 +17,7 @@ COPY requirements-runtime.txt requirements-build.txt /tmp/requirements/
 RUN python3 /tmp/wheels/${PIP_WHEEL}/pip install --quiet --no-index --find-links /tmp/wheels \
         --no-cache-dir --target /opt/convert-deps -r /tmp/requirements/requirements-build.txt
 COPY convert/ /opt/src/convert/
+COPY runtime/ /opt/src/runtime/
 COPY input/ /opt/src/input/
 RUN cd /opt/src && PYTHONPATH=/opt/convert-deps:/opt/src \
     python3 -m convert "input/${MODEL_FILE}" --out /opt/model ${CONVERT_ARGS} \

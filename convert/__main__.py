@@ -8,11 +8,19 @@ import warnings
 from pathlib import Path
 
 from .build import Request, build
-from .errors import ConvertError
+from .checks import check_request
+from .errors import ConvertError, InputError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a malformed command line is one line (exit 4, as every argument error)."""
+
+    def error(self, message: str):
+        raise InputError(f"{message} (python -m convert --help shows the usage)")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m convert",
         description=(
             "Convert a scikit-learn or XGBoost model to ONNX, prove that onnxruntime predicts "
@@ -45,13 +53,18 @@ def _names(text: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    try:
+        args = parse_args(argv)
+        request = Request(
+            model=args.model, out=args.out, features=args.features, sample=args.sample,
+            name=args.name, version=args.model_version, tolerance=args.tolerance,
+        )
+        check_request(request)  # every flag, before any work (build checks again for API callers)
+    except ConvertError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
     if not args.verbose:
         warnings.simplefilter("ignore")
-    request = Request(
-        model=args.model, out=args.out, features=args.features, sample=args.sample,
-        name=args.name, version=args.model_version, tolerance=args.tolerance,
-    )
     try:
         metadata = build(request)
     except ConvertError as err:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
 import tempfile
 from pathlib import Path
+
+from runtime import integrity  # the one definition of the artifact digest (standard library only)
 
 LIBRARIES = (
     "numpy", "scikit-learn", "xgboost", "onnx", "onnxruntime", "skl2onnx", "onnxmltools",
@@ -59,4 +60,11 @@ def to_json(data: dict) -> bytes:
 
 
 def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return integrity.sha256_hex(data)
+
+
+def sealed(metadata: dict, onnx_sha256: str) -> dict:
+    """``metadata`` with its "integrity" block: the digest of model.json as the runtime will read
+    it back (the written JSON, parsed again) and of model.onnx."""
+    as_read = json.loads(to_json(metadata))
+    return {**metadata, integrity.KEY: integrity.integrity_block(as_read, onnx_sha256)}

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from . import artifact, export, parity, probes, tree_ensemble
+from .checks import check_request
 from .errors import ConvertError, InputError, ParityError, UnsupportedModel
 from .load import load_model
 from .sample import read_sample
@@ -33,8 +34,7 @@ class Request:
 
 def build(request: Request, log=print) -> dict:
     """Convert ``request.model`` and write model.onnx and model.json into ``request.out``."""
-    if not request.tolerance > 0:
-        raise InputError(f"--tolerance must be a positive number, got {request.tolerance}")
+    check_request(request)  # every argument, before any work
     model = load_model(request.model)
     schema = describe(model, request.features)
     export.check_supported(model)
@@ -98,6 +98,7 @@ def build(request: Request, log=print) -> dict:
         "reference": _reference(session, schema, dtype, groups, optional, request.tolerance),
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    metadata = artifact.sealed(metadata, metadata["onnx"]["sha256"])
     artifact.write_atomically(request.out, {"model.onnx": onnx_bytes, "model.json": artifact.to_json(metadata)})
     return metadata
 

@@ -8,8 +8,8 @@ import time
 from typing import Protocol
 
 from .config import Settings
-from .errors import InternalError, RequestError, StartupError
-from .events import Warmup, source_of
+from .errors import InternalError, RequestError, StartupError, UnsupportedEvent
+from .events import Direct, Unsupported, Warmup, source_of
 from .model import Model
 from .observability import Outcome, Telemetry, configure_logging
 from .protocols import protocol_of
@@ -59,13 +59,17 @@ class App:
     def __call__(self, event, context: LambdaContext | None = None) -> dict:
         outcome = Outcome(getattr(context, "aws_request_id", None), cold_start=self._cold)
         self._cold = False
-        source = source_of(event)
-        outcome.source = source.name
-        if source is Warmup:
-            self.telemetry.warmup(outcome)
-            return {"warmup": True, "model": {"name": self.model.schema.name, "version": self.model.schema.version}}
+        source = Direct  # the answer's shape should even classifying the event fail
         try:
-            response = source.respond(200, self._answer(source.body(event), outcome))
+            source = source_of(event)
+            outcome.source = source.name
+            if source is Warmup:
+                self.telemetry.warmup(outcome)
+                return {"warmup": True, "model": {"name": self.model.schema.name, "version": self.model.schema.version}}
+            if source is Unsupported:
+                outcome.error = UnsupportedEvent(Unsupported.message(event))
+            else:
+                response = source.respond(200, self._answer(source.body(event), outcome))
         except RequestError as err:
             outcome.error = err
         except Exception:
@@ -73,9 +77,12 @@ class App:
             outcome.error = InternalError(
                 f"internal error; the function's log has the details under request id {outcome.request_id}"
             )
+        self.telemetry.request(outcome)
+        if isinstance(outcome.error, UnsupportedEvent):
+            # A failed invocation, not an answer: the event source retries, then dead-letters.
+            raise outcome.error
         if outcome.error is not None:
             response = source.respond(outcome.error.status, outcome.error.to_json())
-        self.telemetry.request(outcome)
         return response
 
     def _answer(self, body, outcome: Outcome) -> dict:
@@ -95,6 +102,7 @@ class App:
             "model": schema.name,
             "model_version": schema.version,
             "sha256": schema.sha256,
+            "digest": schema.digest,
             "features": len(schema.features),
             "input_layout": schema.layout,
             "intra_op_threads": settings.intra_op_threads,

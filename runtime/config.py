@@ -70,6 +70,12 @@ class Settings(NamedTuple):
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a whole number of at least 1, got {value!r}")
+        if self.model_version is not None:
+            # Reported in every answer: at most 128 characters of valid Unicode (undecodable bytes in
+            # the environment arrive as lone surrogates, which no UTF-8 answer can carry).
+            text = self.model_version
+            if not isinstance(text, str) or len(text) > 128 or not _encodable(text):
+                raise ConfigError(f"{MODEL_VERSION} must be at most 128 characters of valid Unicode, got {text!r:.80}")
         return self
 
     @classmethod
@@ -126,6 +132,14 @@ def _whole(env, name: str) -> int | None:
     if value < 1:
         raise ConfigError(f"{name} must be a whole number of at least 1, got {text!r}")
     return value
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _flag(env, name: str) -> bool:

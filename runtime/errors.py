@@ -16,6 +16,7 @@ ServingError                  500 internal_error
 │   ├── UnknownCategory       400 unknown_category
 │   └── NonFinite             400 non_finite        Infinity, or a number beyond the input dtype
 ├── InternalError             500 internal_error    anything unexpected; details go to the log only
+├── UnsupportedEvent          500 unsupported_event an SQS, S3, SNS, ... event: raised, never answered
 └── StartupError              500 startup_error     raised at import: the function never serves
     ├── ConfigError           500 config_error
     └── ModelError            500 model_error
@@ -125,6 +126,17 @@ class InternalError(ServingError):
     """Answered for any unexpected failure; the message is generic, the log has the details."""
 
     code = "internal_error"
+
+
+class UnsupportedEvent(ServingError):
+    """Raised out of the handler for an event from an AWS service we do not serve (SQS, S3, ...).
+
+    Never answered: the invocation fails, so that the source retries and dead-letters the event
+    instead of counting a returned error as success and deleting it. Logged as a failure.
+    """
+
+    status = 500  # for the log line and metrics only: the invocation fails, nothing is answered
+    code = "unsupported_event"
 
 
 class StartupError(ServingError):

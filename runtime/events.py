@@ -2,6 +2,12 @@
 
 Sources are tried in order; the first whose infer() accepts the event handles it, and a direct
 invocation (the event is the request body itself) takes whatever no other source claims.
+Every infer() looks at types before values and never walks into a value, so that any JSON
+(deeply nested, huge, of the wrong type) is classified in constant time and never raises.
+
+Events from AWS services we do not serve (SQS, S3, SNS, Kinesis, DynamoDB streams, EventBridge
+events other than the schedule, ...) are recognised by their markers (Unsupported) and fail the
+invocation: a returned error would count as success and the source would drop its records.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import binascii
 import json
 
 from .errors import InvalidBody, InvalidEvent, InvalidJSON
-from .validate import describe
+from .validate import describe, quote
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -27,6 +33,63 @@ class Warmup:
             return False
         scheduled = event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
         return scheduled or event.get("warmup") is True
+
+
+class Unsupported:
+    """An event from an AWS service this function does not serve: the invocation must fail, so
+    that the source retries it and then dead-letters it, instead of deleting it as answered."""
+
+    name = "unsupported"
+
+    @staticmethod
+    def infer(event) -> bool:
+        return event_source(event) is not None
+
+    @staticmethod
+    def message(event) -> str:
+        return (
+            f"event: an {quote(event_source(event) or 'unknown', 40)} event, which this function does not serve "
+            "(it answers HTTP events and direct invocations with \"instances\" or \"inputs\"); "
+            "failing the invocation so that the source keeps or retries it"
+        )
+
+
+# Top-level keys that mark an event of an AWS service, each with the name we report.
+SERVICE_MARKERS = (
+    ("awslogs", "aws:logs"),  # CloudWatch Logs subscription
+    ("deliveryStreamArn", "aws:firehose"),
+    ("CodePipeline.job", "aws:codepipeline"),
+    ("ResponseURL", "aws:cloudformation"),  # custom resources
+    ("configRuleArn", "aws:config"),
+    ("userPoolId", "aws:cognito-idp"),
+    ("invocationSchemaVersion", "aws:s3-batch"),
+    ("methodArn", "aws:apigateway-authorizer"),
+    ("routeArn", "aws:apigateway-authorizer"),
+)
+REQUEST_KEYS = ("instances", "inputs")
+
+
+def event_source(event) -> str | None:
+    """The AWS service ``event`` comes from, when it is one we do not serve; else None.
+
+    A body with "instances" or "inputs" is a request, whatever else it carries.
+    """
+    if type(event) is not dict or any(key in event for key in REQUEST_KEYS):
+        return None
+    records = event.get("Records")
+    if type(records) is list and records and type(records[0]) is dict:
+        first = records[0]
+        source = first.get("eventSource", first.get("EventSource"))  # SNS spells it EventSource
+        if type(source) is str:
+            return source  # aws:sqs, aws:s3, aws:sns, aws:kinesis, aws:dynamodb, aws:ses, ...
+        if "cf" in first:
+            return "aws:cloudfront"
+    source = event.get("eventSource")
+    if type(source) is str and (source.startswith("aws:") or source == "SelfManagedKafka"):
+        return source  # Amazon MQ, MSK and Kafka, DocumentDB streams
+    if type(event.get("source")) is str and type(event.get("detail-type")) is str:
+        return "aws:events"  # EventBridge (scheduled warm-ups are claimed before)
+    return next((name for key, name in SERVICE_MARKERS if key in event), None)
 
 
 class Direct:
@@ -64,7 +127,7 @@ class HttpSource:
             raise InvalidBody("body: expected a JSON object, got an empty body; POST the request as JSON")
         if not isinstance(body, str):
             raise InvalidBody(f"body: expected a string in the event, got {describe(body)}")
-        if event.get("isBase64Encoded"):
+        if event.get("isBase64Encoded") is True:
             try:
                 raw = base64.b64decode(body, validate=True)
             except (binascii.Error, ValueError):
@@ -74,7 +137,7 @@ class HttpSource:
             except UnicodeDecodeError:
                 raise InvalidBody("body: expected UTF-8 JSON text, got bytes that are not UTF-8") from None
         try:
-            return json.loads(body)
+            return json.loads(body, parse_constant=_not_json)
         except json.JSONDecodeError as err:
             raise InvalidJSON(f"body: not valid JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
         except (ValueError, RecursionError) as err:  # integers over 4,300 digits, nesting too deep
@@ -83,6 +146,8 @@ class HttpSource:
 
     @staticmethod
     def respond(status: int, payload: dict) -> dict:
+        # ensure_ascii (json's default): the body is ASCII whatever it carries, so every runtime
+        # client can encode the envelope.
         return {
             "statusCode": status,
             "headers": dict(JSON_HEADERS),
@@ -123,10 +188,17 @@ class FunctionUrl(HttpApiV2):
     def infer(event) -> bool:
         if not HttpApiV2.infer(event):
             return False
-        return ".lambda-url." in str(event["requestContext"].get("domainName", ""))
+        domain = event["requestContext"].get("domainName")
+        return type(domain) is str and ".lambda-url." in domain
 
 
-SOURCES = (Warmup, ApiGatewayV1, FunctionUrl, HttpApiV2, Direct)
+def _not_json(constant: str):
+    """NaN, Infinity and -Infinity are not JSON; the runtime client refuses them in direct
+    invocations too, so one rule holds everywhere: a missing value is null."""
+    raise InvalidJSON(f"body: not valid JSON ({constant} is not a JSON value; send null for a missing value)")
+
+
+SOURCES = (Warmup, Unsupported, ApiGatewayV1, FunctionUrl, HttpApiV2, Direct)
 
 
 def source_of(event):

@@ -1,16 +1,17 @@
-"""The converted model: checked on load (sha256, self-check), then run on validated inputs."""
+"""The converted model: checked on load (sha256, artifact digest, self-check), then run on validated inputs."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import stat
 import time
 from typing import NamedTuple
 
 import numpy as np
 import onnxruntime as ort
 
+from . import integrity
 from .config import Settings
 from .errors import ModelError, RequestError
 from .schema import Schema
@@ -42,27 +43,25 @@ class Model:
         """Read model.json and model.onnx from settings.model_dir; refuse anything that does not check out."""
         directory = os.fspath(settings.model_dir)
         started = time.perf_counter()
-        schema = Schema.from_json(_read_json(directory, "model.json"))
+        meta = _read_json(directory, "model.json")
+        schema = _contract(Schema.from_json, meta)
         if settings.model_version:
             schema = schema._replace(version=settings.model_version)
-        onnx_path = os.path.join(directory, schema.file)
-        try:
-            with open(onnx_path, "rb") as stream:
-                data = stream.read()
-        except OSError as err:
-            raise ModelError(f"cannot read {onnx_path}: {err.strerror or err}") from None
-        digest = hashlib.sha256(data).hexdigest()
+        onnx_path = os.path.join(directory, schema.file)  # a bare file name: Schema checked it
+        data = _read_file(onnx_path)
+        digest = integrity.sha256_hex(data)
         if digest != schema.sha256:
             raise ModelError(
                 f"{onnx_path} has sha256 {digest}, but model.json says {schema.sha256}: "
                 "the model file is corrupt or was swapped; refusing to serve it"
             )
+        _check_integrity(meta, schema, digest)
         loaded = time.perf_counter()
         session = _session(data, settings, onnx_path)
         created = time.perf_counter()
         model = cls(schema, session)
         model._check_signature()
-        model.self_check()
+        _contract(model.self_check)
         model.timings = {
             "read_ms": (loaded - started) * 1e3,
             "session_ms": (created - loaded) * 1e3,
@@ -92,7 +91,7 @@ class Model:
             raise ModelError(
                 f"self-check failed: onnxruntime cannot run model.json's reference rows: {_first_line(err)}"
             ) from None
-        tolerance = float(reference.get("tolerance", 1e-4))
+        tolerance = float(reference["tolerance"])  # Schema checked: a number in (0, MAX_TOLERANCE]
         if self.schema.task == "classification":
             labels, recorded = got.labels.tolist(), reference.get("labels")
             if labels != recorded:
@@ -167,18 +166,62 @@ def _first_line(err: BaseException) -> str:
     return (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
 
 
+def _check_integrity(meta: dict, schema: Schema, onnx_sha256: str) -> None:
+    """One digest over model.json's meaning and model.onnx (runtime/integrity.py): an edited
+    class order, feature name, nullable flag or tolerance is refused like a swapped model."""
+    try:
+        expected = integrity.digest(meta, onnx_sha256)
+    except (ValueError, TypeError, RecursionError) as err:
+        raise ModelError(f"model.json cannot be encoded for its integrity check: {_first_line(err)}") from None
+    if expected != schema.digest:
+        raise ModelError(
+            f"model.json's {integrity.KEY}.digest does not match model.json and model.onnx "
+            f"(computed {expected}): model.json was edited after conversion, or belongs to another "
+            "model.onnx; refusing to serve it"
+        )
+
+
+def _contract(check, *args):
+    """Run a check of model.json's content; any failure it did not foresee is still a ModelError."""
+    try:
+        return check(*args)
+    except ModelError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as err:
+        raise ModelError(f"model.json does not fit this runtime's contract ({type(err).__name__}: {_first_line(err)})") from None
+
+
+def _read_file(path: str) -> bytes:
+    """The bytes of a regular file: a device, FIFO or directory is refused without reading it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        raise ModelError(f"cannot read {path}: {err.strerror or err}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ModelError(f"{path} is not a regular file; refusing to read it")
+    with os.fdopen(fd, "rb") as stream:
+        try:
+            return stream.read()
+        except OSError as err:
+            raise ModelError(f"cannot read {path}: {err.strerror or err}") from None
+
+
 def _read_json(directory: str, name: str):
     path = os.path.join(directory, name)
+    if not os.path.lexists(path):
+        raise ModelError(f"no {name} in {directory}: set MODEL_DIR to the folder holding model.json and model.onnx")
     try:
-        with open(path, encoding="utf-8") as stream:
-            text = stream.read()
-    except FileNotFoundError:
-        raise ModelError(
-            f"no {name} in {directory}: set MODEL_DIR to the folder holding model.json and model.onnx"
-        ) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ModelError(f"cannot read {path}: {err}") from None
+        text = _read_file(path).decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ModelError(f"cannot read {path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_json)
     except ValueError as err:
-        raise ModelError(f"{path} is not valid JSON: {err}") from None
+        raise ModelError(f"{path} is not valid JSON: {_first_line(err)}") from None
+    except RecursionError:
+        raise ModelError(f"{path} is not valid JSON: nested too deeply") from None
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not a JSON value")

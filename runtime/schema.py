@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 from .errors import ModelError
+from .integrity import ALGORITHM, KEY as INTEGRITY
 
 SCHEMA_VERSION = 1  # the model.json layout this runtime reads
+# The largest parity tolerance a conversion may record (differences scaled by max(1, |value|)):
+# the converter refuses a larger --tolerance, the runtime a larger reference.tolerance.
+MAX_TOLERANCE = 0.01
+HEX = frozenset("0123456789abcdef")
 TASKS = ("classification", "regression")
 DTYPES = ("float64", "float32")
 LAYOUTS = ("matrix", "columns")
@@ -31,8 +37,9 @@ class Schema(NamedTuple):
     task: str
     features: tuple[Feature, ...]
     classes: list | None
-    file: str
+    file: str  # a bare file name inside the model directory
     sha256: str
+    digest: str  # integrity.digest: model.json's meaning and model.onnx together
     input_dtype: str
     layout: str
     inputs: tuple[str, ...]
@@ -45,14 +52,15 @@ class Schema(NamedTuple):
     @classmethod
     def from_json(cls, meta) -> Schema:
         _expect(isinstance(meta, dict), "model.json must hold a JSON object")
-        version = meta.get("schema_version", SCHEMA_VERSION)
+        schema_version = meta.get("schema_version", SCHEMA_VERSION)
         _expect(
-            version == SCHEMA_VERSION,
-            f"model.json schema_version {version!r} is not the {SCHEMA_VERSION} this runtime reads: "
+            type(schema_version) is int and schema_version == SCHEMA_VERSION,
+            f"model.json schema_version {_shown(schema_version)} is not the {SCHEMA_VERSION} this runtime reads: "
             "convert the model with the converter of the same release",
         )
+        digest = _integrity(meta.get(INTEGRITY))
         task = _field(meta, "task", str)
-        _expect(task in TASKS, f"model.json task must be one of {', '.join(TASKS)}, got {task!r}")
+        _expect(task in TASKS, f"model.json task must be one of {', '.join(TASKS)}, got {_shown(task)}")
         onnx = _field(meta, "onnx", dict)
         features = tuple(_feature(f, i) for i, f in enumerate(_field(meta, "features", list)))
         _expect(features, "model.json features is empty")
@@ -61,9 +69,14 @@ class Schema(NamedTuple):
         classes = meta.get("classes")
         if task == "classification":
             _expect(isinstance(classes, list) and len(classes) >= 2, "model.json classes must list 2 or more classes")
+            _expect(
+                all(type(c) in (str, int, float, bool) for c in classes),
+                "model.json classes must be strings or numbers",
+            )
+            _expect(len({(type(c), c) for c in classes}) == len(classes), "model.json classes repeat a class")
         dtype, layout = _field(onnx, "input_dtype", str), _field(onnx, "input_layout", str)
-        _expect(dtype in DTYPES, f"model.json onnx.input_dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
-        _expect(layout in LAYOUTS, f"model.json onnx.input_layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+        _expect(dtype in DTYPES, f"model.json onnx.input_dtype must be one of {', '.join(DTYPES)}, got {_shown(dtype)}")
+        _expect(layout in LAYOUTS, f"model.json onnx.input_layout must be one of {', '.join(LAYOUTS)}, got {_shown(layout)}")
         _expect(
             layout == "columns" or all(f.is_number for f in features),
             "model.json onnx.input_layout is matrix but some features are strings",
@@ -71,19 +84,40 @@ class Schema(NamedTuple):
         inputs = tuple(_field(onnx, "inputs", list))
         expected_inputs = 1 if layout == "matrix" else len(features)
         _expect(len(inputs) == expected_inputs, f"model.json onnx.inputs must name {expected_inputs} input(s)")
+        _expect(all(isinstance(i, str) for i in inputs), "model.json onnx.inputs must be strings")
         outputs = _field(onnx, "outputs", dict)
         for key in OUTPUTS[task]:
             _expect(isinstance(outputs.get(key), str), f"model.json onnx.outputs.{key} is missing")
         reference = _field(meta, "reference", dict)
         _expect(isinstance(reference.get("rows"), list) and reference["rows"], "model.json reference.rows is missing")
+        _expect(all(type(row) is list for row in reference["rows"]), "model.json reference.rows must be lists of values")
+        for key in ("labels", "probabilities") if task == "classification" else ("predictions",):
+            _expect(isinstance(reference.get(key), list), f"model.json reference.{key} must be a list")
+        tolerance = reference.get("tolerance")
+        _expect(
+            type(tolerance) in (int, float) and math.isfinite(tolerance) and 0 < tolerance <= MAX_TOLERANCE,
+            f"model.json reference.tolerance must be a number above 0 and at most {MAX_TOLERANCE:g}, "
+            f"got {_shown(tolerance)}",
+        )
+        version = meta.get("version", "")
+        _expect(isinstance(version, str), f"model.json version must be a str, got {type(version).__name__}")
+        name = _field(meta, "name", str)
+        # Every string an answer or a refusal can carry must encode as UTF-8 (no lone surrogate):
+        # the Python 3.12+ runtime client writes answers unescaped and dies on one.
+        for key, texts in (
+            ("name", [name]), ("version", [version]), ("classes", [c for c in classes if isinstance(c, str)] if task == "classification" else []),
+            ("features", names), ("categories", [c for f in features for c in f.categories or ()]),
+        ):
+            _expect(all(_encodable(t) for t in texts), f"model.json {key} holds a string that is not valid Unicode")
         return cls(
-            name=str(_field(meta, "name", str)),
-            version=str(meta.get("version", "")),
+            name=name,
+            version=version,
             task=task,
             features=features,
             classes=classes if task == "classification" else None,
-            file=_field(onnx, "file", str),
-            sha256=_field(onnx, "sha256", str).lower(),
+            file=_file_name(onnx.get("file")),
+            sha256=_sha256(onnx.get("sha256"), "onnx.sha256"),
+            digest=digest,
             input_dtype=dtype,
             layout=layout,
             inputs=inputs,
@@ -98,7 +132,10 @@ class Schema(NamedTuple):
 def _feature(data, index: int) -> Feature:
     _expect(isinstance(data, dict), f"model.json features[{index}] must be an object")
     name, kind = _field(data, "name", str), _field(data, "type", str)
-    _expect(kind in TYPES, f"model.json features[{index}].type must be number or string, got {kind!r}")
+    _expect(name != "", f"model.json features[{index}].name is empty")
+    _expect(kind in TYPES, f"model.json features[{index}].type must be number or string, got {_shown(kind)}")
+    nullable = data.get("nullable", False)
+    _expect(type(nullable) is bool, f"model.json features[{index}].nullable must be true or false, got {_shown(nullable)}")
     categories = data.get("categories")
     if categories is not None:
         _expect(
@@ -106,7 +143,53 @@ def _feature(data, index: int) -> Feature:
             f"model.json features[{index}].categories must be a list of strings on a string feature",
         )
         categories = tuple(categories)
-    return Feature(name, kind, bool(data.get("nullable", False)), categories)
+    return Feature(name, kind, nullable, categories)
+
+
+def _integrity(block) -> str:
+    _expect(
+        isinstance(block, dict),
+        f"model.json has no {INTEGRITY} block: it was not written by this release's converter; convert the model again",
+    )
+    algorithm = block.get("algorithm")
+    _expect(algorithm == ALGORITHM, f"model.json {INTEGRITY}.algorithm must be {ALGORITHM!r}, got {_shown(algorithm)}")
+    return _sha256(block.get("digest"), f"{INTEGRITY}.digest")
+
+
+def _sha256(value, key: str) -> str:
+    _expect(
+        isinstance(value, str) and len(value) == 64 and set(value.lower()) <= HEX,
+        f"model.json {key} must be 64 hexadecimal digits, got {_shown(value)}",
+    )
+    return value.lower()
+
+
+def _file_name(value) -> str:
+    """onnx.file: a bare file name inside the model directory, never a path."""
+    _expect(
+        isinstance(value, str) and value not in ("", ".", "..") and not any(c in value for c in "/\\\0"),
+        f"model.json onnx.file must be a bare file name inside the model directory (no '/', not '..'), "
+        f"got {_shown(value)}",
+    )
+    return value
+
+
+def _encodable(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(value) -> str:
+    """A model.json value in a message, bounded: short scalars as written, containers by type."""
+    if value is None or type(value) in (bool, int, float, str):
+        text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "a very long integer"
+        return text if len(text) <= 80 else text[:80] + "..."
+    return f"a {type(value).__name__}"
 
 
 def _field(data: dict, key: str, kind: type):

@@ -203,6 +203,13 @@ def listing(items: Sequence[str], quoted: bool = False) -> str:
 
 
 def quote(text: str, limit: int = 40) -> str:
-    """A string as JSON, cut to ``limit`` characters: how messages show what the client sent."""
+    """A string as JSON, cut to ``limit`` characters: how messages show what the client sent.
+
+    Readable Unicode stays as it is; a lone surrogate (which no UTF-8 answer can carry) is shown
+    escaped, as \\ud800.
+    """
     short = text if len(text) <= limit else text[:limit] + "..."
-    return json.dumps(short, ensure_ascii=False)
+    shown = json.dumps(short, ensure_ascii=False)
+    if shown.isascii():
+        return shown
+    return shown.encode("utf-8", "backslashreplace").decode("utf-8")

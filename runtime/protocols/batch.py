@@ -40,11 +40,26 @@ def plain(values: np.ndarray) -> list:
     return values.tolist()
 
 
+def encodable(text: str) -> bool:
+    """Whether UTF-8 can carry ``text``: no lone surrogate, which kills the 3.12+ runtime client."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 # Lambda's limit on a synchronous response (and request) payload.
 RESPONSE_LIMIT = 6 * 1024 * 1024
 # The longest JSON number an output can print as ("-1.1754943508222875e-38" and the like), and ", ".
 NUMBER_BYTES = 24 + 2
 ENVELOPE_BYTES = 4096  # "model", "model_name", headers, the HTTP envelope's keys
+# The longest string a request may have echoed back (Open Inference "id"), and the most bytes one
+# of its characters can take: an astral character as "\ud83d\ude00", escaped once more in an HTTP body.
+MAX_ECHO_CHARS = 256
+ECHO_BYTES_PER_CHAR = 14
 
 
 def rows_that_fit(schema: Schema) -> int:
@@ -53,13 +68,13 @@ def rows_that_fit(schema: Schema) -> int:
     Counted pessimistically: every number at its longest, every quote escaped once more (an HTTP
     body is a JSON string inside the JSON response).
     """
+    fixed = ENVELOPE_BYTES + 2 * len(json.dumps([schema.name, schema.version])) + ECHO_BYTES_PER_CHAR * MAX_ECHO_CHARS
     if schema.task == "classification":
         label = max(len(json.dumps(c)) for c in schema.classes) * 2
         per_row = NUMBER_BYTES * len(schema.classes) + label + 2 + 4
-        fixed = ENVELOPE_BYTES + 2 * len(json.dumps(schema.classes))
+        fixed += 2 * len(json.dumps(schema.classes))
     else:
         per_row = NUMBER_BYTES * _targets(schema) + 4
-        fixed = ENVELOPE_BYTES
     return max(1, (RESPONSE_LIMIT - fixed) // per_row)
 
 

@@ -4,12 +4,15 @@
 Either one tensor per feature, named as the feature, of shape [N] or [N, 1] (BYTES for string
 features), or for all-numeric models one tensor of shape [N, F] with the features in order.
 "data" is flat in row-major order, or nested lists of that shape.
+
+Work stays linear in the body: a shape has at most MAX_RANK dimensions, each at most MAX_DIM,
+checked before any arithmetic; data is unnested at most rank - 1 levels; an echoed id is at
+most MAX_ECHO_CHARS characters.
 """
 
 from __future__ import annotations
 
 import json
-from math import prod
 from typing import NamedTuple
 
 import numpy as np
@@ -18,13 +21,15 @@ from ..errors import MissingFeature, RequestError, UnknownFeature, WrongType
 from ..model import Prediction
 from ..schema import Feature, Schema
 from ..validate import clean_numbers, column, describe, inputs_from_columns, listing, quote
-from .batch import Batch, check_rows, floats, plain
+from .batch import MAX_ECHO_CHARS, Batch, check_rows, encodable, floats, plain
 
 KEY = "inputs"
 NAME = "v2"
 FLOATS = ("FP64", "FP32", "FP16")
 INTEGERS = ("INT64", "INT32", "INT16", "INT8", "UINT64", "UINT32", "UINT16", "UINT8")
 DATATYPES = ("BOOL", *INTEGERS, *FLOATS, "BYTES")
+MAX_RANK = 2  # [N], [N, 1] per feature, [N, F] for all features: nothing this protocol serves needs more
+MAX_DIM = 2**31 - 1  # each dimension: what an int32 holds
 NUMERIC = f"a numeric datatype ({', '.join(FLOATS + INTEGERS)})"
 OUTPUT_TYPES = {
     "f": {2: "FP16", 4: "FP32", 8: "FP64"},
@@ -174,29 +179,48 @@ def _tensor(item, k: int) -> Tensor:
     name, shape, datatype, data = (item.get(key) for key in ("name", "shape", "datatype", "data"))
     if not isinstance(name, str):
         raise RequestError(f"{where}.name: expected a string, got {describe(name)}")
-    if not (isinstance(shape, list) and shape and all(type(d) is int and d >= 0 for d in shape)):
-        raise RequestError(f"{where}.shape: expected a list of whole numbers such as [N, 1], got {_short(shape)}")
+    # The rank first (len is O(1)), then each dimension's size: no arithmetic on what a caller
+    # sends until it is small (400,000 dimensions or a product of thousands of digits are refused).
+    if not (
+        isinstance(shape, list) and 1 <= len(shape) <= MAX_RANK
+        and all(type(d) is int and 0 <= d <= MAX_DIM for d in shape)
+    ):
+        raise RequestError(
+            f"{where}.shape: expected a list of 1 to {MAX_RANK} whole numbers (at most {MAX_DIM}) "
+            f"such as [N, 1], got {_short(shape)}"
+        )
     if datatype not in DATATYPES:
         raise RequestError(f"{where}.datatype: expected one of {', '.join(DATATYPES)}, got {_short(datatype)}")
     if not isinstance(data, list):
         raise RequestError(f"{where}.data: expected a list of values, got {describe(data)}")
-    tensor = Tensor(k, name, shape, datatype, _flatten(data))
-    if len(tensor.data) != prod(shape):
-        raise RequestError(f"{tensor.label}: shape {shape} holds {prod(shape)} values, data has {len(tensor.data)}")
+    tensor = Tensor(k, name, shape, datatype, _flatten(data, len(shape) - 1))
+    size = shape[0] * shape[1] if len(shape) == 2 else shape[0]
+    if len(tensor.data) != size:
+        raise RequestError(f"{tensor.label}: shape {shape} holds {size} values, data has {len(tensor.data)}")
     return tensor
 
 
-def _flatten(data: list) -> list:
-    """Row-major nested lists ([[1, 2], [3, 4]]) as one flat list; anything irregular stays put."""
-    while data and type(data[0]) is list and all(type(part) is list for part in data):
+def _flatten(data: list, levels: int) -> list:
+    """Row-major nested lists ([[1, 2], [3, 4]]) as one flat list, unnested at most ``levels``
+    times (rank - 1); anything irregular stays put."""
+    for _ in range(levels):
+        if not (data and type(data[0]) is list and all(type(part) is list for part in data)):
+            break
         data = [value for part in data for value in part]
     return data
 
 
 def _request_id(body: dict):
+    """The id to echo: a string of at most MAX_ECHO_CHARS characters that UTF-8 can carry."""
     value = body.get("id")
-    if value is not None and not isinstance(value, str):
+    if value is None:
+        return None
+    if not isinstance(value, str):
         raise RequestError(f"id: expected a string, got {describe(value)}")
+    if len(value) > MAX_ECHO_CHARS:
+        raise RequestError(f"id: expected at most {MAX_ECHO_CHARS} characters, got {len(value)}")
+    if not encodable(value):
+        raise RequestError(f"id: expected valid Unicode, got {describe(value)} (a lone surrogate)")
     return value
 
 
@@ -222,6 +246,8 @@ def _output(name: str, values: np.ndarray, data: list) -> dict:
 
 
 def _short(value) -> str:
-    if isinstance(value, list) and len(value) <= 4 and all(type(v) in (int, float, str) for v in value):
+    if isinstance(value, list) and len(value) <= 4 and all(
+        type(v) in (float, str) or (type(v) is int and abs(v) < 10**30) for v in value
+    ):
         return json.dumps(value)[:80]
     return describe(value)

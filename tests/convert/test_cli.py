@@ -207,9 +207,62 @@ def test_sample_missing_a_column(numeric_model, tmp_path):
     assert_refused(run(numeric_model, "--out", out, "--sample", tmp_path / "s.csv"), out, "missing column(s) f2, f3, f4", code=4)
 
 
-def test_bad_tolerance(numeric_model, tmp_path):
+@pytest.mark.parametrize("tolerance", ["0", "-1e-4", "inf", "nan", "1e308", "0.0101"])
+def test_bad_tolerance(tmp_path, tolerance):
+    """Refused before any work: the model file is junk, so a later check would say exit 2."""
+    (tmp_path / "junk.joblib").write_bytes(b"junk")
     out = tmp_path / "out"
-    assert_refused(run(numeric_model, "--out", out, "--tolerance", "0"), out, "--tolerance must be a positive number", code=4)
+    assert_refused(
+        run(tmp_path / "junk.joblib", "--out", out, f"--tolerance={tolerance}"), out,
+        "--tolerance must be a positive number no larger than 0.01", code=4,
+    )
+
+
+@pytest.mark.parametrize(
+    "args, phrase",
+    [
+        (["--tolerance", "abc"], "argument --tolerance: invalid float value: 'abc'"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--features", "a,,b"], "argument --features: empty name in the list"),
+        (["--name", ""], "--name: expected a non-empty name"),
+        (["--sample", "nope.csv"], "--sample nope.csv: no such file"),
+        (["--out"], "argument --out: expected one argument"),
+    ],
+)
+def test_malformed_flags_are_one_line_before_any_work(tmp_path, args, phrase):
+    (tmp_path / "junk.joblib").write_bytes(b"junk")
+    out = tmp_path / "out"
+    result = run(tmp_path / "junk.joblib", "--out", out, *args)
+    assert_refused(result, out, phrase, code=4)
+    assert "usage:" not in result.stderr
+
+
+def test_out_naming_a_file_is_refused_before_any_work(tmp_path):
+    (tmp_path / "junk.joblib").write_bytes(b"junk")
+    (tmp_path / "taken").write_text("a file")
+    result = run(tmp_path / "junk.joblib", "--out", tmp_path / "taken")
+    assert result.returncode == 4
+    assert result.stderr.strip() == f"error: --out {tmp_path / 'taken'}: exists and is not a directory"
+    result = run(tmp_path / "junk.joblib", "--out", tmp_path / "taken" / "model")
+    assert result.stderr.strip() == f"error: --out {tmp_path / 'taken' / 'model'}: {tmp_path / 'taken'} is not a directory"
+    assert (tmp_path / "taken").read_text() == "a file"
+
+
+def test_model_json_is_sealed_with_the_runtimes_digest(numeric_model, tmp_path):
+    from runtime import integrity
+    from runtime.errors import ModelError
+    from runtime.model import Model
+    from runtime.config import Settings
+
+    out = tmp_path / "out"
+    assert run(numeric_model, "--out", out).returncode == 0
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["integrity"] == integrity.integrity_block(meta, meta["onnx"]["sha256"])
+    assert Model.load(Settings(model_dir=out)).schema.digest == meta["integrity"]["digest"]
+    meta["classes"] = meta["classes"][::-1]
+    (out / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="integrity.digest does not match"):
+        Model.load(Settings(model_dir=out))
 
 
 def test_float32_collapse_is_refused(tmp_path):

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from runtime.events import ApiGatewayV1, Direct, FunctionUrl, HttpApiV2, Warmup, source_of
+from runtime.errors import UnsupportedEvent
+from runtime.events import ApiGatewayV1, Direct, FunctionUrl, HttpApiV2, Unsupported, Warmup, source_of
 
-from .runtime_support import http_json, load_event, with_body
+from .runtime_support import EVENTS, http_json, load_event, with_body
 
 HTTP_EVENTS = [
     "apigw-v1-proxy", "apigw-v1-proxy-base64", "http-api-v2", "http-api-v2-base64",
@@ -133,3 +134,92 @@ def test_an_event_that_is_not_an_object(water, event, got):
         "statusCode": 400,
         "error": {"code": "invalid_event", "message": f"event: expected a JSON object, got {got}"},
     }
+
+
+UNSUPPORTED = {
+    "sqs": "aws:sqs", "s3": "aws:s3", "sns": "aws:sns", "kinesis": "aws:kinesis", "dynamodb": "aws:dynamodb",
+    "eventbridge-custom": "aws:events", "cloudwatch-logs": "aws:logs", "msk": "aws:kafka", "firehose": "aws:firehose",
+}
+
+
+def test_every_unsupported_event_file_is_listed():
+    assert {p.stem for p in (EVENTS / "unsupported").glob("*.json")} == set(UNSUPPORTED)
+
+
+@pytest.mark.parametrize("name", sorted(UNSUPPORTED))
+def test_events_of_sources_we_do_not_serve_fail_the_invocation(water, name, capsys):
+    """A returned 400 counts as success: an SQS queue would delete its messages unprocessed.
+    So these raise, the invocation fails, and the source retries, then dead-letters."""
+    import traceback
+
+    event = json.loads((EVENTS / "unsupported" / f"{name}.json").read_text())
+    assert source_of(event) is Unsupported
+    with pytest.raises(UnsupportedEvent) as caught:
+        water(event)
+    assert str(caught.value) == (
+        f'event: an "{UNSUPPORTED[name]}" event, which this function does not serve (it answers HTTP events and '
+        'direct invocations with "instances" or "inputs"); failing the invocation so that the source keeps or retries it'
+    )
+    frames = traceback.extract_tb(caught.value.__traceback__)
+    assert [f.name for f in frames][1:] == ["__call__"]  # the test, then where the handler decides: nothing else
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+    record = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert (record["source"], record["outcome"], record["error_code"]) == ("unsupported", "failed", "unsupported_event")
+
+
+def test_a_request_is_served_whatever_else_it_carries(water):
+    event = {"Records": [{"eventSource": "aws:sqs"}], "instances": [[7.1, 2.4, 380.0, 18.5]]}
+    assert source_of(event) is Direct
+    assert len(water(event)["predictions"]) == 1
+
+
+def nested(depth: int, leaf=None):
+    """A list nested ``depth`` deep, built without recursion."""
+    value = [leaf]
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("field", ["domainName", "http", "requestContext", "version", "body", "isBase64Encoded", "httpMethod"])
+def test_deeply_nested_junk_in_any_event_field_is_classified_and_answered(water, field):
+    """A Function URL event whose domainName was a 100,000-deep list raised RecursionError
+    before the handler's guard, and the caller got a stack trace."""
+    event = load_event("function-url")
+    if field in ("domainName", "http"):
+        event["requestContext"][field] = nested(100_000)
+    else:
+        event[field] = nested(100_000)
+    answer = water(event)
+    if "body" in answer:
+        assert answer["statusCode"] in (200, 400)
+    else:
+        assert answer.get("statusCode", 200) in (200, 400) and "Traceback" not in json.dumps(answer)
+
+
+def test_a_classification_failure_is_still_an_answer(water, monkeypatch):
+    def broken(event):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("runtime.app.source_of", broken)
+    answer = water(load_event("direct-v1"))
+    assert answer["statusCode"] == 500 and answer["error"]["code"] == "internal_error"
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_http_bodies_are_strict_json(water, constant):
+    """The runtime client refuses NaN/Infinity in direct invocations before the handler runs;
+    HTTP bodies, which we parse, follow the same rule: a missing value is null."""
+    event = with_body(load_event("http-api-v2"), '{"instances": [[%s, 2.4, 380.0, 18.5]]}' % constant)
+    assert http_json(water(event)) == {"error": {
+        "code": "invalid_json",
+        "message": f"body: not valid JSON ({constant} is not a JSON value; send null for a missing value)",
+    }}
+    null = with_body(load_event("http-api-v2"), '{"instances": [[null, 2.4, 380.0, 18.5]]}')
+    assert len(http_json(water(null))["predictions"]) == 1
+
+
+def test_only_a_true_isbase64encoded_decodes(water):
+    event = with_body(load_event("http-api-v2"), {"instances": [[7.1, 2.4, 380.0, 18.5]]})
+    event["isBase64Encoded"] = "false"  # a string, truthy: the body is not base64 for all that
+    assert len(http_json(water(event))["predictions"]) == 1

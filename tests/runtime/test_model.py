@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime import App, Settings
+from runtime import App, Settings, integrity
 from runtime.errors import ModelError
 from runtime.model import Model
 
@@ -28,10 +28,16 @@ def load(model_dir: Path) -> Model:
     return Model.load(Settings(model_dir=model_dir))
 
 
-def edit_json(model_dir: Path, change) -> None:
+def edit_json(model_dir: Path, change, reseal: bool = True) -> None:
+    """Change model.json. By default the integrity digest is recomputed, as a careful forger (or
+    a converter bug) would, so that the checks behind it are tested too; reseal=False leaves
+    it as the converter wrote it."""
     path = model_dir / "model.json"
     meta = json.loads(path.read_text())
     change(meta)
+    if reseal and isinstance(meta, dict) and isinstance(meta.get("integrity"), dict):
+        onnx_sha256 = hashlib.sha256((model_dir / "model.onnx").read_bytes()).hexdigest()
+        meta["integrity"]["digest"] = integrity.digest(meta, onnx_sha256)
     path.write_text(json.dumps(meta))
 
 
@@ -189,3 +195,132 @@ def test_a_model_with_other_inputs_is_refused(water_dir, mixed_dir, copy_of):
     assert caught.value.message == (
         "model.onnx takes inputs ['age', 'income', 'score', 'plan', 'region'], model.json says ['X']"
     )
+
+
+def _swap_first_two_features(meta):
+    first, second = meta["features"][0], meta["features"][1]
+    first["name"], second["name"] = second["name"], first["name"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda m: m.update(classes=m["classes"][::-1]), id="classes reversed"),
+        pytest.param(_swap_first_two_features, id="two feature names swapped"),
+        pytest.param(lambda m: m["features"][0].update(nullable=not m["features"][0]["nullable"]), id="nullable flipped"),
+        pytest.param(lambda m: m["reference"].update(tolerance=0.01), id="tolerance raised"),
+        pytest.param(lambda m: m.update(name="other"), id="name"),
+        pytest.param(lambda m: m["parity"].update(max_abs_diff=0.0), id="parity report"),
+    ],
+)
+def test_an_edit_that_changes_meaning_is_refused(water_dir, copy_of, change):
+    """Every one of these loaded and served before model.json carried its digest."""
+    model_dir = copy_of(water_dir)
+    edit_json(model_dir, change, reseal=False)
+    with pytest.raises(ModelError, match=r"^model.json's integrity.digest does not match model.json and model.onnx \(computed [0-9a-f]{64}\): model.json was edited after conversion"):
+        load(model_dir)
+
+
+def test_reformatting_model_json_keeps_its_digest(water_dir, copy_of):
+    model_dir = copy_of(water_dir)
+    meta = json.loads((model_dir / "model.json").read_text())
+    (model_dir / "model.json").write_text(json.dumps(dict(reversed(list(meta.items()))), indent=7))
+    assert load(model_dir).schema.digest == meta["integrity"]["digest"]
+
+
+def test_the_digest_is_the_one_the_converter_wrote(water_dir):
+    """Converter and runtime share runtime/integrity.py; this pins what the digest covers."""
+    meta = json.loads((water_dir / "model.json").read_text())
+    onnx_sha256 = hashlib.sha256((water_dir / "model.onnx").read_bytes()).hexdigest()
+    canonical = json.dumps({k: v for k, v in meta.items() if k != "integrity"}, sort_keys=True, separators=(",", ":")).encode()
+    assert meta["integrity"] == {
+        "algorithm": "sha256",
+        "covers": integrity.COVERS,
+        "digest": hashlib.sha256(integrity.PREFIX + canonical + b"\n" + onnx_sha256.encode()).hexdigest(),
+    }
+
+
+def test_a_model_json_without_integrity_is_refused(water_dir, copy_of):
+    model_dir = copy_of(water_dir)
+    edit_json(model_dir, lambda m: m.pop("integrity"))
+    with pytest.raises(ModelError, match="^model.json has no integrity block: it was not written by this release's converter"):
+        load(model_dir)
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda m: m["reference"].update(tolerance="abc"),
+         "model.json reference.tolerance must be a number above 0 and at most 0.01, got 'abc'"),
+        (lambda m: m["reference"].update(tolerance=1e9),
+         "model.json reference.tolerance must be a number above 0 and at most 0.01, got 1000000000.0"),
+        (lambda m: m["reference"].update(tolerance=[[[1]]]),
+         "model.json reference.tolerance must be a number above 0 and at most 0.01, got a list"),
+        (lambda m: m["onnx"].update(file="/dev/zero"),
+         "model.json onnx.file must be a bare file name inside the model directory (no '/', not '..'), got '/dev/zero'"),
+        (lambda m: m["onnx"].update(file="../model/model.onnx"),
+         "model.json onnx.file must be a bare file name inside the model directory (no '/', not '..'), got '../model/model.onnx'"),
+        (lambda m: m["onnx"].update(file=".."),
+         "model.json onnx.file must be a bare file name inside the model directory (no '/', not '..'), got '..'"),
+        (lambda m: m["onnx"].update(file=["model.onnx"]),
+         "model.json onnx.file must be a bare file name inside the model directory (no '/', not '..'), got a list"),
+        (lambda m: m["onnx"].update(sha256=7), "model.json onnx.sha256 must be 64 hexadecimal digits, got 7"),
+        (lambda m: m["features"][0].update(nullable="false"), "model.json features[0].nullable must be true or false, got 'false'"),
+        (lambda m: m.update(classes=[[0], [1]]), "model.json classes must be strings or numbers"),
+        (lambda m: m.update(classes=[0, 0]), "model.json classes repeat a class"),
+        (lambda m: m.update(classes=["\ud800", "b"]), "model.json classes holds a string that is not valid Unicode"),
+        (lambda m: m["features"][0].update(name="p\udcffh"), "model.json features holds a string that is not valid Unicode"),
+        (lambda m: m.update(name={"a": 1}), "model.json name must be a str, got dict"),
+        (lambda m: m.update(version=[1]), "model.json version must be a str, got list"),
+        (lambda m: m.update(schema_version=True), "model.json schema_version True is not the 1 this runtime reads: convert the model with the converter of the same release"),
+        (lambda m: m["integrity"].update(algorithm="md5"), "model.json integrity.algorithm must be 'sha256', got 'md5'"),
+        (lambda m: m["integrity"].update(digest="zz"), "model.json integrity.digest must be 64 hexadecimal digits, got 'zz'"),
+        (lambda m: m["onnx"].update(inputs=[{"X": 1}]), "model.json onnx.inputs must be strings"),
+        (lambda m: m["reference"].update(rows=[1, 2]), "model.json reference.rows must be lists of values"),
+        (lambda m: m["reference"].update(labels="0,1"), "model.json reference.labels must be a list"),
+        (lambda m: m["reference"].update(probabilities=[[0.5]] * 8), "self-check failed: the model answers shape [8, 2], model.json's reference does not match it"),
+    ],
+)
+def test_malformed_model_json_values_are_model_errors(water_dir, copy_of, change, message):
+    model_dir = copy_of(water_dir)
+    edit_json(model_dir, change, reseal="integrity" not in message)  # resealed: each check behind the digest
+    with pytest.raises(ModelError) as caught:
+        load(model_dir)
+    assert caught.value.message == message
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (DEEP, "is not valid JSON: nested too deeply"),
+        ('{"name": ' + DEEP + "}", "is not valid JSON: nested too deeply"),
+        ('{"schema_version": NaN}', "is not valid JSON: NaN is not a JSON value"),
+        ('{"n": ' + "9" * 5000 + "}", "is not valid JSON: Exceeds the limit (4300 digits)"),
+        ("[1, 2]", "model.json must hold a JSON object"),
+    ],
+)
+def test_model_json_that_cannot_be_read_is_one_startup_failure(tmp_path, water_dir, text, message, capsys):
+    (tmp_path / "model.onnx").write_bytes((water_dir / "model.onnx").read_bytes())
+    (tmp_path / "model.json").write_text(text)
+    with pytest.raises(ModelError) as caught:
+        App.from_env({"MODEL_DIR": str(tmp_path), "METRICS_DISABLED": "1"})
+    assert message in caught.value.message
+    [line] = capsys.readouterr().out.splitlines()
+    record = json.loads(line)
+    assert (record["message"], record["error_code"]) == ("startup failed", "model_error")
+    assert message in record["error_message"]
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "directory"])
+def test_the_onnx_file_must_be_a_regular_file(water_dir, copy_of, target):
+    model_dir = copy_of(water_dir)
+    (model_dir / "model.onnx").unlink()
+    if target == "directory":
+        (model_dir / "model.onnx").mkdir()
+    else:
+        (model_dir / "model.onnx").symlink_to(target)
+    with pytest.raises(ModelError, match=r"model.onnx is not a regular file; refusing to read it$"):
+        load(model_dir)

@@ -128,9 +128,9 @@ GOOD = [feature(n, [1.0]) for n in WATER]
          'inputs[1]: expected a tensor {"name", "shape", "datatype", "data"}, got string "tds"'),
         ([{**GOOD[0], "name": 3}], "invalid_request", "inputs[0].name: expected a string, got number 3"),
         ([{**GOOD[0], "shape": "1"}], "invalid_request",
-         'inputs[0].shape: expected a list of whole numbers such as [N, 1], got string "1"'),
+         'inputs[0].shape: expected a list of 1 to 2 whole numbers (at most 2147483647) such as [N, 1], got string "1"'),
         ([{**GOOD[0], "shape": [-1]}], "invalid_request",
-         "inputs[0].shape: expected a list of whole numbers such as [N, 1], got [-1]"),
+         "inputs[0].shape: expected a list of 1 to 2 whole numbers (at most 2147483647) such as [N, 1], got [-1]"),
         ([{**GOOD[0], "datatype": "FLOAT"}], "invalid_request",
          'inputs[0].datatype: expected one of BOOL, INT64, INT32, INT16, INT8, UINT64, UINT32, UINT16, UINT8, FP64, FP32, FP16, BYTES, got string "FLOAT"'),
         ([{**GOOD[0], "data": 1.0}], "invalid_request", "inputs[0].data: expected a list of values, got number 1.0"),
@@ -203,4 +203,45 @@ def test_strings_need_bytes(mixed):
     inputs[3]["datatype"] = "FP32"
     assert error(mixed, {"inputs": inputs}) == (
         "wrong_type", 'inputs[3] ("plan"): datatype FP32, expected BYTES for string feature plan'
+    )
+
+
+SHAPE_REFUSAL = "inputs[0].shape: expected a list of 1 to 2 whole numbers (at most 2147483647) such as [N, 1], got "
+
+
+@pytest.mark.parametrize(
+    "shape, shown",
+    [
+        ([1, 4, 1], "[1, 4, 1]"),
+        ([1] * 400_000, "an array"),
+        ([10**2000, 10**2000], "an array"),
+        ([2**31, 1], "[2147483648, 1]"),
+        ([], "[]"),
+    ],
+    ids=["rank 3", "400,000 dimensions", "dimensions of 2,001 digits", "a dimension over int32", "rank 0"],
+)
+def test_shapes_are_bounded_before_any_arithmetic(water, shape, shown):
+    """400,000 dimensions took 9.6 s of CPU (their product, twice); a product of thousands of
+    digits was a 500. Rank and sizes are checked first, in time linear in the body."""
+    import time
+
+    started = time.process_time()
+    answer = error(water, {"inputs": [{"name": "X", "shape": shape, "datatype": "FP64", "data": [1.0] * 4}]})
+    assert answer == ("invalid_request", SHAPE_REFUSAL + shown)
+    assert time.process_time() - started < 0.5
+
+
+def test_data_is_unnested_no_deeper_than_the_shape(water):
+    body = {"inputs": [{"name": "X", "shape": [1, 4], "datatype": "FP64", "data": [[[7.0, 2.0, 400.0, 18.0]]]}]}
+    assert error(water, body) == ("invalid_request", 'inputs[0] ("X"): shape [1, 4] holds 4 values, data has 1')
+    body["inputs"][0]["data"] = [[7.0, 2.0, 400.0, 18.0]]
+    assert water(body)["outputs"][0]["shape"] == [1]
+
+
+def test_the_echoed_id_is_bounded_and_valid_unicode(water):
+    """A 2 MB id made a 7 MB answer; a lone surrogate killed the Python 3.12+ runtime client."""
+    assert water({"id": "é" * 256, "inputs": GOOD})["id"] == "é" * 256
+    assert error(water, {"id": "x" * 257, "inputs": GOOD}) == ("invalid_request", "id: expected at most 256 characters, got 257")
+    assert error(water, {"id": "a\ud800", "inputs": GOOD}) == (
+        "invalid_request", 'id: expected valid Unicode, got string "a\\ud800" (a lone surrogate)'
     )
