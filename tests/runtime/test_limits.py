@@ -10,18 +10,22 @@ import pytest
 from runtime.events import Direct, HttpApiV2
 from runtime.model import Prediction
 from runtime.protocols import instances, open_inference
-from runtime.protocols.batch import RESPONSE_LIMIT, Batch, rows_that_fit
+from runtime.protocols.batch import MAX_ECHO_CHARS, RESPONSE_LIMIT, Batch, rows_that_fit
 
 from .runtime_support import load_event, make_app, with_body
 
 MB = 1024 * 1024
 
 
+def encoded(answer: dict) -> int:
+    """Bytes of an answer as the runtime client sends it: escaped to ASCII (Python 3.11 and
+    before) or UTF-8 unescaped (3.12+), whichever is longer."""
+    return max(len(json.dumps(answer).encode()), len(json.dumps(answer, ensure_ascii=False).encode("utf-8")))
+
+
 def sizes(response: dict) -> tuple[int, int]:
     """Bytes of the answer as the Lambda runtime client sends it, direct and as an HTTP event."""
-    direct = len(json.dumps(Direct.respond(200, response)))  # the client's default separators
-    http = len(json.dumps(HttpApiV2.respond(200, response)))
-    return direct, http
+    return encoded(Direct.respond(200, response)), encoded(HttpApiV2.respond(200, response))
 
 
 def test_ten_thousand_rows_of_twelve_classes_fit(grades):
@@ -48,7 +52,8 @@ def test_the_limit_shrinks_for_many_classes(grades):
         labels=np.array([many[-1]] * rows, dtype=object),
         probabilities=np.full((rows, len(many)), -1.1754944e-38, dtype=np.float32),
     )
-    batch = Batch(inputs=None, rows=rows, options={"id": "x" * 100})
+    # The longest id a request may have echoed, of the characters that escape longest.
+    batch = Batch(inputs=None, rows=rows, options={"id": "\U0001f600" * MAX_ECHO_CHARS})
     for protocol in (instances, open_inference):
         assert max(sizes(protocol.respond(batch, prediction, schema))) <= RESPONSE_LIMIT
 
@@ -72,3 +77,12 @@ def test_a_refused_batch_over_http(water_dir, name):
     response = app(with_body(load_event(name), {"instances": [[7, 2, 400, 18]] * 3}))
     assert response["statusCode"] == 400
     assert json.loads(response["body"])["error"]["code"] == "too_many_rows"
+
+
+def test_an_echoed_id_cannot_grow_the_answer(water):
+    """A 2 MB id once gave a 7 MB answer; ids are now refused beyond MAX_ECHO_CHARS characters."""
+    good = [{"name": "X", "shape": [1, 4], "datatype": "FP64", "data": [7.0, 2.0, 400.0, 18.0]}]
+    assert water({"id": "\x01" * (2 * 1024 * 1024), "inputs": good})["error"]["code"] == "invalid_request"
+    answer = water({"id": "\x01" * MAX_ECHO_CHARS, "inputs": good})
+    assert answer["id"] == "\x01" * MAX_ECHO_CHARS
+    assert max(sizes(answer)) < 6 * 1024 + 4096

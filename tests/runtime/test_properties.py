@@ -1,20 +1,29 @@
 """Malformed requests thrown at the handler: every answer is a 200 or a 400 with an error object.
 
-Deterministic (derandomize) and modest example counts, so the suite stays fast and repeatable.
+Every answer goes through the Lambda runtime client's own marshaller as the Python 3.12+ runtime
+runs it (ensure_ascii=False, then UTF-8), and must fit Lambda's 6 MB response limit. Inputs
+include lone surrogates, shapes of many dimensions and huge sizes, and nested junk in every
+field of every event shape. Deterministic (derandomize) and modest example counts, so the suite
+stays fast and repeatable.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import math
+import os
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runtime import errors
+from runtime.events import Unsupported, source_of
+from runtime.protocols.batch import RESPONSE_LIMIT
 
-from .runtime_support import load_event
+from .runtime_support import EVENTS, load_event
 
 SETTINGS = settings(
     max_examples=120, derandomize=True, deadline=None, database=None,
@@ -23,10 +32,30 @@ SETTINGS = settings(
 REQUEST_CODES = {c.code for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.RequestError)}
 NAMES = ["ph", "turbidity", "tds", "temperature", "age", "income", "score", "plan", "region", "f0", "X", ""]
 
+# Lone surrogates: valid in a Python str and in JSON text ("\ud800"), but not in UTF-8.
+surrogates = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF, exclude_categories=())
+texts = st.text(max_size=12) | st.text(surrogates | st.characters(), min_size=1, max_size=6)
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(), st.integers(min_value=10**300, max_value=10**320),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12), st.sampled_from(NAMES),
+    st.floats(allow_nan=True, allow_infinity=True), texts, st.sampled_from(NAMES),
     st.sampled_from(["basic", "pro", "north", "east", "gold"]),
+)
+
+
+def nested(depth: int, leaf=None) -> list:
+    """A list nested ``depth`` deep, built without recursion."""
+    value = [leaf]
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+deep = st.integers(1, 100_000).map(nested)
+shapes = st.one_of(
+    st.lists(st.integers(-1, 4), max_size=3),
+    st.lists(st.integers(0, 3), min_size=3, max_size=8),
+    st.integers(0, 400_000).map(lambda n: [1] * n),  # many dimensions
+    st.lists(st.integers(min_value=2**31 - 2, max_value=10**4000), min_size=1, max_size=3),  # huge sizes
 )
 json_values = st.recursive(
     scalars,
@@ -42,7 +71,7 @@ tensors = st.fixed_dictionaries(
     {},
     optional={
         "name": st.sampled_from(NAMES) | json_values,
-        "shape": st.lists(st.integers(-1, 4), max_size=3) | json_values,
+        "shape": shapes | json_values,
         "datatype": st.sampled_from(["FP64", "FP32", "INT64", "UINT8", "BYTES", "BOOL", "fp32"]) | json_values,
         "data": st.lists(scalars | st.floats(-1e3, 1e3), max_size=12) | st.lists(st.lists(scalars, max_size=5), max_size=4) | json_values,
     },
@@ -51,7 +80,10 @@ bodies = st.one_of(
     st.fixed_dictionaries({"instances": st.lists(rows, max_size=6) | json_values}),
     st.fixed_dictionaries(
         {"inputs": st.lists(tensors, max_size=6) | json_values},
-        optional={"id": json_values, "outputs": st.lists(st.fixed_dictionaries({"name": json_values}), max_size=3) | json_values},
+        optional={
+            "id": json_values | texts | st.integers(250, 300).map(lambda n: "\u00e9" * n),
+            "outputs": st.lists(st.fixed_dictionaries({"name": json_values}), max_size=3) | json_values,
+        },
     ),
     st.dictionaries(st.text(max_size=10) | st.sampled_from(["instances", "inputs", "warmup"]), json_values, max_size=4),
     json_values,
@@ -65,6 +97,36 @@ def strict_json(text: str):
     return json.loads(text, parse_constant=refuse)
 
 
+def _client_marshaller():
+    """awslambdaric's marshaller as the Python 3.12+ runtime builds it (the environment decides)."""
+    from awslambdaric.lambda_runtime_marshaller import LambdaMarshaller
+
+    saved = os.environ.get("AWS_EXECUTION_ENV")
+    os.environ["AWS_EXECUTION_ENV"] = "AWS_Lambda_python3.12"
+    try:
+        marshaller = LambdaMarshaller()
+    finally:
+        if saved is None:
+            del os.environ["AWS_EXECUTION_ENV"]
+        else:
+            os.environ["AWS_EXECUTION_ENV"] = saved
+    assert marshaller.jsonEncoder.ensure_ascii is False
+    return marshaller
+
+
+CLIENT = _client_marshaller()
+
+
+def sent(answer) -> bytes:
+    """The bytes the runtime client posts for ``answer``: its marshaller, then UTF-8 (as
+    LambdaRuntimeClient.post_invocation_result does; a lone surrogate fails right there)."""
+    text, content_type = CLIENT.marshal_response(answer)
+    assert content_type == "application/json"
+    data = text.encode("utf-8")
+    assert len(data) <= RESPONSE_LIMIT, len(data)
+    return data
+
+
 def check_error(error: dict) -> None:
     assert set(error) == {"code", "message"}
     assert error["code"] in REQUEST_CODES
@@ -74,7 +136,7 @@ def check_error(error: dict) -> None:
 
 def check_direct(answer) -> None:
     assert isinstance(answer, dict)
-    strict_json(json.dumps(answer))  # no NaN or Infinity reaches a client
+    strict_json(sent(answer).decode("utf-8"))  # encodable, within 6 MB, and no NaN or Infinity
     if "statusCode" in answer:
         assert answer["statusCode"] == 400, answer
         assert set(answer) == {"statusCode", "error"}
@@ -85,6 +147,7 @@ def check_direct(answer) -> None:
 
 def check_http(response) -> None:
     assert response["statusCode"] in (200, 400), response
+    assert strict_json(sent(response).decode("utf-8")) == response
     body = strict_json(response["body"])
     if response["statusCode"] == 400:
         assert set(body) == {"error"}
@@ -174,3 +237,105 @@ def test_v1_and_v2_agree(water, table):
     label, probabilities = v2["outputs"]
     assert v1["predictions"] == label["data"]
     assert [p for row in v1["probabilities"] for p in row] == probabilities["data"]
+
+
+TEMPLATES = {path.stem: json.loads(path.read_text()) for path in sorted(EVENTS.glob("*.json"))}
+
+
+def field_paths(value, prefix=()) -> list[tuple]:
+    """Every key path in an event, nested objects included: where junk can go."""
+    paths = []
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            paths.append(prefix + (key,))
+            paths.extend(field_paths(inner, prefix + (key,)))
+    return paths
+
+
+PATHS = {name: field_paths(event) for name, event in TEMPLATES.items()}
+junk = json_values | deep | texts | st.integers(min_value=10**300, max_value=10**4000)
+
+
+@st.composite
+def junk_events(draw):
+    """A real event shape (HTTP, direct, warm-up) with junk in some of its fields, at any depth."""
+    name = draw(st.sampled_from(sorted(TEMPLATES)))
+    event = copy.deepcopy(TEMPLATES[name])
+    for path in draw(st.lists(st.sampled_from(PATHS[name]), min_size=1, max_size=3)):
+        target = event
+        for key in path[:-1]:
+            target = target.get(key) if isinstance(target, dict) else None
+        if isinstance(target, dict):
+            target[path[-1]] = draw(junk)
+    return event
+
+
+@SETTINGS
+@given(event=junk_events())
+def test_junk_in_every_event_field(water, event):
+    """Classified inside the guard, whatever the field holds: an answer, or for an event of a
+    source we do not serve, our own one-line exception."""
+    if source_of(event) is Unsupported:
+        with pytest.raises(errors.UnsupportedEvent):
+            water(event)
+        return
+    answer = water(event)
+    if {"headers", "body", "isBase64Encoded"} <= set(answer):
+        check_http(answer)
+    else:
+        check_direct(answer)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"instances": [{"\ud800": 1.0}]},
+        {"instances": [["\udcff", 1, 2, 3]]},
+        {"instances": "\ud800"},
+        {"inputs": [{"name": "\ud800", "shape": [1], "datatype": "FP64", "data": [1.0]}]},
+        {"inputs": [{"name": "X", "shape": [1, 4], "datatype": "\udfff", "data": [1.0] * 4}]},
+        {"\ud800": 1},
+        {"id": "\ud800", "inputs": [{"name": "X", "shape": [1, 4], "datatype": "FP64", "data": [1.0] * 4}]},
+    ],
+)
+def test_lone_surrogates_never_reach_an_answer_unescaped(water, body):
+    """Each of these killed the Python 3.12+ runtime client (Runtime.ExitError)."""
+    check_direct(water(body))
+    assert water(body)["statusCode"] == 400
+
+
+def test_the_marshaller_is_the_one_that_fails_on_surrogates():
+    """The check above can fail: the 3.12+ client cannot send a lone surrogate."""
+    with pytest.raises(UnicodeEncodeError):
+        sent({"error": {"message": "\ud800"}})
+
+
+ALL_TEMPLATES = {
+    **TEMPLATES,
+    **{f"unsupported/{p.stem}": json.loads(p.read_text()) for p in sorted((EVENTS / "unsupported").glob("*.json"))},
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALL_TEMPLATES))
+def test_a_100000_deep_list_in_each_field_of_each_event(water, name):
+    """Every field of every event shape, one at a time, replaced by a list nested 100,000 deep
+    (a direct invoke carrying a Function URL's domainName so raised RecursionError before the
+    handler's guard). The runtime client parses no deeper than about 1,000 levels, so this is
+    more than any invocation can carry."""
+    template = ALL_TEMPLATES[name]
+    junk_value = nested(100_000)
+    for path in field_paths(template):
+        event = copy.deepcopy(template)
+        target = event
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = junk_value
+        if source_of(event) is Unsupported:
+            with pytest.raises(errors.UnsupportedEvent):
+                water(event)
+            continue
+        answer = water(event)
+        if {"headers", "body", "isBase64Encoded"} <= set(answer):
+            check_http(answer)
+        else:
+            check_direct(answer)
