@@ -264,11 +264,11 @@ def _replacement(node, dtypes: dict, copy_trees: bool):
         if base is not None and len(base) not in (0, n_targets):
             raise NotRewritten("base_values do not match the number of targets")
         out = node.output[0]
-        has_base = base is not None and len(base) and np.any(base != 0)
-        nodes.append(_tree_ensemble(forest, n_targets, aggregate, copy_trees, f"{prefix}_te", node.input, [scores if has_base else out]))
-        if has_base:
-            add("Add", [scores, constant("base", base.astype(np.float32).reshape(1, -1))], out)
         _expect_float(dtypes, [out])
+        has_base = base is not None and np.any(base)
+        nodes.append(_tree_ensemble(forest, n_targets, aggregate, copy_trees, f"{prefix}_te", node.input, [scores if has_base else out]))
+        if has_base:  # added to the trees' sum, in float32, as onnxruntime adds base_values
+            add("Add", [scores, constant("base", base.astype(np.float32).reshape(1, -1))], out)
         return nodes, inits
 
     if aggregate != AGGREGATES[b"SUM"]:
@@ -282,44 +282,46 @@ def _replacement(node, dtypes: dict, copy_trees: bool):
     used = forest.targets()
     base = np.zeros(0) if base is None else base
 
+    def tree_scores(n_targets: int, output: str) -> str:
+        """The trees' sums, plus base_values when there are any (as onnxruntime adds them)."""
+        if not np.any(base):
+            nodes.append(_tree_ensemble(forest, n_targets, aggregate, copy_trees, f"{prefix}_te", node.input, [output]))
+            return output
+        nodes.append(_tree_ensemble(forest, n_targets, aggregate, copy_trees, f"{prefix}_te", node.input, [scores]))
+        return add("Add", [scores, constant("base", base.astype(np.float32).reshape(1, -1))], output)
+
     if n_classes == 2 and len(used) == 1:
-        # One score s for the second class, as onnxruntime's binary case reads it.
+        # One score s for the second class, read as onnxruntime's binary case reads it:
+        # LOGISTIC -> [sigmoid(-s), sigmoid(s)], label s > 0; NONE (weights >= 0) -> [1 - s, s],
+        # label s > 0.5. [-s, s] is s * [-1, 1], exact; ArgMax keeps the first of equal values,
+        # as onnxruntime's strict comparison does.
         if used[0] != 0 or len(base) > 1:
             raise NotRewritten("binary classifier with this score layout is not rewritten")
-        nodes.append(_tree_ensemble(forest, 1, aggregate, copy_trees, f"{prefix}_te", node.input, [scores]))
-        s = add("Add", [scores, constant("base", base.astype(np.float32).reshape(1, 1))], f"{prefix}_s") if len(base) else scores
+        s = tree_scores(1, f"{prefix}_s")
+        signed = add("Mul", [s, constant("signs", np.array([[-1, 1]], np.float32))], f"{prefix}_signed")
         if post == b"LOGISTIC":
-            both = add("Concat", [add("Neg", [s], f"{prefix}_neg"), s], f"{prefix}_both", axis=1)
-            add("Sigmoid", [both], proba_out)
-            cut = 0.0
+            add("Sigmoid", [signed], proba_out)
+            index = add("ArgMax", [signed], f"{prefix}_argmax", axis=1, keepdims=0)
         elif post == b"NONE" and np.all(forest.w_value >= 0):
-            add("Concat", [add("Sub", [constant("one", np.ones((1, 1), np.float32)), s], f"{prefix}_rest"), s], proba_out, axis=1)
-            cut = 0.5
+            add("Add", [signed, constant("complement", np.array([[1, 0]], np.float32))], proba_out)
+            index = add("ArgMax", [proba_out], f"{prefix}_argmax", axis=1, keepdims=0)
         else:
             raise NotRewritten(f"binary classifier with post_transform {post.decode()} and these weights is not rewritten")
-        flat = add("Reshape", [s, constant("flat", np.array([-1], np.int64))], f"{prefix}_flat")
-        positive = add("Greater", [flat, constant("cut", np.array(cut, np.float32))], f"{prefix}_positive")
-        index = add("Cast", [positive], f"{prefix}_index", to=TensorProto.INT64)
     elif n_classes > 2:
         if len(base) not in (0, n_classes):
             raise NotRewritten("base_values do not match the number of classes")
-        if len(base) == 0 and not _every_class_scored(forest, n_classes):
+        if not np.any(base) and not _every_class_scored(forest, n_classes):
             raise NotRewritten("some class gets no score from some rows' leaves")
-        nodes.append(_tree_ensemble(forest, n_classes, aggregate, copy_trees, f"{prefix}_te", node.input, [scores]))
-        s = add("Add", [scores, constant("base", base.astype(np.float32).reshape(1, -1))], f"{prefix}_s") if len(base) else scores
-        if post == b"SOFTMAX":
-            add("Softmax", [s], proba_out, axis=1)
-        elif post == b"LOGISTIC":
-            add("Sigmoid", [s], proba_out)
-        elif post == b"NONE":
-            add("Identity", [s], proba_out)
-        else:
+        transforms = {b"SOFTMAX": "Softmax", b"LOGISTIC": "Sigmoid", b"NONE": None}
+        if post not in transforms:
             raise NotRewritten(f"classifier post_transform {post.decode()} is not rewritten")
-        index = add("ArgMax", [s], f"{prefix}_argmax", axis=1, keepdims=0)
+        raw = tree_scores(n_classes, proba_out if transforms[post] is None else f"{prefix}_s")
+        if transforms[post] is not None:
+            add(transforms[post], [raw], proba_out, **({"axis": 1} if post == b"SOFTMAX" else {}))
+        index = add("ArgMax", [raw], f"{prefix}_argmax", axis=1, keepdims=0)  # on the scores, as onnxruntime
     else:
         raise NotRewritten("binary classifier scoring both classes is not rewritten")
-    classes = constant("classes", labels)
-    add("Gather", [classes, index], label_out, axis=0)
+    add("Gather", [constant("classes", labels), index], label_out, axis=0)
     return nodes, inits
 
 
