@@ -3,6 +3,7 @@
     .venv/bin/python tests/runtime/measure_runtime.py latency   # handler vs original predict
     .venv/bin/python tests/runtime/measure_runtime.py session   # session settings, fresh processes
     .venv/bin/python tests/runtime/measure_runtime.py session --cpu-quota 1.0   # as a 1,769 MB Lambda
+    .venv/bin/python tests/runtime/measure_runtime.py cost      # handler CPU per MB of body, worst inputs
 
 Uses build/examples and build/models from `make models`. --cpu-quota caps the measuring
 processes' CPU time with a cgroup v1 cpu controller (root only), the way Lambda caps a function
@@ -180,8 +181,20 @@ def main() -> None:
     ses.add_argument("--runs", type=int, default=5)
     ses.add_argument("--cpu-quota", type=float, default=None)
     ses.add_argument("--model-dir", action="append", default=[], help="another converted model to include")
+    cost_parser = commands.add_parser("cost")
+    cost_parser.add_argument("--model-dir", default="build/models/water_quality")
+    cost_parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    {"latency": latency, "session": session}[args.command](args)
+    {"latency": latency, "session": session, "cost": cost}[args.command](args)
+
+
+def cost(args) -> None:
+    """Handler CPU time per MB of body for the worst inputs of each protocol (request_cost.py)."""
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import request_cost
+
+    request_cost.run(ROOT / args.model_dir, args.repeat)
 
 
 if __name__ == "__main__":

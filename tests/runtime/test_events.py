@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -161,7 +162,7 @@ def test_events_of_sources_we_do_not_serve_fail_the_invocation(water, name, caps
         'direct invocations with "instances" or "inputs"); failing the invocation so that the source keeps or retries it'
     )
     frames = traceback.extract_tb(caught.value.__traceback__)
-    assert [f.name for f in frames][1:] == ["__call__"]  # the test, then where the handler decides: nothing else
+    assert [(Path(f.filename).name, f.name) for f in frames][1:] == [("app.py", "__call__"), ("app.py", "_handle")]
     assert caught.value.__cause__ is None and caught.value.__context__ is None
     record = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert (record["source"], record["outcome"], record["error_code"]) == ("unsupported", "failed", "unsupported_event")
@@ -223,3 +224,20 @@ def test_only_a_true_isbase64encoded_decodes(water):
     event = with_body(load_event("http-api-v2"), {"instances": [[7.1, 2.4, 380.0, 18.5]]})
     event["isBase64Encoded"] = "false"  # a string, truthy: the body is not base64 for all that
     assert len(http_json(water(event))["predictions"]) == 1
+
+
+def test_the_garbage_collector_is_paused_per_request_and_resumed(water):
+    import gc
+
+    assert gc.isenabled()
+    water(load_event("direct-v1"))
+    assert gc.isenabled()
+    with pytest.raises(UnsupportedEvent):
+        water(json.loads((EVENTS / "unsupported" / "sqs.json").read_text()))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        water(load_event("direct-v1"))
+        assert not gc.isenabled()  # a caller's choice is left alone
+    finally:
+        gc.enable()
