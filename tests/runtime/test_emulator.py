@@ -179,3 +179,47 @@ def test_a_tampered_model_never_serves(water_dir, tmp_path):
     records = wait_for_records(log_path, lambda records: any(r.get("message") == "startup failed" for r in records))
     failures = [r for r in records if r.get("message") == "startup failed"]
     assert failures and failures[0]["error_code"] == "model_error"
+
+
+def function_error(client, payload: bytes) -> dict:
+    """The error document of a failed invocation. Lambda flags it with X-Amz-Function-Error
+    (boto3's FunctionError); the emulator sends the same document without the header."""
+    response = client.invoke(FunctionName="function", Payload=payload)
+    assert response.get("FunctionError") in (None, "Unhandled"), response
+    error = json.loads(response["Payload"].read())
+    assert set(error) >= {"errorMessage", "errorType", "stackTrace"}, error
+    return error
+
+
+def test_python_312_client_survives_lone_surrogates(water_dir, tmp_path):
+    """The 3.12+ runtime client writes answers with ensure_ascii=False: a lone surrogate in an
+    answer failed its UTF-8 encoding, and the process exited (Runtime.ExitError)."""
+    payloads = [
+        b'{"instances": [{"\\ud800": 1.0}]}',
+        b'{"id": "\\ud800", "inputs": [{"name": "X", "shape": [1, 4], "datatype": "FP64", "data": [7, 2, 400, 18]}]}',
+        b'{"inputs": [{"name": "\\udcff", "shape": [1], "datatype": "FP64", "data": [1.0]}]}',
+    ]
+    log_path = tmp_path / "py312.log"
+    with emulator(water_dir, log_path, AWS_EXECUTION_ENV="AWS_Lambda_python3.12") as client:
+        for payload in payloads:
+            response = client.invoke(FunctionName="function", Payload=payload)
+            assert "FunctionError" not in response, response["Payload"].read()
+            answer = json.loads(response["Payload"].read())
+            assert answer["statusCode"] == 400 and "\\ud" in answer["error"]["message"].encode("unicode_escape").decode()
+        assert invoke(client, load_event("direct-v1"))["predictions"]
+    records = log_records(log_path)
+    assert sum(r.get("message") == "init" for r in records) == 1  # one process served them all
+
+
+def test_unsupported_sources_and_nan_are_failed_invocations(water_lambda):
+    """An SQS (S3, SNS, ...) event fails the invocation, so that the queue keeps the message;
+    NaN is refused by the runtime client itself, before the handler (documented)."""
+    client, _ = water_lambda
+    sqs = (ROOT / "tests" / "events" / "unsupported" / "sqs.json").read_bytes()
+    error = function_error(client, sqs)
+    assert error["errorType"] == "UnsupportedEvent"
+    assert error["errorMessage"].startswith('event: an "aws:sqs" event, which this function does not serve')
+    assert all("runtime/app.py" in line or "runtime/handler.py" in line for line in error["stackTrace"]), error
+    nan = function_error(client, b'{"instances": [[NaN, 2.4, 380.0, 18.5]]}')
+    assert nan["errorType"] == "Runtime.UnmarshalError"
+    assert invoke(client, {"instances": [[None, 2.4, 380.0, 18.5]]})["predictions"]  # null is the missing value
