@@ -71,6 +71,9 @@ def test_threads_from_the_lambda_memory_size(monkeypatch):
         ("ORT_GRAPH_OPTIMIZATION", "max", "ORT_GRAPH_OPTIMIZATION must be one of disable, basic, extended, all, got 'max'"),
         ("LOG_LEVEL", "loud", "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got 'LOUD'"),
         ("METRICS_DISABLED", "maybe", "METRICS_DISABLED must be one of 1, true, yes, on, 0, false, no, off, got 'maybe'"),
+        # Bytes that are not UTF-8 reach os.environ as lone surrogates: no answer could carry them.
+        ("MODEL_VERSION", "v\udcff", "MODEL_VERSION must be at most 128 characters of valid Unicode, got 'v\\udcff'"),
+        ("MODEL_VERSION", "9" * 129, f"MODEL_VERSION must be at most 128 characters of valid Unicode, got {repr('9' * 129)[:80]}"),
     ],
 )
 def test_bad_values_stop_startup_with_the_variable_named(variable, value, message):
