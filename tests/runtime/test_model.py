@@ -324,3 +324,15 @@ def test_the_onnx_file_must_be_a_regular_file(water_dir, copy_of, target):
         (model_dir / "model.onnx").symlink_to(target)
     with pytest.raises(ModelError, match=r"model.onnx is not a regular file; refusing to read it$"):
         load(model_dir)
+
+
+def test_a_check_that_fails_in_an_unforeseen_way_is_still_a_model_error(water_dir, monkeypatch, capsys):
+    """Whatever model.json holds, the init ends in one `startup failed` line, never a raw exception."""
+    def unforeseen(meta):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("runtime.model.Schema.from_json", unforeseen)
+    with pytest.raises(ModelError, match=r"^model.json does not fit this runtime's contract \(RecursionError: maximum recursion depth exceeded\)$"):
+        App.from_env({"MODEL_DIR": str(water_dir), "METRICS_DISABLED": "1"})
+    [line] = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["message"] == "startup failed"
