@@ -19,8 +19,15 @@ can recompute it. Provenance is the image digest's job.
 
 from __future__ import annotations
 
-import hashlib
 import json
+
+try:  # CPython's own sha256: module _sha2 since 3.12, _sha256 before
+    from _sha2 import sha256 as _builtin_sha256
+except ImportError:
+    try:
+        from _sha256 import sha256 as _builtin_sha256
+    except ImportError:
+        _builtin_sha256 = None
 
 ALGORITHM = "sha256"
 COVERS = "canonical model.json without integrity, then model.onnx's sha256"
@@ -28,12 +35,18 @@ PREFIX = b"lambda-tabular artifact 1\n"
 KEY = "integrity"
 
 
-def sha256_hex(data: bytes) -> str:
-    """The one hashing call of the runtime (and of the converter's artifact): 64 hex digits.
+# hashlib loads OpenSSL's libcrypto at import: 13-28 ms of a cold start at Lambda's shape (one vCPU,
+# cold page cache), measured on the lean image. CPython's own sha256 imports in 0.1 ms but hashes
+# about 6x slower (7 ms per MB against 1), so it serves up to the size where hashlib pays off.
+BUILTIN_SHA256_MAX_BYTES = 2 * 1024 * 1024
 
-    Kept behind this function so that the implementation can be swapped (hashlib loads
-    OpenSSL's libcrypto at import).
-    """
+
+def sha256_hex(data: bytes) -> str:
+    """The one hashing call of the runtime (and of the converter's artifact): 64 hex digits."""
+    if _builtin_sha256 is not None and len(data) <= BUILTIN_SHA256_MAX_BYTES:
+        return _builtin_sha256(data).hexdigest()
+    import hashlib
+
     return hashlib.sha256(data).hexdigest()
 
 

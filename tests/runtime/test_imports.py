@@ -96,7 +96,8 @@ print(json.dumps(sorted(m for m in set(sys.modules) - before if m.split(".")[0] 
 
 def test_the_handler_adds_only_a_few_small_standard_modules(water_dir):
     """Cold start: each module imported at init costs milliseconds (dataclasses and pathlib cost
-    about 5 ms each here). The handler needs hashlib for the sha256 check and base64 for bodies."""
+    about 5 ms each here, hashlib 13-28 ms cold: it loads OpenSSL). A small model is hashed by
+    CPython's own sha256; base64 serves bodies."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "MODEL_DIR"))}
     done = subprocess.run(
         [sys.executable, "-c", IMPORT_WEIGHT], cwd=ROOT, env={**environ, "MODEL_DIR": str(water_dir)},
@@ -105,4 +106,17 @@ def test_the_handler_adds_only_a_few_small_standard_modules(water_dir):
     assert done.returncode == 0, done.stderr
     added = set(json.loads(done.stdout.splitlines()[-1]))
     # gc is built into the interpreter (no file to read): the handler pauses it per request.
-    assert added <= {"hashlib", "_hashlib", "_blake2", "base64", "binascii", "gc"}, added
+    assert added <= {"_sha2", "_sha256", "base64", "binascii", "gc"}, added
+    assert "hashlib" not in added
+
+
+def test_a_model_over_the_builtin_hash_limit_is_hashed_by_hashlib(monkeypatch):
+    import hashlib
+
+    from runtime import integrity
+
+    data = b"x" * (integrity.BUILTIN_SHA256_MAX_BYTES + 1)
+    assert integrity.sha256_hex(data) == hashlib.sha256(data).hexdigest()
+    assert integrity.sha256_hex(data[:100]) == hashlib.sha256(data[:100]).hexdigest()
+    monkeypatch.setattr(integrity, "_builtin_sha256", None)  # a Python built without it
+    assert integrity.sha256_hex(data[:100]) == hashlib.sha256(data[:100]).hexdigest()
