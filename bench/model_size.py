@@ -41,6 +41,8 @@ from .stats import summary
 
 IMAGE = "lambda-tabular/bench-lean:latest"
 MEMORY_MB = 1769
+DOCKER_LOCK = "/tmp/docker.lock"  # docker commands take turns with the other benchmarks on this machine
+LOCK_WAIT_S = "1800"
 PROBE = Path(__file__).with_name("model_size_probe.py")
 FORMS = ("legacy", "rewritten")  # converter's own form, as served
 NAMED = ("churn", "xgboost-300", "random-forest-200")
@@ -155,7 +157,7 @@ def measure(entries: list[dict], models: Path, repeat: int, where: str) -> list[
         command = [sys.executable, str(PROBE), "drive", str(plan)]
     else:
         command = [
-            "flock", "/tmp/docker.lock", "docker", "run", "--rm", "--network", "none",
+            "flock", "-w", LOCK_WAIT_S, DOCKER_LOCK, "docker", "run", "--rm", "--network", "none",
             "--cpus=1", f"--memory={MEMORY_MB}m", "-e", "OPENBLAS_NUM_THREADS=1", "-e", "PYTHONPATH=/var/task",
             "-v", f"{models.resolve()}:/models:ro", "-v", f"{PROBE.resolve()}:/probe.py:ro",
             "--entrypoint", "python3", IMAGE, "/probe.py", "drive", "/models/plan.json",
@@ -258,9 +260,7 @@ def _row(r: dict, name: str) -> str:
 def _image_exists() -> bool:
     if shutil.which("docker") is None:
         return False
-    done = subprocess.run(
-        ["flock", "/tmp/docker.lock", "docker", "image", "inspect", IMAGE], capture_output=True, timeout=120,
-    )
+    done = subprocess.run(["flock", "-w", LOCK_WAIT_S, DOCKER_LOCK, "docker", "image", "inspect", IMAGE], capture_output=True)
     return done.returncode == 0
 
 
