@@ -49,6 +49,10 @@ def parse_args(argv=None):
                              "Lambda's CPU share for it (default 1769: one vCPU of time, all CPUs visible)")
     parser.add_argument("--base", help="base image (default: AWS Lambda Python if it can be pulled, else the stand-in)")
     parser.add_argument("--out", type=Path, default=ROOT / "build/bench", help="output folder")
+    parser.add_argument("--page-cache", choices=("cold", "warm"), default="cold",
+                        help="cold (default): the page cache dropped before every run, as a new execution "
+                             "environment reads its files; warm: every file already cached, so that only CPU "
+                             "is measured (each variant runs once untimed first)")
     parser.add_argument("--quick", action="store_true", help="a short run (a minute or two): smaller defaults, no sweep")
     args = parser.parse_args(argv)
     defaults = QUICK if args.quick else FULL
@@ -80,14 +84,19 @@ def main(argv=None) -> int:
     built = images.build_all(args.model, args.sample, base)
     bodies = payloads(args.sample)
     warm = {"single": args.requests, "batch": args.batch_requests}
-    dropped = measure.drop_page_cache()
+    cold = args.page_cache == "cold"
+    dropped = measure.drop_page_cache() if cold else False
+    if not cold:
+        for image in dict.fromkeys(image for image, _ in VARIANTS.values()):
+            measure.cold_run(built[image]["image"], bodies, {})  # untimed: every file it reads into the cache
 
     shape = {"memory_mb": args.memory, "cpus": aggregate.cpus_for(args.memory)}
     runs: dict[str, list[measure.Run]] = {label: [] for label in VARIANTS}
     records = []
     for i in range(args.runs):
         for label, (image, env) in VARIANTS.items():
-            measure.drop_page_cache()
+            if cold:
+                measure.drop_page_cache()
             requests = {"single": args.requests} if image == "floor" else warm
             run = measure.cold_run(built[image]["image"], bodies, requests, env=env, **shape)
             runs[label].append(run)
@@ -100,7 +109,8 @@ def main(argv=None) -> int:
         for memory_mb in SWEEP_MB:
             for label in SWEEP_VARIANTS:
                 image, env = VARIANTS[label]
-                measure.drop_page_cache()
+                if cold:
+                    measure.drop_page_cache()
                 run = measure.cold_run(built[image]["image"], bodies, warm, env=env, memory_mb=memory_mb,
                                        cpus=aggregate.cpus_for(memory_mb))
                 sweep_runs.setdefault((label, memory_mb), []).append(run)
@@ -119,6 +129,7 @@ def main(argv=None) -> int:
         "shape": shape,
         "warm_requests": warm,
         "batch_rows": BATCH_ROWS,
+        "page_cache": args.page_cache,
         "page_cache_dropped": dropped,
         "machine": aggregate.machine(),
         "versions": _versions(),

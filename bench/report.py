@@ -35,6 +35,12 @@ def _mib(value) -> str:
     return "n/a" if value is None else f"{value / 2**20:.1f}"
 
 
+def _cache(results: dict) -> str:
+    if results.get("page_cache") == "warm":
+        return "warm: every file cached before the timed runs, so only CPU is measured"
+    return "dropped before each run: " + ("yes" if results["page_cache_dropped"] else "no (not root)")
+
+
 def markdown(results: dict) -> str:
     images = results["images"]
     order = [k for k in LABELS if k in images]
@@ -61,11 +67,11 @@ def markdown(results: dict) -> str:
     table += line("bytes read from disk until first answer (MiB)", lambda i: _mib((i["init_read_bytes"] or {}).get("median")))
 
     shape = results["shape"]
-    out = [f"## Benchmark: {results['model']} ({results['runs']} cold starts per image, "
+    out = [f"## Benchmark: {results['model']} ({results['runs']} cold starts per image, {results.get('page_cache', 'cold')} page cache, "
            f"at {shape['memory_mb']} MB: {shape['cpus']:g} vCPU of time, {results['machine']['cores']} CPUs visible)\n",
            table]
     out.append("\nMedians, with the 10th-90th percentile range in brackets. Cold starts alternate images run "
-               f"by run; page cache dropped before each: {'yes' if results['page_cache_dropped'] else 'no'}. "
+               f"by run; page cache {_cache(results)}. "
                "Each container runs with the memory limit and CPU quota of that memory size (`docker run "
                "--memory --cpus`). numpy's default threads: the lean image with OPENBLAS_NUM_THREADS set to the "
                "visible CPUs, as numpy does unless told. Tuned floor: the floor with the environment the runtime "
