@@ -28,7 +28,8 @@ FROM ${BASE_IMAGE} AS deps
 ARG BASE_IMAGE
 ARG PIP_WHEEL
 COPY wheels/ /tmp/wheels/
-COPY requirements-runtime.txt deploy/package/lambda-client.txt deploy/package/lambda-entrypoint.sh /tmp/requirements/
+COPY requirements-runtime.txt deploy/package/lambda-client.txt deploy/package/lambda-entrypoint.sh \
+     deploy/package/prune.py /tmp/requirements/
 RUN set -e; pip="python3 /tmp/wheels/${PIP_WHEEL}/pip install --quiet --no-index --find-links /tmp/wheels --no-cache-dir --no-compile --target /opt/task"; \
     $pip -r /tmp/requirements/requirements-runtime.txt; \
     mkdir -p /opt/entry/etc; \
@@ -38,15 +39,8 @@ RUN set -e; pip="python3 /tmp/wheels/${PIP_WHEEL}/pip install --quiet --no-index
         $pip -r /tmp/requirements/lambda-client.txt; \
         cp /tmp/requirements/lambda-entrypoint.sh /opt/entry/lambda-entrypoint.sh; \
     fi; \
-    cd /opt/task; \
-    # Declared by onnxruntime, never imported to run a model: sympy and mpmath serve its
-    # symbolic shape tools, protobuf/flatbuffers/packaging its converters and tooling.
-    rm -rf sympy* mpmath* isympy.py google protobuf* flatbuffers* packaging* bin share; \
-    rm -rf onnxruntime/tools onnxruntime/transformers onnxruntime/quantization \
-           onnxruntime/datasets onnxruntime/capi/libonnxruntime.so*; \
-    rm -rf numpy/f2py numpy/distutils numpy/typing numpy/_pyinstaller numpy/testing/_private/extbuild.py; \
-    find . -type d \( -name tests -o -name include \) -prune -exec rm -rf {} +; \
-    find . \( -name '*.pyi' -o -name '*.pxd' -o -name '*.h' -o -name '*.c' \) -delete
+    # What no model run imports, the same list as the zip's (deploy/package/prune.py).
+    python3 /tmp/requirements/prune.py /opt/task
 COPY runtime/ /opt/task/runtime/
 # unchecked-hash pycs stay valid whatever the files' timestamps: on Lambda's read-only file
 # system a stale .pyc would otherwise be recompiled on every cold start.

@@ -1,17 +1,17 @@
 # Everything a newcomer needs: `make demo` runs the main job end to end, `make test` the tests.
-PYTHON ?= python3
+HOST_PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 RIE := .cache/aws-lambda-rie
 
 DEMO_IMAGE := lambda-tabular/water-quality:demo
 
-.PHONY: demo test venv examples models image engine bench clean
+.PHONY: demo test venv examples models image zip engine bench clean
 
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements-runtime.txt requirements-build.txt requirements-dev.txt deploy/package/lambda-client.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -x $(PY) || $(HOST_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(PY) -m pip check
 	touch $@
@@ -34,6 +34,11 @@ engine: venv
 image: venv
 	@test -n "$(MODEL)" -a -n "$(TAG)" || { echo "usage: make image MODEL=path/to/model TAG=name:tag"; exit 2; }
 	$(PY) -m deploy image $(MODEL) --tag $(TAG) $(if $(BASE_IMAGE),--base $(BASE_IMAGE)) $(if $(SAMPLE),--sample $(SAMPLE))
+
+# make zip MODEL=path/to/model ZIP=out.zip [PYTHON=3.12|3.13] [ARCH=x86_64] [SAMPLE=rows.csv]
+zip: venv
+	@test -n "$(MODEL)" -a -n "$(ZIP)" || { echo "usage: make zip MODEL=path/to/model ZIP=out.zip [PYTHON=3.12|3.13] [ARCH=x86_64]"; exit 2; }
+	$(PY) -m deploy zip $(MODEL) --out $(ZIP) $(if $(PYTHON),--python $(PYTHON)) $(if $(ARCH),--arch $(ARCH)) $(if $(SAMPLE),--sample $(SAMPLE))
 
 demo: models
 	$(PY) -m deploy image build/examples/water_quality.json --tag $(DEMO_IMAGE) --sample build/examples/water_quality_sample.csv --name water_quality

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -96,7 +97,7 @@ def build(request: Request, log=print) -> dict:
         "versions": artifact.library_versions(),
         "parity": report,
         "reference": _reference(session, schema, dtype, groups, optional, request.tolerance),
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": _created_at(),
     }
     metadata = artifact.sealed(metadata, metadata["onnx"]["sha256"])
     artifact.write_atomically(request.out, {"model.onnx": onnx_bytes, "model.json": artifact.to_json(metadata)})
@@ -238,6 +239,13 @@ def _parity_report(comparisons, tolerance, dtype, attempts, refused_missing) -> 
     report["attempts"] = attempts
     report["missing_values_refused"] = refused_missing
     return report
+
+
+def _created_at() -> str:
+    """Now, or SOURCE_DATE_EPOCH (reproducible-builds.org) so that a rebuild gives the same bytes."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    when = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
+    return when.isoformat(timespec="seconds")
 
 
 def _output_names(onx, schema: Schema) -> dict:

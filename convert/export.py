@@ -79,6 +79,9 @@ def check_supported(model) -> None:
                 )
 
 
+GRAPH_NAME = "lambda_tabular"
+
+
 def to_onnx(model, schema: Schema, dtype: str):
     """Convert ``model`` taking numeric inputs of ``dtype`` ("float64" or "float32")."""
     register_xgboost()
@@ -91,6 +94,7 @@ def to_onnx(model, schema: Schema, dtype: str):
     try:
         onx = convert_sklearn(
             prepared,
+            name=GRAPH_NAME,  # skl2onnx's default is a random uuid: the same model would give other bytes
             initial_types=initial_types(schema, dtype),
             options=options,
             target_opset=TARGET_OPSET,

@@ -1,4 +1,4 @@
-"""python -m deploy: images and Lambda functions, locally and on AWS."""
+"""python -m deploy: images, .zip packages and Lambda functions, locally and on AWS."""
 
 from __future__ import annotations
 
@@ -25,6 +25,16 @@ def main(argv: list[str] | None = None) -> int:
     image.add_argument("--name", help="model name (default: the model file's stem)")
     image.add_argument("--model-version", default="1", help="model version (default: 1)")
     image.set_defaults(run=_image)
+
+    package = commands.add_parser("zip", help="build the Lambda .zip package for a model file (python3.12/3.13 runtimes)")
+    package.add_argument("model", type=Path, help="joblib/pickle file or XGBoost .json/.ubj")
+    package.add_argument("--out", type=Path, required=True, help="the .zip to write")
+    package.add_argument("--python", default="3.13", help="managed runtime's Python: 3.12 or 3.13 (default: 3.13)")
+    package.add_argument("--arch", default="x86_64", help="x86_64 (default) or arm64")
+    package.add_argument("--sample", type=Path, help="CSV or .npy rows for the converter's parity check")
+    package.add_argument("--name", help="model name (default: the model file's stem)")
+    package.add_argument("--model-version", default="1", help="model version (default: 1)")
+    package.set_defaults(run=_zip)
 
     serve = commands.add_parser("run", help="run an image as Lambda does on loopback, invoke it with each payload, stop it")
     serve.add_argument("image", help="image name:tag")
@@ -66,6 +76,17 @@ def _image(args) -> int:
 
     report = build_image(ImageRequest(
         model=args.model, tag=args.tag, base=args.base, sample=args.sample,
+        name=args.name, version=args.model_version,
+    ))
+    print(format_report(report))
+    return 0
+
+
+def _zip(args) -> int:
+    from .package.zip import ZipRequest, build_zip, format_report
+
+    report = build_zip(ZipRequest(
+        model=args.model, out=args.out, arch=args.arch, python=args.python, sample=args.sample,
         name=args.name, version=args.model_version,
     ))
     print(format_report(report))

@@ -44,7 +44,9 @@ def free_port() -> int:
 
 
 def start(image: str, *, port: int | None = None, memory_mb: int | None = None, cpus: float | None = None,
-          env: dict[str, str] | None = None, volumes: list[str] | None = None) -> Container:
+          env: dict[str, str] | None = None, volumes: list[str] | None = None,
+          command: list[str] | None = None) -> Container:
+    """``command``: the arguments after the image (a Lambda base image takes the handler's name)."""
     port = port or free_port()
     args = ["docker", "run", "-d", "--read-only", "--tmpfs", "/tmp:rw,size=512m",
             "--user", LAMBDA_USER, "-p", f"127.0.0.1:{port}:8080"]
@@ -57,7 +59,7 @@ def start(image: str, *, port: int | None = None, memory_mb: int | None = None, 
         args += ["-e", f"{key}={value}"]
     for volume in volumes or []:
         args += ["-v", volume]
-    container = Container(run([*args, image], quiet=True).strip(), port)
+    container = Container(run([*args, image, *(command or [])], quiet=True).strip(), port)
     wait_listening(container)
     return container
 

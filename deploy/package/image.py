@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # fails the build, so size regressions are seen when they happen.
 ADDED_BYTES_BUDGET = 80 * 1024 * 1024
 STAGED = ("convert", "runtime", "requirements-runtime.txt", "requirements-build.txt",
-          "deploy/package/lambda-client.txt", "deploy/package/lambda-entrypoint.sh")
+          "deploy/package/lambda-client.txt", "deploy/package/lambda-entrypoint.sh",
+          "deploy/package/prune.py")
 
 
 @dataclass

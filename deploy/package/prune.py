@@ -1,0 +1,49 @@
+"""Cut what a Lambda package never runs out of an installed onnxruntime + numpy (pip --target).
+
+One list for every package we build: the Dockerfile runs this file inside the image build
+(`python3 prune.py /opt/task`) and the zip builder imports it. Standard library only, so that it
+runs on any base image's Python.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+# Declared by onnxruntime, never imported to run a model: sympy and mpmath serve its symbolic
+# shape tools, protobuf/flatbuffers/packaging its converters and tooling; bin/ and share/ hold
+# their scripts.
+TOP_LEVEL = ("sympy*", "mpmath*", "isympy.py", "google", "protobuf*", "flatbuffers*", "packaging*", "bin", "share")
+# Inside the two libraries: tools, converters, build helpers and a second copy of onnxruntime's
+# library (the Python module links its own).
+INSIDE = (
+    "onnxruntime/tools", "onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/datasets",
+    "onnxruntime/capi/libonnxruntime.so*",
+    "numpy/f2py", "numpy/distutils", "numpy/typing", "numpy/_pyinstaller", "numpy/testing/_private/extbuild.py",
+)
+ANY_DEPTH_DIRS = ("tests", "include", "__pycache__")
+ANY_DEPTH_FILES = ("*.pyi", "*.pxd", "*.h", "*.c")
+
+
+def prune(root: Path) -> int:
+    """Delete the paths above under ``root``; return the bytes freed."""
+    doomed = [p for pattern in TOP_LEVEL + INSIDE for p in root.glob(pattern)]
+    doomed += [p for name in ANY_DEPTH_DIRS for p in root.rglob(name) if p.is_dir()]
+    doomed += [p for pattern in ANY_DEPTH_FILES for p in root.rglob(pattern) if p.is_file()]
+    freed = 0
+    for path in sorted(set(doomed), key=lambda p: len(p.parts)):
+        if not path.exists() and not path.is_symlink():
+            continue  # inside a folder already gone
+        if path.is_dir() and not path.is_symlink():
+            freed += sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+            shutil.rmtree(path)
+        else:
+            freed += path.lstat().st_size
+            path.unlink()
+    return freed
+
+
+if __name__ == "__main__":
+    for folder in sys.argv[1:]:
+        print(f"pruned {prune(Path(folder)) / 2**20:.1f} MiB from {folder}")

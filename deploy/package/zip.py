@@ -1,0 +1,155 @@
+"""Build the Lambda .zip package for a model: the image's lean payload (pruned numpy and
+onnxruntime, runtime/, the converted model, bytecode valid on a read-only file system) for the
+python3.12 or python3.13 managed runtime, byte for byte the same from the same inputs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import DeployError
+from ..local.engine import ensure_engine
+from ..shell import run
+from . import base_image, wheels
+from .prune import prune
+
+ROOT = Path(__file__).resolve().parents[2]
+HANDLER = "runtime.handler.handler"
+PYTHONS = ("3.12", "3.13")  # managed runtimes on Amazon Linux 2023, the ones SnapStart serves
+ARCHITECTURES = {"x86_64": "x86_64", "arm64": "aarch64"}  # Lambda's name: the wheels' name
+UNZIPPED_LIMIT = 250 * 2**20  # Lambda: a .zip function's code and layers, unzipped
+DIRECT_UPLOAD_LIMIT = 50 * 2**20  # Lambda: a .zip uploaded with the request; larger goes through S3
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # every entry's timestamp, so that the bytes depend on the contents only
+
+
+@dataclass
+class ZipRequest:
+    model: Path
+    out: Path
+    arch: str = "x86_64"
+    python: str = "3.13"
+    sample: Path | None = None
+    name: str | None = None
+    version: str = "1"
+
+
+def build_zip(request: ZipRequest, log=print) -> dict:
+    """Convert the model (parity gate), assemble the package, write ``request.out``; return its report."""
+    _check(request)
+    with tempfile.TemporaryDirectory(prefix="zip-stage-") as tmp:
+        task = Path(tmp) / "task"
+        task.mkdir()
+        _convert(request, task / "model", log)
+        ensure_engine(log)
+        compiler = base_image.python_base(request.python, log)
+        _install(task, request)
+        prune(task)
+        shutil.copytree(ROOT / "runtime", task / "runtime", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "README.md"))
+        _compile(task, compiler)
+        unzipped = sum(p.stat().st_size for p in task.rglob("*") if p.is_file())
+        if unzipped > UNZIPPED_LIMIT:
+            raise DeployError(
+                f"{request.out}: {unzipped / 2**20:.1f} MiB unzipped, over Lambda's {UNZIPPED_LIMIT / 2**20:.0f} MiB "
+                "for a .zip function; the image (make image) allows 10 GiB"
+            )
+        files = write_zip(task, request.out)
+    data = request.out.read_bytes()
+    return {
+        "zip": str(request.out), "sha256": hashlib.sha256(data).hexdigest(), "zipped_bytes": len(data),
+        "unzipped_bytes": unzipped, "files": files, "runtime": f"python{request.python}", "architecture": request.arch,
+        "handler": HANDLER, "bytecode_by": compiler,
+    }
+
+
+def format_report(report: dict) -> str:
+    lines = [
+        f"{report['zip']}: {report['zipped_bytes'] / 2**20:.1f} MiB zipped, {report['unzipped_bytes'] / 2**20:.1f} MiB "
+        f"unzipped (Lambda's limit {UNZIPPED_LIMIT / 2**20:.0f} MiB), {report['files']} files",
+        f"sha256 {report['sha256']}",
+        f"runtime {report['runtime']}, {report['architecture']}, handler {report['handler']}",
+    ]
+    if report["zipped_bytes"] > DIRECT_UPLOAD_LIMIT:
+        lines.append(f"over {DIRECT_UPLOAD_LIMIT / 2**20:.0f} MiB zipped: Lambda takes it only through S3 "
+                     "(python -m deploy function ... --s3-bucket BUCKET)")
+    return "\n".join(lines)
+
+
+def write_zip(folder: Path, out: Path) -> int:
+    """Zip ``folder``'s files in path order with fixed timestamps and modes; return how many."""
+    files = sorted((p for p in folder.rglob("*") if p.is_file()), key=lambda p: p.relative_to(folder).as_posix())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        with zipfile.ZipFile(partial, "w") as archive:
+            for path in files:
+                info = zipfile.ZipInfo(path.relative_to(folder).as_posix(), date_time=ZIP_DATE)
+                info.create_system = 3  # Unix, so that the mode below is read
+                mode = 0o755 if path.stat().st_mode & 0o111 else 0o644
+                info.external_attr = (stat.S_IFREG | mode) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, path.read_bytes(), compresslevel=9)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return len(files)
+
+
+def _check(request: ZipRequest) -> None:
+    if not request.model.is_file():
+        raise DeployError(f"MODEL {request.model}: no such file")
+    if request.python not in PYTHONS:
+        raise DeployError(f"PYTHON {request.python}: Lambda's .zip runtimes for this package are "
+                          f"{', '.join('python' + v for v in PYTHONS)} (Amazon Linux 2023; onnxruntime needs glibc 2.28)")
+    if request.arch not in ARCHITECTURES:
+        raise DeployError(f"ARCH {request.arch}: expected one of {', '.join(ARCHITECTURES)}")
+    if ARCHITECTURES[request.arch] != wheels.machine():
+        raise DeployError(f"ARCH {request.arch}: this machine is {wheels.machine()}, and the parity gate must run "
+                          "on the architecture the model will run on; build on that architecture")
+    if request.out.is_dir() or request.out.suffix != ".zip":
+        raise DeployError(f"ZIP {request.out}: expected a file name ending in .zip")
+
+
+def _convert(request: ZipRequest, out: Path, log) -> None:
+    """python -m convert, as the image's build stage runs it: a parity failure fails the zip."""
+    args = [sys.executable, "-m", "convert", str(request.model), "--out", str(out),
+            "--name", request.name or request.model.stem, "--model-version", request.version]
+    if request.sample is not None:
+        args += ["--sample", str(request.sample)]
+    # model.json's created_at: SOURCE_DATE_EPOCH if set, else the model file's modification
+    # time, so that the same model file gives the same bytes.
+    epoch = os.environ.get("SOURCE_DATE_EPOCH") or str(int(request.model.stat().st_mtime))
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": epoch})
+    for line in done.stdout.splitlines():
+        log(line)
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        raise DeployError(f"convert {request.model}: {reason}")
+
+
+def _install(task: Path, request: ZipRequest) -> None:
+    """numpy and onnxruntime for the target Python and architecture, from wheels fetched on the host."""
+    arch = ARCHITECTURES[request.arch]
+    requirements = ROOT / "requirements-runtime.txt"
+    found = wheels.download([requirements], request.python, arch)
+    args = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-index",
+            "--find-links", str(found), "--no-compile", "--only-binary=:all:", "--target", str(task),
+            "--implementation", "cp", "--python-version", request.python, "-r", str(requirements)]
+    for tag in wheels.platforms(arch):
+        args += ["--platform", tag]
+    run(args, quiet=True)
+
+
+def _compile(task: Path, image: str) -> None:
+    """Bytecode by the target Python itself, at the path Lambda unpacks to; unchecked-hash pycs
+    stay valid whatever the files' timestamps (Lambda's /var/task is read-only)."""
+    run(["docker", "run", "--rm", "--network", "none", "--user", f"{os.getuid()}:{os.getgid()}",
+         "-v", f"{task}:/var/task", "--entrypoint", "python3", image,
+         "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", "/var/task"], quiet=True)
