@@ -5,18 +5,21 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 
 from deploy.package import base_image, wheels
 from deploy.package.image import ImageRequest, build_image, image_report
+from deploy.package.zip import HANDLER, ZipRequest, build_zip
 from deploy.shell import docker_build
 
 HERE = Path(__file__).resolve().parent
+ZIP_PYTHON = "3.13"  # the zip runtime this machine can stand in for (Debian trixie)
 ROOT = HERE.parent
 
 
 def build_all(model: Path, sample: Path | None, base: str, log=print) -> dict[str, dict]:
-    """{"lean": report, "baseline": report, "floor": report}; unchanged images are reused."""
+    """{"lean", "baseline", "floor", "zip"}: a report each; unchanged images are reused."""
     log("building the lean image")
     lean = build_image(ImageRequest(model=model, tag="lambda-tabular/bench-lean:latest", base=base, sample=sample),
                        log=lambda *a: None)
@@ -24,7 +27,31 @@ def build_all(model: Path, sample: Path | None, base: str, log=print) -> dict[st
     baseline = _build_simple("baseline", base, python, [HERE / "baseline" / "requirements.txt"],
                              {"model.joblib": _pickled(model)}, log)
     floor = _build_simple("floor", base, python, [ROOT / "requirements-runtime.txt"], {}, log)
-    return {"lean": lean, "baseline": baseline, "floor": floor}
+    return {"lean": lean, "baseline": baseline, "floor": floor, "zip": _zip_layout(model, sample, log)}
+
+
+def _zip_layout(model: Path, sample: Path | None, log) -> dict:
+    """`make zip`'s package, unpacked as Lambda unpacks it and mounted read-only at /var/task in
+    the Lambda base of its runtime: {"image", "volumes", "command", sizes}."""
+    log(f"building the zip (python{ZIP_PYTHON})")
+    out = ROOT / "build" / "bench" / "zip"
+    report = build_zip(ZipRequest(model=model, out=out / "function.zip", python=ZIP_PYTHON, sample=sample),
+                       log=lambda *a: None)
+    task = out / "task"
+    shutil.rmtree(task, ignore_errors=True)
+    with zipfile.ZipFile(report["zip"]) as archive:
+        for info in archive.infolist():
+            archive.extract(info, task)
+            (task / info.filename).chmod(info.external_attr >> 16 & 0o777)
+    for path in [task, *task.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o755)
+    runtime_base = base_image.python_base(ZIP_PYTHON, log=lambda *a: None)
+    return {
+        "image": runtime_base, "base": runtime_base, "volumes": [f"{task}:/var/task:ro"], "command": [HANDLER],
+        "size_bytes": report["unzipped_bytes"], "base_bytes": 0, "added_bytes": report["unzipped_bytes"],
+        "zipped_bytes": report["zipped_bytes"], "sha256": report["sha256"],
+    }
 
 
 def _pickled(model: Path) -> bytes:

@@ -40,9 +40,10 @@ def drop_page_cache() -> bool:
 
 
 def cold_run(image: str, payloads: dict[str, bytes], warm_requests: dict[str, int], *,
-             memory_mb: int | None = None, cpus: float | None = None, env: dict[str, str] | None = None) -> Run:
+             memory_mb: int | None = None, cpus: float | None = None, env: dict[str, str] | None = None,
+             volumes: list[str] | None = None, command: list[str] | None = None) -> Run:
     start = time.perf_counter()
-    container = local.start(image, memory_mb=memory_mb, cpus=cpus, env=env)
+    container = local.start(image, memory_mb=memory_mb, cpus=cpus, env=env, volumes=volumes, command=command)
     try:
         connection = http.client.HTTPConnection("127.0.0.1", container.port, timeout=COLD_TIMEOUT_S)
         first = payloads["single"]

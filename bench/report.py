@@ -12,6 +12,7 @@ LABELS = {
     "baseline": "baseline (usual)",
     "floor": "naive floor",
     "floor-tuned": "tuned floor",
+    "zip": "zip (python3.13 base)",
 }
 
 
