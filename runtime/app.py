@@ -12,7 +12,7 @@ from .config import Settings
 from .errors import InternalError, RequestError, StartupError, UnsupportedEvent
 from .events import Direct, Unsupported, Warmup, source_of
 from .model import Model
-from .observability import Outcome, Telemetry, configure_logging
+from .observability import Outcome, Rehearsal, Telemetry, configure_logging
 from .protocols import protocol_of
 from .protocols.batch import rows_that_fit
 
@@ -68,6 +68,24 @@ class App:
         finally:
             if collecting:
                 gc.enable()
+
+    def rehearse(self, event) -> tuple[dict, Outcome]:
+        """Serve ``event`` through the whole request path, and leave no trace: its log and metric
+        lines are formatted, then dropped, and the cold-start flag stays as it was. Returns the
+        answer and the request's outcome. The SnapStart warm-up (runtime/snapstart.py) runs it
+        during init, when Lambda sends no request."""
+        cold, telemetry = self._cold, self.telemetry
+        self.telemetry = rehearsal = Rehearsal(telemetry)
+        try:
+            response = self(event)
+        finally:
+            self._cold, self.telemetry = cold, telemetry
+        return response, rehearsal.outcomes[-1]
+
+    def restored(self) -> None:
+        """After a SnapStart restore: the next request is the first this environment serves, so
+        it is reported as a cold start (the snapshot was taken before any request)."""
+        self._cold = True
 
     def _handle(self, event, context: LambdaContext | None) -> dict:
         outcome = Outcome(getattr(context, "aws_request_id", None), cold_start=self._cold)

@@ -21,6 +21,10 @@ LOG_LEVEL = "LOG_LEVEL"
 METRICS_NAMESPACE = "METRICS_NAMESPACE"
 METRICS_DISABLED = "METRICS_DISABLED"
 MODEL_VERSION = "MODEL_VERSION"  # the version to report, when a deployment names it (else model.json's)
+# Set by Lambda: "snap-start" while it initializes an environment for a SnapStart snapshot (the
+# runtime client runs the snapshot hooks exactly then); "on-demand", "provisioned-concurrency", ... otherwise.
+INITIALIZATION_TYPE = "AWS_LAMBDA_INITIALIZATION_TYPE"
+SNAP_START = "snap-start"
 
 # numpy's bundled OpenBLAS starts a worker thread per visible CPU when numpy is imported, and
 # Lambda shows two or more CPUs even where it grants one vCPU of time: the workers spin against
@@ -31,6 +35,7 @@ BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_TH
 VARIABLES = (
     MODEL_DIR, LAMBDA_TASK_ROOT, FUNCTION_MEMORY_SIZE, INTRA_OP_THREADS, INTER_OP_THREADS,
     GRAPH_OPTIMIZATION, MAX_ROWS, LOG_LEVEL, METRICS_NAMESPACE, METRICS_DISABLED, MODEL_VERSION,
+    INITIALIZATION_TYPE,
 )
 
 # Lambda gives a function one full vCPU at 1,769 MB and CPU time in proportion below and above.
@@ -101,6 +106,16 @@ def limit_library_threads(environ=None) -> None:
     env = os.environ if environ is None else environ
     if not any(env.get(name, "").strip() for name in BLAS_THREAD_VARIABLES):
         env["OPENBLAS_NUM_THREADS"] = "1"
+
+
+def snap_start(environ=None) -> bool:
+    """Whether Lambda is initializing this environment for a SnapStart snapshot.
+
+    The same test the Lambda runtime client makes before it runs the before-snapshot and
+    after-restore hooks (awslambdaric's bootstrap.run): anywhere else they would never run.
+    """
+    env = os.environ if environ is None else environ
+    return env.get(INITIALIZATION_TYPE) == SNAP_START
 
 
 def default_threads(memory_mb: int | None, cpus: int | None) -> int:

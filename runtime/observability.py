@@ -96,6 +96,7 @@ class Telemetry:
             for dimensions in ([base], [base, base + ["error_code"]])
         )
         self._model_fields = _encode({"model": model, "model_version": version})[1:-1]
+        self._write = _write
 
     def request(self, outcome: Outcome) -> None:
         latency_ms = outcome.latency_ms()
@@ -121,7 +122,7 @@ class Telemetry:
         if self.logger.isEnabledFor(level):
             # Straight to stdout in the log's own format: a third of the cost of a LogRecord.
             exception = "".join(traceback.format_exception(*outcome.exc_info)) if outcome.exc_info else None
-            _write(log_line(time.time(), logging.getLevelName(level), "request", fields, exception))
+            self._write(log_line(time.time(), logging.getLevelName(level), "request", fields, exception))
         if self.metrics:
             self.emit_metrics(outcome.request_id, latency_ms, outcome.rows, error.code if error else None, outcome.cold_start)
 
@@ -142,7 +143,29 @@ class Telemetry:
         if error_code is not None:
             values["error_code"] = error_code
         timestamp = int(time.time() * 1000)
-        _write(f'{{"_aws":{{"Timestamp":{timestamp},"CloudWatchMetrics":{directive}}},{self._model_fields},{_encode(values)[1:]}')
+        self._write(f'{{"_aws":{{"Timestamp":{timestamp},"CloudWatchMetrics":{directive}}},{self._model_fields},{_encode(values)[1:]}')
+
+
+class Rehearsal(Telemetry):
+    """The telemetry of a rehearsed request (App.rehearse, before a SnapStart snapshot): each line
+    is formatted as for a real request, so that code is warm too, then dropped. No log line, no
+    metric; the outcomes are kept for the caller."""
+
+    def __init__(self, telemetry: Telemetry):
+        super().__init__(telemetry.model, telemetry.version, telemetry.namespace, telemetry.metrics, telemetry.logger)
+        self._write = _drop
+        self.outcomes: list[Outcome] = []
+
+    def request(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+        super().request(outcome)
+
+    def warmup(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+
+
+def _drop(line: str) -> None:
+    pass
 
 
 def _write(line: str) -> None:
