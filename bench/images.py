@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-import zipfile
 from pathlib import Path
 
 from deploy.package import base_image, wheels
 from deploy.package.image import ImageRequest, build_image, image_report
-from deploy.package.zip import HANDLER, ZipRequest, build_zip
+from deploy.package.zip import HANDLER, ZipRequest, build_zip, unpack
 from deploy.shell import docker_build
 
 HERE = Path(__file__).resolve().parent
@@ -39,13 +38,7 @@ def _zip_layout(model: Path, sample: Path | None, log) -> dict:
                        log=lambda *a: None)
     task = out / "task"
     shutil.rmtree(task, ignore_errors=True)
-    with zipfile.ZipFile(report["zip"]) as archive:
-        for info in archive.infolist():
-            archive.extract(info, task)
-            (task / info.filename).chmod(info.external_attr >> 16 & 0o777)
-    for path in [task, *task.rglob("*")]:
-        if path.is_dir():
-            path.chmod(0o755)
+    unpack(Path(report["zip"]), task)
     runtime_base = base_image.python_base(ZIP_PYTHON, log=lambda *a: None)
     return {
         "image": runtime_base, "base": runtime_base, "volumes": [f"{task}:/var/task:ro"], "command": [HANDLER],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 from .errors import DeployError
@@ -36,8 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     package.add_argument("--model-version", default="1", help="model version (default: 1)")
     package.set_defaults(run=_zip)
 
-    serve = commands.add_parser("run", help="run an image as Lambda does on loopback, invoke it with each payload, stop it")
-    serve.add_argument("image", help="image name:tag")
+    serve = commands.add_parser("run", help="run an image or a .zip as Lambda does on loopback, invoke it with each payload, stop it")
+    serve.add_argument("image", help="image name:tag, or a .zip from `zip` (run in the Lambda base of its Python)")
     serve.add_argument("--payload", action="append", required=True, help="JSON text, or @file")
     serve.add_argument("--memory", type=int, help="function memory in MB (container limit)")
     serve.set_defaults(run=_run)
@@ -109,11 +110,31 @@ def _print_answer(answer) -> None:
 
 
 def _run(args) -> int:
-    from .aws.invoke import invoke, lambda_client
     from .local.container import start
 
     payloads = [_payload(p) for p in args.payload]
-    container = start(args.image, memory_mb=args.memory)
+    if args.image.endswith(".zip"):
+        with tempfile.TemporaryDirectory(prefix="zip-task-") as folder:
+            return _serve(_zip_function(Path(args.image), Path(folder), args.memory), payloads)
+    return _serve(start(args.image, memory_mb=args.memory), payloads)
+
+
+def _zip_function(zip_path: Path, folder: Path, memory: int | None):
+    """The package unpacked read-only at /var/task in the Lambda base of its Python, as Lambda runs a .zip."""
+    from .local.container import start
+    from .package.base_image import python_base
+    from .package.zip import HANDLER, python_of, unpack
+
+    if not zip_path.is_file():
+        raise DeployError(f"{zip_path}: no such file")
+    unpack(zip_path, folder)
+    return start(python_base(python_of(zip_path)), volumes=[f"{folder}:/var/task:ro"], command=[HANDLER],
+                 memory_mb=memory)
+
+
+def _serve(container, payloads: list[bytes]) -> int:
+    from .aws.invoke import invoke, lambda_client
+
     try:
         client = lambda_client(container.endpoint)
         for payload in payloads:

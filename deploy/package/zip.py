@@ -102,6 +102,29 @@ def write_zip(folder: Path, out: Path) -> int:
     return len(files)
 
 
+def unpack(zip_path: Path, folder: Path) -> Path:
+    """Unpack as Lambda does: every file with its mode, every folder readable by all."""
+    with zipfile.ZipFile(zip_path) as archive:
+        for info in archive.infolist():
+            archive.extract(info, folder)
+            (folder / info.filename).chmod(info.external_attr >> 16 & 0o777)
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o755)
+    return folder
+
+
+def python_of(zip_path: Path) -> str:
+    """The Python a package's bytecode was compiled for (3.12, 3.13, ...)."""
+    with zipfile.ZipFile(zip_path) as archive:
+        tags = {n.rsplit(".", 2)[-2] for n in archive.namelist() if n.startswith("runtime/__pycache__/")}
+    for tag in tags:
+        if tag.startswith("cpython-"):
+            digits = tag[len("cpython-"):]
+            return f"{digits[0]}.{digits[1:]}"
+    raise DeployError(f"{zip_path}: no runtime/ bytecode inside; build it with make zip")
+
+
 def _check(request: ZipRequest) -> None:
     if not request.model.is_file():
         raise DeployError(f"MODEL {request.model}: no such file")

@@ -34,15 +34,7 @@ def water_zip(docker_engine, examples, tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def unpacked(water_zip, tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("task")
-    with zipfile.ZipFile(water_zip["zip"]) as archive:
-        for info in archive.infolist():
-            archive.extract(info, folder)
-            (folder / info.filename).chmod(info.external_attr >> 16 & 0o777)  # as Lambda unpacks it
-    for path in [folder, *folder.rglob("*")]:
-        if path.is_dir():
-            path.chmod(0o755)
-    return folder
+    return lambda_zip.unpack(Path(water_zip["zip"]), tmp_path_factory.mktemp("task"))
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +64,7 @@ def test_the_zip_holds_the_lean_payload_only(water_zip):
 
 
 def test_every_module_has_unchecked_hash_bytecode_of_the_runtime_python(water_zip):
+    assert lambda_zip.python_of(Path(water_zip["zip"])) == PYTHON
     tag = f"cpython-{PYTHON.replace('.', '')}"
     with zipfile.ZipFile(water_zip["zip"]) as archive:
         names = set(archive.namelist())
