@@ -9,6 +9,7 @@ import os
 from typing import NamedTuple
 
 from .errors import ConfigError
+from .text import encodable
 
 MODEL_DIR = "MODEL_DIR"  # folder holding model.json and model.onnx
 LAMBDA_TASK_ROOT = "LAMBDA_TASK_ROOT"  # set by Lambda; MODEL_DIR defaults to $LAMBDA_TASK_ROOT/model
@@ -79,7 +80,7 @@ class Settings(NamedTuple):
             # Reported in every answer: at most 128 characters of valid Unicode (undecodable bytes in
             # the environment arrive as lone surrogates, which no UTF-8 answer can carry).
             text = self.model_version
-            if not isinstance(text, str) or len(text) > 128 or not _encodable(text):
+            if not isinstance(text, str) or len(text) > 128 or not encodable(text):
                 raise ConfigError(f"{MODEL_VERSION} must be at most 128 characters of valid Unicode, got {text!r:.80}")
         return self
 
@@ -147,14 +148,6 @@ def _whole(env, name: str) -> int | None:
     if value < 1:
         raise ConfigError(f"{name} must be a whole number of at least 1, got {text!r}")
     return value
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _flag(env, name: str) -> bool:

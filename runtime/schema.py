@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from .errors import ModelError
 from .integrity import ALGORITHM, KEY as INTEGRITY
+from .text import encodable
 
 SCHEMA_VERSION = 1  # the model.json layout this runtime reads
 # The largest parity tolerance a conversion may record (differences scaled by max(1, |value|)):
@@ -108,7 +109,7 @@ class Schema(NamedTuple):
             ("name", [name]), ("version", [version]), ("classes", [c for c in classes if isinstance(c, str)] if task == "classification" else []),
             ("features", names), ("categories", [c for f in features for c in f.categories or ()]),
         ):
-            _expect(all(_encodable(t) for t in texts), f"model.json {key} holds a string that is not valid Unicode")
+            _expect(all(encodable(t) for t in texts), f"model.json {key} holds a string that is not valid Unicode")
         return cls(
             name=name,
             version=version,
@@ -172,16 +173,6 @@ def _file_name(value) -> str:
         f"got {_shown(value)}",
     )
     return value
-
-
-def _encodable(text: str) -> bool:
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _shown(value) -> str:

@@ -40,17 +40,6 @@ def plain(values: np.ndarray) -> list:
     return values.tolist()
 
 
-def encodable(text: str) -> bool:
-    """Whether UTF-8 can carry ``text``: no lone surrogate, which kills the 3.12+ runtime client."""
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 # Lambda's limit on a synchronous response (and request) payload.
 RESPONSE_LIMIT = 6 * 1024 * 1024
 # The longest JSON number an output can print as ("-1.1754943508222875e-38" and the like), and ", ".

@@ -21,7 +21,8 @@ from ..errors import MissingFeature, RequestError, UnknownFeature, WrongType
 from ..model import Prediction
 from ..schema import Feature, Schema
 from ..validate import clean_numbers, column, describe, inputs_from_columns, listing, quote
-from .batch import MAX_ECHO_CHARS, Batch, check_rows, encodable, floats, plain
+from ..text import encodable
+from .batch import MAX_ECHO_CHARS, Batch, check_rows, floats, plain
 
 KEY = "inputs"
 NAME = "v2"
