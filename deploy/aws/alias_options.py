@@ -22,6 +22,7 @@ def provision(lam, function: str, alias: str, count: int, log=print) -> str:
         call(f"remove provisioned concurrency from {where}", lam.delete_provisioned_concurrency_config,
              FunctionName=function, Qualifier=alias)
         return "removed"
+    _refuse_snapstart(lam, function, alias)
     call(f"set provisioned concurrency on {where}", lam.put_provisioned_concurrency_config,
          FunctionName=function, Qualifier=alias, ProvisionedConcurrentExecutions=count)
     log(f"provisioned concurrency {count} on {where}: waiting until READY")
@@ -36,6 +37,26 @@ def provision(lam, function: str, alias: str, count: int, log=print) -> str:
         time.sleep(POLL_S)
     raise DeployError(f"provisioned concurrency on {where} not READY after {READY_TIMEOUT_S // 60} min; "
                       "check it with `aws lambda get-provisioned-concurrency-config`")
+
+
+def _refuse_snapstart(lam, function: str, alias: str) -> None:
+    """Lambda does not combine provisioned concurrency with SnapStart: look at every version the
+    alias routes to (a canary's too) before asking for it."""
+    from .aliases import get
+
+    state = get(lam, function, alias)
+    if state is None and not alias.isdigit():
+        raise DeployError(f"alias {alias} of {function} does not exist; create it with "
+                          f"`python -m deploy alias {function} {alias} --version N`")
+    versions = [state.version, *sorted(state.canary)] if state else [alias]
+    for version in versions:
+        config = call(f"look up version {version} of {function}", lam.get_function_configuration,
+                      FunctionName=function, Qualifier=version)
+        snapstart = config.get("SnapStart") or {}
+        if snapstart.get("ApplyOn") == "PublishedVersions" or snapstart.get("OptimizationStatus") == "On":
+            raise DeployError(f"{function}:{alias} routes to version {version}, which has SnapStart on; Lambda does "
+                              "not combine provisioned concurrency with SnapStart: keep SnapStart, or publish a "
+                              "version with `python -m deploy function ... --no-snapstart` and point the alias at it")
 
 
 def function_url(lam, function: str, alias: str) -> str:

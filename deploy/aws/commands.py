@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from ..errors import DeployError
 from .session import Aws, call
+from .zip_code import RUNTIMES, S3_PREFIX
 
 
 def add_commands(commands) -> None:
@@ -35,16 +37,27 @@ def add_commands(commands) -> None:
         arg("--tag", help="tag to push (default: the image's tag)"),
         arg("--registry", help="push the bytes to this loopback registry (HOST:PORT) instead of ECR's host: "
                                "for tests against an emulated ECR API"))
-    add("function", "create or update a function from an image, wait until ready, publish a version, print it",
-        _function, function_arg,
-        arg("--image", required=True, help="image URI, best by digest (what `push` prints)"),
-        arg("--role", help="execution role ARN (needed to create the function)"),
-        arg("--memory", type=int, help="memory in MB (default on create: 1024)"),
-        arg("--timeout", type=int, help="timeout in seconds (default on create: 30)"),
-        arg("--architecture", choices=["x86_64", "arm64"], help="(default on create: x86_64)"),
-        arg("--env", action="append", default=[], metavar="KEY=VALUE",
-            help="environment variable, e.g. MODEL_VERSION=2; repeatable, merged into the function's"),
-        arg("--description", help="version description (default: the image URI)"))
+    function = add("function", "create or update a function from an image or a .zip package, wait until ready, "
+                   "publish a version, print it", _function, function_arg,
+                   arg("--role", help="execution role ARN (needed to create the function)"),
+                   arg("--memory", type=int, help="memory in MB (default on create: 1024)"),
+                   arg("--timeout", type=int, help="timeout in seconds (default on create: 30)"),
+                   arg("--architecture", choices=["x86_64", "arm64"],
+                       help="(default on create: what the zip was built for, else x86_64)"),
+                   arg("--env", action="append", default=[], metavar="KEY=VALUE",
+                       help="environment variable, e.g. MODEL_VERSION=2; repeatable, merged into the function's"),
+                   arg("--description", help="version description (default: the image URI, or the zip's name and sha256)"),
+                   arg("--runtime", choices=list(RUNTIMES),
+                       help="with --zip: the managed runtime (default: the Python the zip was built for, "
+                            "else on update the function's)"),
+                   arg("--snapstart", action=argparse.BooleanOptionalAction,
+                       help="with --zip: SnapStart on published versions (default: on; images never have it)"),
+                   arg("--s3-bucket", help="with --zip: upload the zip to this bucket (in the function's region) and "
+                                           "deploy it from there; needed above 50 MiB zipped"),
+                   arg("--s3-key", help=f"with --s3-bucket: the object key (default: {S3_PREFIX}/FUNCTION/SHA256.zip)"))
+    code = function.add_mutually_exclusive_group(required=True)
+    code.add_argument("--image", help="image URI, best by digest (what `push` prints)")
+    code.add_argument("--zip", type=Path, help="a .zip package from `make zip` (handler runtime.handler.handler)")
     add("alias", "point an alias at a version (creating it), dropping any canary; without --version show it",
         _alias, function_arg, alias_arg, arg("--version", help="published version number"))
     add("canary", "send a share of an alias's traffic to another version", _canary, function_arg, alias_arg,
@@ -78,7 +91,8 @@ def _push(args) -> int:
 
 
 def _function(args) -> int:
-    from .functions import FunctionSpec, deploy
+    from . import zip_code
+    from .functions import FunctionSpec, ImageCode, ZipCode, deploy
 
     env = {}
     for item in args.env:
@@ -86,10 +100,27 @@ def _function(args) -> int:
         if not sep or not key:
             raise DeployError(f"--env {item}: expected KEY=VALUE")
         env[key] = value
-    published = deploy(_aws(args).client("lambda"), FunctionSpec(
-        name=args.function, image_uri=args.image, role=args.role, memory_mb=args.memory,
+    if args.s3_key and not args.s3_bucket:
+        raise DeployError("--s3-key: needs --s3-bucket, the bucket the zip goes to")
+    if args.image is not None:
+        if args.snapstart:
+            raise DeployError("--snapstart: SnapStart supports only .zip packages on the managed runtimes "
+                              "python3.12 and later, not container images: deploy the model with --zip")
+        for flag, value in (("--runtime", args.runtime), ("--s3-bucket", args.s3_bucket)):
+            if value:
+                raise DeployError(f"{flag}: only for a .zip package (--zip), not a container image")
+        code = ImageCode(args.image)
+    else:
+        # Every local check before any AWS call: the zip's contents and Lambda's size limits.
+        package = zip_code.inspect(args.zip)
+        zip_code.check_direct_upload(package, args.s3_bucket)
+        code = ZipCode(package, runtime=args.runtime, snapstart=args.snapstart is not False,
+                       s3_bucket=args.s3_bucket, s3_key=args.s3_key)
+    aws = _aws(args)
+    published = deploy(aws.client("lambda"), FunctionSpec(
+        name=args.function, code=code, role=args.role, memory_mb=args.memory,
         timeout_s=args.timeout, architecture=args.architecture, environment=env, description=args.description,
-    ), log=_log)
+    ), log=_log, s3=aws.client("s3") if args.s3_bucket else None)
     print(published.version)
     return 0
 
@@ -138,11 +169,20 @@ def _status(args) -> int:
     for version in versions:
         if version["Version"] != "$LATEST":
             model = version.get("Environment", {}).get("Variables", {}).get("MODEL_VERSION", "-")
-            print(f"version {version['Version']}: code {version['CodeSha256'][:12]}, MODEL_VERSION {model}, "
-                  f"{version['MemorySize']} MB, {version['Timeout']} s, {version['LastModified'][:19]}")
+            print(f"version {version['Version']}: {_package(version)}, code {version['CodeSha256'][:12]}, "
+                  f"MODEL_VERSION {model}, {version['MemorySize']} MB, {version['Timeout']} s, "
+                  f"{version['Architectures'][0]}, {version['LastModified'][:19]}")
     for alias in aliases:
         print(from_api(args.function, alias).describe())
     return 0
+
+
+def _package(version: dict) -> str:
+    """Image, or Zip with its runtime and SnapStart state, as Lambda reports them."""
+    if version.get("PackageType", "Zip") == "Image":
+        return "Image"
+    snapstart = (version.get("SnapStart") or {}).get("ApplyOn", "None") == "PublishedVersions"
+    return f"Zip {version.get('Runtime')}, SnapStart {'on' if snapstart else 'off'}"
 
 
 def _all(lam, operation: str, key: str, function: str) -> list[dict]:

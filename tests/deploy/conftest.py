@@ -13,7 +13,9 @@ import sys
 import textwrap
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,12 +50,16 @@ def _wait_http(url: str, proc: subprocess.Popen, what: str, log: Path, timeout: 
 def moto_server(tmp_path_factory):
     """moto's HTTP server on a free loopback port. MOTO_LAMBDA_STUB_ECR=false makes its Lambda
     accept only image URIs whose digest its ECR knows, as AWS does."""
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    folder = tmp_path_factory.mktemp("moto")
+    log = folder / "moto.log"
     port = free_port()
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "MOTO_LAMBDA_STUB_ECR": "false"},
+            stdout=out, stderr=subprocess.STDOUT,
+            env={**os.environ, "MOTO_LAMBDA_STUB_ECR": "false",
+                 # moto_requests: what reached the server, recorded only while a test asks
+                 "MOTO_RECORDER_FILEPATH": str(folder / "requests.jsonl")},
         )
     url = f"http://127.0.0.1:{port}"
     _wait_http(f"{url}/moto-api/", proc, "moto server", log)
@@ -78,6 +84,40 @@ def aws_env(moto_server, monkeypatch, tmp_path) -> dict:
     for key, value in settings.items():
         monkeypatch.setenv(key, value)
     return dict(os.environ)
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    body: bytes
+
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+@pytest.fixture
+def moto_requests(moto_server, aws_env):
+    """Every request the moto server receives during the test, as it arrived: for what moto
+    accepts but does not keep (SnapStart), the request is the evidence. Call it for the list."""
+    def post(action: str) -> None:
+        urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/recorder/{action}", method="POST")).close()
+
+    def recorded() -> list[Recorded]:
+        with urllib.request.urlopen(f"{moto_server}/moto-api/recorder/download-recording") as response:
+            lines = response.read().decode().splitlines()
+        requests = []
+        for line in filter(None, lines):
+            entry = json.loads(line)
+            body = entry.get("body") or ""
+            body = base64.b64decode(body) if entry.get("body_encoded") else body.encode()
+            requests.append(Recorded(entry["method"], urllib.parse.urlsplit(entry["url"]).path, body))
+        return requests
+
+    post("reset-recording")
+    post("start-recording")
+    yield recorded
+    post("stop-recording")
 
 
 @pytest.fixture
@@ -148,6 +188,33 @@ def deploy_cli(*args: str, env: dict, check: bool = True, timeout: float = 180) 
     if check and done.returncode != 0:
         raise AssertionError(f"python -m deploy {' '.join(args)} exited {done.returncode}: {done.stderr}")
     return done
+
+
+def make_zip(path: Path, *, python: str | None = "3.12", arch: str = "x86_64", model: str = "1",
+             handler: bool = True, random_mib: int = 0, zeros_mib: int = 0) -> Path:
+    """The layout `make zip` writes, with stand-ins for the files: moto never runs the code, it
+    stores the bytes. ``python``: the CPython tag of the stand-in extension module (None: none)."""
+    machine = {"x86_64": "x86_64", "arm64": "aarch64"}[arch]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        if handler:
+            archive.writestr("runtime/__init__.py", "")
+            archive.writestr("runtime/handler.py", "def handler(event, context):\n    return {}\n")
+        if python:
+            tag = python.replace(".", "")
+            archive.writestr(f"numpy/_core/_multiarray_umath.cpython-{tag}-{machine}-linux-gnu.so", b"\x7fELF")
+        archive.writestr("model/model.json", json.dumps({"name": "zip-test", "version": model}))
+        archive.writestr("model/model.onnx", b"onnx")
+        if random_mib:  # incompressible, stored as is: this many MiB zipped
+            stored = zipfile.ZipInfo("model/random.bin", (1980, 1, 1, 0, 0, 0))
+            with archive.open(stored, "w", force_zip64=True) as out:
+                for _ in range(random_mib):
+                    out.write(os.urandom(2**20))
+        if zeros_mib:  # compresses to almost nothing: this many MiB unzipped
+            with archive.open("model/zeros.bin", "w", force_zip64=True) as out:
+                block = bytes(2**20)
+                for _ in range(zeros_mib):
+                    out.write(block)
+    return path
 
 
 @dataclass

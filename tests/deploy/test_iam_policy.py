@@ -3,6 +3,7 @@ make it on, and nothing that is not accounted for."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -13,11 +14,13 @@ import pytest
 from deploy.__main__ import main
 from deploy.aws.session import Aws
 
-from .conftest import ACCOUNT, FAKE_DIGEST, REGION
+from .conftest import ACCOUNT, FAKE_DIGEST, REGION, make_zip
 
 POLICY = json.loads((Path(__file__).resolve().parents[2] / "deploy" / "aws" / "iam-policy.json").read_text())
 FUNCTION = "lambda-tabular-policy"
+ZIP_FUNCTION = "lambda-tabular-policy-zip"
 REPOSITORY = "lambda-tabular-policy"
+BUCKET = "deploy-artifacts"  # any bucket: the policy limits the keys, not the bucket
 
 # Allowed but never reached here, each for a reason:
 NOT_RECORDED = {
@@ -35,6 +38,9 @@ NOT_RECORDED = {
     "lambda:InvokeFunction",
     # Not a call: Lambda checks it when CreateFunction (or a --role change) hands it the role:
     "iam:PassRole",
+    # Lambda's CreateFunction and UpdateFunctionCode read a zip uploaded to S3 with the caller's
+    # permissions (the version too, from a bucket that keeps versions):
+    "s3:GetObject", "s3:GetObjectVersion",
 }
 
 
@@ -57,6 +63,8 @@ def allowed(action: str, resource: str) -> bool:
 
 
 def resource_of(service: str, params: dict) -> str:
+    if service == "s3":
+        return f"arn:aws:s3:::{params['Bucket']}/{params['Key']}"
     if service == "ecr":
         names = params.get("repositoryNames") or [params.get("repositoryName")]
         return f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{names[0]}" if names[0] else "*"
@@ -97,7 +105,7 @@ def test_pass_role_only_to_lambda_and_only_project_roles():
                 and _actions(s) != ["ecr:GetAuthorizationToken"]]
 
 
-def test_every_call_of_every_command_is_allowed(aws_env, fake_docker, role_arn, recorded, capsys):
+def test_every_call_of_every_command_is_allowed(aws_env, fake_docker, role_arn, recorded, capsys, tmp_path):
     image = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}@{FAKE_DIGEST}"
 
     def run(*args, expect=0):
@@ -123,6 +131,20 @@ def test_every_call_of_every_command_is_allowed(aws_env, fake_docker, role_arn, 
     run("url", FUNCTION, "live")
     run("concurrency", FUNCTION, "live", "--count", "1", expect=1)  # moto: 404
     run("concurrency", FUNCTION, "live", "--count", "0", expect=1)  # moto: 404
+
+    # A .zip function: sent in the request, then through a bucket that keeps versions.
+    package = make_zip(tmp_path / "model.zip")
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    boto3.client("s3").put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    run("function", ZIP_FUNCTION, "--zip", str(package), "--role", role_arn, "--env", "MODEL_VERSION=1")
+    run("alias", ZIP_FUNCTION, "live", "--version", "1")
+    run("function", ZIP_FUNCTION, "--zip", str(package), "--s3-bucket", BUCKET, "--no-snapstart")
+    run("canary", ZIP_FUNCTION, "live", "--version", "2")
+    run("rollback", ZIP_FUNCTION, "live")
+    run("status", ZIP_FUNCTION)
+    run("concurrency", ZIP_FUNCTION, "live", "--count", "1", expect=1)  # SnapStart looked up; moto: 404
+    assert ("s3:PutObject", f"arn:aws:s3:::{BUCKET}/lambda-tabular/{ZIP_FUNCTION}/"
+            f"{hashlib.sha256(package.read_bytes()).hexdigest()}.zip") in recorded
 
     denied = sorted({call for call in recorded if not allowed(*call)})
     assert denied == []
