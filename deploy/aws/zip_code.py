@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DeployError
+from ..package.zip import DIRECT_UPLOAD_LIMIT, HANDLER, UNZIPPED_LIMIT
 from .session import call
 
-HANDLER = "runtime.handler.handler"
 HANDLER_FILE = "runtime/handler.py"
 RUNTIMES = ("python3.12", "python3.13")  # managed runtimes the zip targets; SnapStart needs 3.12+
-DIRECT_MAX = 50 * 1024 * 1024  # zipped, inside a CreateFunction/UpdateFunctionCode request
-UNZIPPED_MAX = 250 * 1024 * 1024  # a function's code and layers, unzipped (262,144,000 bytes)
+DIRECT_MAX = DIRECT_UPLOAD_LIMIT  # zipped, inside a CreateFunction/UpdateFunctionCode request
+UNZIPPED_MAX = UNZIPPED_LIMIT  # a function's code and layers, unzipped (262,144,000 bytes)
 S3_PREFIX = "lambda-tabular"  # default keys; deploy/aws/iam-policy.json allows uploads under it only
 MIB = 1024 * 1024
 
