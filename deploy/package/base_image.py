@@ -75,17 +75,18 @@ def python_version(image: str) -> str:
 def python_base(python: str, log=print) -> str:
     """An image whose python3 is CPython ``python`` (X.Y), with the Lambda base's contract: AWS's
     Lambda Python image where it can be pulled, else the local stand-in for that Python."""
-    aws = f"{AWS_PYTHON_REPOSITORY}:{python}"
+    pinned = AWS_BASE_IMAGE.startswith(f"{AWS_PYTHON_REPOSITORY}:{python}@")
+    aws = AWS_BASE_IMAGE if pinned else f"{AWS_PYTHON_REPOSITORY}:{python}"
     if image_exists(aws) or succeeds(["docker", "pull", aws], timeout=PULL_TIMEOUT_S):
         return aws
     suite = next((s for v, s in DEBIAN_SUITES.items() if v == python), None)
     if suite is None:
         carried = ", ".join(f"{v} ({s})" for v, s in DEBIAN_SUITES.items())
         raise DeployError(
-            f"no Python {python} base here: {aws} cannot be pulled, and Debian carries only {carried}; "
-            "choose one of those, or run where the registry answers"
+            f"no Python {python} base here: {aws.split('@')[0]} cannot be pulled, and no Debian release carries "
+            f"Python {python} for a local stand-in (they carry {carried}); run where the registry answers"
         )
-    log(f"cannot pull {aws}: using the local stand-in {standin_image(suite)}")
+    log(f"cannot pull {aws.split('@')[0]}: using the local stand-in {standin_image(suite)}")
     return ensure_standin(log, suite)
 
 

@@ -47,9 +47,9 @@ def build_zip(request: ZipRequest, log=print) -> dict:
     with tempfile.TemporaryDirectory(prefix="zip-stage-") as tmp:
         task = Path(tmp) / "task"
         task.mkdir()
-        _convert(request, task / "model", log)
         ensure_engine(log)
-        compiler = base_image.python_base(request.python, log)
+        compiler = base_image.python_base(request.python, log)  # before any work: refuses a Python it cannot have
+        _convert(request, task / "model", log)
         _install(task, request)
         prune(task)
         shutil.copytree(ROOT / "runtime", task / "runtime", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "README.md"))

@@ -131,3 +131,17 @@ def test_over_50_mib_zipped_says_it_goes_through_s3():
               "sha256": "0" * 64, "runtime": "python3.13", "architecture": "x86_64", "handler": lambda_zip.HANDLER}
     assert "only through S3" in lambda_zip.format_report(report)
     assert "S3" not in lambda_zip.format_report({**report, "zipped_bytes": 20 * 2**20})
+
+
+def test_a_python_no_base_can_be_had_for_is_refused_in_one_line_before_converting(monkeypatch, tmp_path, examples):
+    from deploy.package import base_image
+
+    monkeypatch.setattr(base_image, "image_exists", lambda name: False)
+    monkeypatch.setattr(base_image, "succeeds", lambda args, timeout=30: False)  # no registry answers
+    monkeypatch.setattr(lambda_zip, "ensure_engine", lambda log: None)
+    monkeypatch.setattr(lambda_zip, "_convert", lambda *a: pytest.fail("converted before refusing"))
+    with pytest.raises(DeployError, match="no Debian release carries Python 3.12") as caught:
+        lambda_zip.build_zip(lambda_zip.ZipRequest(model=examples / "water_quality.json", out=tmp_path / "m.zip",
+                                                   python="3.12"), log=lambda *a: None)
+    assert "\n" not in str(caught.value)
+    assert not (tmp_path / "m.zip").exists()
