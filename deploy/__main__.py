@@ -123,13 +123,15 @@ def _zip_function(zip_path: Path, folder: Path, memory: int | None):
     """The package unpacked read-only at /var/task in the Lambda base of its Python, as Lambda runs a .zip."""
     from .local.container import start
     from .package.base_image import python_base
-    from .package.zip import HANDLER, python_of, unpack
+    from .aws.zip_code import inspect
+    from .package.zip import HANDLER, unpack
 
-    if not zip_path.is_file():
-        raise DeployError(f"{zip_path}: no such file")
+    runtimes = inspect(zip_path).runtimes  # what its extension modules were built for
+    if len(runtimes) != 1:
+        raise DeployError(f"{zip_path}: extension modules for {len(runtimes)} Pythons; build it with make zip")
     unpack(zip_path, folder)
-    return start(python_base(python_of(zip_path)), volumes=[f"{folder}:/var/task:ro"], command=[HANDLER],
-                 memory_mb=memory)
+    python = next(iter(runtimes)).removeprefix("python")
+    return start(python_base(python), volumes=[f"{folder}:/var/task:ro"], command=[HANDLER], memory_mb=memory)
 
 
 def _serve(container, payloads: list[bytes]) -> int:

@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DeployError
-from ..package.zip import DIRECT_UPLOAD_LIMIT, HANDLER, UNZIPPED_LIMIT
+from ..package.zip import DIRECT_UPLOAD_LIMIT, HANDLER, PYTHONS, UNZIPPED_LIMIT
 from .session import call
 
 HANDLER_FILE = "runtime/handler.py"
-RUNTIMES = ("python3.12", "python3.13")  # managed runtimes the zip targets; SnapStart needs 3.12+
-DIRECT_MAX = DIRECT_UPLOAD_LIMIT  # zipped, inside a CreateFunction/UpdateFunctionCode request
-UNZIPPED_MAX = UNZIPPED_LIMIT  # a function's code and layers, unzipped (262,144,000 bytes)
+RUNTIMES = tuple(f"python{version}" for version in PYTHONS)  # what `make zip` builds for; SnapStart needs 3.12+
 S3_PREFIX = "lambda-tabular"  # default keys; deploy/aws/iam-policy.json allows uploads under it only
 MIB = 1024 * 1024
 
@@ -69,9 +67,9 @@ def inspect(path: Path) -> ZipPackage:
         raise DeployError(f"--zip {path}: no {HANDLER_FILE} at the zip's root, so Lambda could not load the handler "
                           f"{HANDLER}; build the package with `make zip MODEL=... ZIP=...`")
     unzipped = sum(info.file_size for info in infos)
-    if unzipped > UNZIPPED_MAX:
+    if unzipped > UNZIPPED_LIMIT:
         raise DeployError(f"--zip {path}: {_mib(unzipped)} unzipped, over Lambda's limit of 250 MiB "
-                          f"({UNZIPPED_MAX:,} bytes) for a function's unzipped code; this package cannot be a "
+                          f"({UNZIPPED_LIMIT:,} bytes) for a function's unzipped code; this package cannot be a "
                           ".zip function")
     runtimes, architectures = set(), set()
     for name in names:
@@ -88,7 +86,7 @@ def inspect(path: Path) -> ZipPackage:
 
 def check_direct_upload(package: ZipPackage, bucket: str | None) -> None:
     """A zip over 50 MiB cannot be sent in the request: it must go through S3."""
-    if bucket is None and package.zipped > DIRECT_MAX:
+    if bucket is None and package.zipped > DIRECT_UPLOAD_LIMIT:
         raise DeployError(f"--zip {package.path}: {_mib(package.zipped)} zipped, over the 50 MiB Lambda accepts in "
                           "the request: it must go through S3; pass --s3-bucket BUCKET (a bucket in the "
                           "function's region)")

@@ -114,17 +114,6 @@ def unpack(zip_path: Path, folder: Path) -> Path:
     return folder
 
 
-def python_of(zip_path: Path) -> str:
-    """The Python a package's bytecode was compiled for (3.12, 3.13, ...)."""
-    with zipfile.ZipFile(zip_path) as archive:
-        tags = {n.rsplit(".", 2)[-2] for n in archive.namelist() if n.startswith("runtime/__pycache__/")}
-    for tag in tags:
-        if tag.startswith("cpython-"):
-            digits = tag[len("cpython-"):]
-            return f"{digits[0]}.{digits[1:]}"
-    raise DeployError(f"{zip_path}: no runtime/ bytecode inside; build it with make zip")
-
-
 def _check(request: ZipRequest) -> None:
     if not request.model.is_file():
         raise DeployError(f"MODEL {request.model}: no such file")

@@ -60,11 +60,9 @@ def parse(body: dict, schema: Schema, max_rows: int) -> Batch:
             f"got {describe(raw)}"
         )
     options = {"id": _request_id(body), "outputs": _requested_outputs(body, schema)}
-    if len(raw) > len(schema.features):
-        # More tensors than features: among the first F + 1, one is unknown or a repeat, and
-        # _per_feature names it; the rest is never parsed.
-        _per_feature([_tensor(item, k) for k, item in enumerate(raw[: len(schema.features) + 1])], schema, max_rows)
-    tensors = [_tensor(item, k) for k, item in enumerate(raw)]
+    # At most F + 1 tensors are parsed: with more than F, one of the first F + 1 is unknown or a
+    # repeat, and _per_feature names it; the rest is never read.
+    tensors = [_tensor(item, k) for k, item in enumerate(raw[: len(schema.features) + 1])]
     if len(tensors) == 1 and tensors[0].name not in schema.names:
         inputs, rows = _matrix(tensors[0], schema, max_rows)
     else:

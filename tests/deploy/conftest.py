@@ -190,6 +190,15 @@ def deploy_cli(*args: str, env: dict, check: bool = True, timeout: float = 180) 
     return done
 
 
+def deploy_error(*args: str, env: dict) -> str:
+    """`python -m deploy ARGS` that must fail with exit code 1 and one `error: ...` line; that line."""
+    done = deploy_cli(*args, env=env, check=False)
+    assert done.returncode == 1, done.stdout
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    return lines[0]
+
+
 def make_zip(path: Path, *, python: str | None = "3.12", arch: str = "x86_64", model: str = "1",
              handler: bool = True, random_mib: int = 0, zeros_mib: int = 0) -> Path:
     """The layout `make zip` writes, with stand-ins for the files: moto never runs the code, it

@@ -6,7 +6,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from .conftest import deploy_cli
+from .conftest import deploy_cli, deploy_error
 
 FUNCTION = "lambda-tabular-demo"
 
@@ -18,14 +18,6 @@ def two_versions(aws_env, role_arn, api_only_image) -> str:
     deploy_cli("alias", FUNCTION, "live", "--version", "1", env=aws_env)
     deploy_cli("function", FUNCTION, "--image", api_only_image, "--env", "MODEL_VERSION=2", env=aws_env)
     return api_only_image
-
-
-def _error(*args, env) -> str:
-    done = deploy_cli(*args, env=env, check=False)
-    assert done.returncode == 1, done.stdout
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
-    return lines[0]
 
 
 def test_create_sets_image_settings_and_update_changes_only_what_is_given(aws_env, role_arn, api_only_image):
@@ -79,7 +71,7 @@ def test_canary_then_promote(aws_env, two_versions):
      "PutProvisionedConcurrencyConfig (HTTP 404)"),
 ])
 def test_errors_are_one_line_naming_what_to_do(aws_env, two_versions, args, message):
-    assert _error(*args, env=aws_env) == message
+    assert deploy_error(*args, env=aws_env) == message
 
 
 def test_function_url_uses_iam_auth_and_is_idempotent(aws_env, two_versions):
@@ -92,5 +84,5 @@ def test_function_url_uses_iam_auth_and_is_idempotent(aws_env, two_versions):
 
 def test_no_region_outside_loopback_is_an_error(aws_env):
     env = {k: v for k, v in aws_env.items() if k not in ("AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL")}
-    assert _error("status", FUNCTION, env=env) == (
+    assert deploy_error("status", FUNCTION, env=env) == (
         "error: no AWS region: pass --region, or set AWS_REGION, AWS_DEFAULT_REGION or a profile's region")

@@ -17,7 +17,7 @@ import pytest
 from deploy.__main__ import main
 from deploy.aws.session import Aws
 
-from .conftest import deploy_cli, make_zip
+from .conftest import deploy_cli, deploy_error, make_zip
 
 FUNCTION = "lambda-tabular-zip"
 BUCKET = "lambda-tabular-artifacts"
@@ -27,14 +27,6 @@ MOTO_SNAPSTART = {"ApplyOn": "None", "OptimizationStatus": "Off"}  # whatever wa
 
 def code_sha256(path: Path) -> str:
     return base64.b64encode(hashlib.sha256(path.read_bytes()).digest()).decode()
-
-
-def _error(*args, env) -> str:
-    done = deploy_cli(*args, env=env, check=False)
-    assert done.returncode == 1, done.stdout
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
-    return lines[0]
 
 
 def _lambda_requests(recorded, suffix: str, method: str) -> list[dict]:
@@ -164,7 +156,7 @@ def test_through_s3_content_addressed_and_versioned(aws_env, role_arn, versioned
 def test_over_50_mib_zipped_goes_through_s3(aws_env, role_arn, versioned_bucket, tmp_path):
     package = make_zip(tmp_path / "big.zip", random_mib=51)
     assert package.stat().st_size > 50 * MIB
-    error = _error("function", FUNCTION, "--zip", str(package), "--role", role_arn, env=aws_env)
+    error = deploy_error("function", FUNCTION, "--zip", str(package), "--role", role_arn, env=aws_env)
     assert error == (f"error: --zip {package}: 51.0 MiB zipped, over the 50 MiB Lambda accepts in the request: it "
                      "must go through S3; pass --s3-bucket BUCKET (a bucket in the function's region)")
     done = deploy_cli("function", FUNCTION, "--zip", str(package), "--role", role_arn, "--s3-bucket", BUCKET,
@@ -192,7 +184,7 @@ def test_local_refusals_are_one_line_before_any_aws_call(aws_env, role_arn, api_
         (("--zip", str(small), "--s3-key", "k.zip"), "error: --s3-key: needs --s3-bucket, the bucket the zip goes to"),
     ]
     for args, message in cases:
-        assert _error("function", FUNCTION, *args, "--role", role_arn, env=aws_env) == message
+        assert deploy_error("function", FUNCTION, *args, "--role", role_arn, env=aws_env) == message
     assert moto_requests() == []
 
 
@@ -206,14 +198,14 @@ def test_local_refusals_are_one_line_before_any_aws_call(aws_env, role_arn, api_
 ])
 def test_a_zip_for_another_python_or_machine_is_refused(aws_env, role_arn, moto_requests, tmp_path, flags, message):
     package = make_zip(tmp_path / "model.zip")
-    assert _error("function", FUNCTION, "--zip", str(package), "--role", role_arn, *flags, env=aws_env) == (
+    assert deploy_error("function", FUNCTION, "--zip", str(package), "--role", role_arn, *flags, env=aws_env) == (
         f"error: --zip {package} {message}")
     assert [r.method for r in moto_requests()] == ["GET"]  # the lookup only: nothing created
 
 
 def test_creating_needs_a_runtime_when_the_zip_does_not_say(aws_env, role_arn, tmp_path):
     package = make_zip(tmp_path / "pure.zip", python=None)
-    assert _error("function", FUNCTION, "--zip", str(package), "--role", role_arn, env=aws_env) == (
+    assert deploy_error("function", FUNCTION, "--zip", str(package), "--role", role_arn, env=aws_env) == (
         f"error: function {FUNCTION} does not exist yet: creating it needs --runtime (python3.12 or python3.13), "
         f"the Python {package} was built for")
 
@@ -221,11 +213,11 @@ def test_creating_needs_a_runtime_when_the_zip_does_not_say(aws_env, role_arn, t
 def test_package_type_cannot_switch_either_way(aws_env, role_arn, api_only_image, tmp_path):
     package = make_zip(tmp_path / "model.zip")
     deploy_cli("function", "lambda-tabular-image", "--image", api_only_image, "--role", role_arn, env=aws_env)
-    assert _error("function", "lambda-tabular-image", "--zip", str(package), env=aws_env) == (
+    assert deploy_error("function", "lambda-tabular-image", "--zip", str(package), env=aws_env) == (
         "error: function lambda-tabular-image is a container-image function and --zip deploys a .zip package; "
         "Lambda cannot change a function's package type: deploy under another function name")
     deploy_cli("function", FUNCTION, "--zip", str(package), "--role", role_arn, env=aws_env)
-    assert _error("function", FUNCTION, "--image", api_only_image, env=aws_env) == (
+    assert deploy_error("function", FUNCTION, "--image", api_only_image, env=aws_env) == (
         f"error: function {FUNCTION} is a .zip function and --image deploys a container image; "
         "Lambda cannot change a function's package type: deploy under another function name")
     lam = boto3.client("lambda")
@@ -295,6 +287,6 @@ def test_concurrency_without_snapstart_goes_to_lambda(aws_env, role_arn, tmp_pat
     deploy_cli("function", FUNCTION, "--zip", str(make_zip(tmp_path / "model.zip")), "--role", role_arn,
                "--no-snapstart", env=aws_env)
     deploy_cli("alias", FUNCTION, "live", "--version", "1", env=aws_env)
-    assert _error("concurrency", FUNCTION, "live", "--count", "2", env=aws_env) == (
+    assert deploy_error("concurrency", FUNCTION, "live", "--count", "2", env=aws_env) == (
         f"error: set provisioned concurrency on {FUNCTION}:live: the endpoint does not implement "
         "PutProvisionedConcurrencyConfig (HTTP 404)")

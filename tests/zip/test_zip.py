@@ -64,7 +64,9 @@ def test_the_zip_holds_the_lean_payload_only(water_zip):
 
 
 def test_every_module_has_unchecked_hash_bytecode_of_the_runtime_python(water_zip):
-    assert lambda_zip.python_of(Path(water_zip["zip"])) == PYTHON
+    from deploy.aws.zip_code import inspect
+
+    assert inspect(Path(water_zip["zip"])).runtimes == {f"python{PYTHON}"}
     tag = f"cpython-{PYTHON.replace('.', '')}"
     with zipfile.ZipFile(water_zip["zip"]) as archive:
         names = set(archive.namelist())
