@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import artifact, export, parity, probes, tree_ensemble
+from . import artifact, export, parity, probes, scores, tree_ensemble
 from .checks import check_request
 from .errors import ConvertError, InputError, ParityError, UnsupportedModel
 from .load import load_model
@@ -19,6 +19,7 @@ from .schema import Schema, describe
 
 SCHEMA_VERSION = 1
 REFERENCE_ROWS = 8
+REFERENCE_KEYS = {"prediction": "predictions"}  # model.json's reference names each output's values
 
 
 
@@ -114,6 +115,11 @@ def _convert_with_parity(model, schema, groups, references, tolerance):
     for dtype in ("float64", "float32"):
         try:
             converted = export.to_onnx(model, schema, dtype)
+            if schema.scores == scores.SCORES and schema.task == "classification" and len(schema.classes) == 2:
+                feeds = parity.onnx_feeds(groups["random"], schema, dtype)
+                converted = scores.one_binary_column(
+                    converted, _session(converted.SerializeToString()), feeds, references["random"].values
+                )
         except UnsupportedModel as err:
             attempts.append({"input_dtype": dtype, "outcome": str(err)})
             failures.append(err)
@@ -212,11 +218,10 @@ def _reference(session, schema, dtype, groups, optional, tolerance) -> dict:
     rows = pd.concat(parts, ignore_index=True).head(REFERENCE_ROWS)
     outputs = parity.onnx_outputs(session, rows, schema, dtype)
     reference = {"rows": [[_plain(v) for v in row] for row in rows.itertuples(index=False)]}
-    if schema.task == "classification":
+    if outputs.labels is not None:
         reference["labels"] = [_plain(v) for v in outputs.labels]
-        reference["probabilities"] = outputs.values.tolist()
-    else:
-        reference["predictions"] = outputs.values.tolist()
+    if outputs.values is not None:
+        reference[REFERENCE_KEYS.get(schema.scores, schema.scores)] = outputs.values.tolist()
     reference["tolerance"] = tolerance
     return reference
 
@@ -249,10 +254,11 @@ def _created_at() -> str:
 
 
 def _output_names(onx, schema: Schema) -> dict:
+    """model.json's onnx.outputs: what each served output is, and its name in the graph."""
     names = [o.name for o in onx.graph.output]
-    if schema.task == "classification":
-        return {"label": names[0], "probabilities": names[1]}
-    return {"prediction": names[0]}
+    if schema.task == "regression":
+        return {"prediction": names[0]}
+    return {"label": names[0], **({schema.scores: names[1]} if schema.scores else {})}
 
 
 def estimator_name(model) -> str:
@@ -270,7 +276,9 @@ def _session(onnx_bytes: bytes):
     import onnxruntime as ort
 
     try:
-        return ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+        options = ort.SessionOptions()
+        options.log_severity_level = 3  # errors only: the converters leave unused initializers behind
+        return ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
     except Exception as err:
         raise UnsupportedModel(f"onnxruntime cannot load the converted model: {_line(err)}") from err
 

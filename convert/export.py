@@ -1,4 +1,4 @@
-"""Turn a fitted estimator into an ONNX model with skl2onnx (and onnxmltools for XGBoost)."""
+"""Turn a fitted estimator into an ONNX model with skl2onnx (and onnxmltools for XGBoost and LightGBM)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from . import graph_fixes
+from . import graph_fixes, third_party
 from .errors import UnsupportedModel
 from .schema import Schema
 from .trees import final_and_preceding
@@ -22,38 +22,10 @@ FLOAT32_TREES = (
     "DecisionTreeClassifier", "DecisionTreeRegressor", "RandomForestClassifier",
     "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor",
     "GradientBoostingClassifier", "GradientBoostingRegressor", "XGBClassifier", "XGBRegressor",
+    # LightGBM compares float64 inputs, but onnxmltools' trees take float32 only: the
+    # preprocessing stays float64 and the thresholds are rounded down (graph_fixes).
+    "LGBMClassifier", "LGBMRegressor", "LightGBMBoosterClassifier", "LightGBMBoosterRegressor",
 )
-
-_registered = False
-
-
-def register_xgboost() -> None:
-    """Teach skl2onnx to convert XGBoost's scikit-learn estimators, alone or in a Pipeline."""
-    global _registered
-    if _registered:
-        return
-    try:
-        from xgboost import XGBClassifier, XGBRegressor
-    except ImportError:
-        _registered = True
-        return
-    from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
-    from skl2onnx import update_registered_converter
-    from skl2onnx.common.shape_calculator import (
-        calculate_linear_classifier_output_shapes,
-        calculate_linear_regressor_output_shapes,
-    )
-
-    update_registered_converter(
-        XGBClassifier, "XGBoostXGBClassifier", calculate_linear_classifier_output_shapes,
-        convert_xgboost, options={"nocl": [True, False], "zipmap": [True, False, "columns"]},
-    )
-    update_registered_converter(
-        XGBRegressor, "XGBoostXGBRegressor", calculate_linear_regressor_output_shapes,
-        convert_xgboost,
-    )
-    _registered = True
-
 
 def check_supported(model) -> None:
     """Refuse models whose behaviour no ONNX graph can reproduce, before converting."""
@@ -70,13 +42,65 @@ def check_supported(model) -> None:
                 "binary:logistic, multi:softprob, reg:squarederror and other reg:/count: objectives "
                 "that parity confirms"
             )
-        for name, step in preceding:
-            if _emits_sparse(step):
-                raise UnsupportedModel(
-                    f"step {name!r} feeds a sparse matrix to XGBoost, which then reads zeros as "
-                    "missing values; ONNX cannot reproduce that. Refit with "
-                    "OneHotEncoder(sparse_output=False) or ColumnTransformer(sparse_threshold=0)"
-                )
+        _refuse_sparse_before(preceding, "XGBoost")
+    booster = third_party.lightgbm_booster_of(final)
+    if booster is not None:
+        _check_lightgbm(final, booster, preceding)
+
+
+def _check_lightgbm(final, booster, preceding) -> None:
+    from .trees import lightgbm_categories
+
+    categorical = sorted(lightgbm_categories(booster))
+    if categorical and not preceding:
+        raise UnsupportedModel(
+            f"LightGBM splits input column(s) {', '.join(map(str, categorical))} as categories, and truncates "
+            "their values to integers first, which ONNX trees cannot; put the encoding in the model "
+            "(a Pipeline with ColumnTransformer + OrdinalEncoder before LGBM) so that only integer codes reach it"
+        )
+    objective = getattr(final, "objective", None)
+    if callable(objective):
+        raise UnsupportedModel("LightGBM model with a custom objective function has no ONNX form")
+    name = third_party.lightgbm_objective(booster)
+    if name not in third_party.LIGHTGBM_CLASSIFIER_OBJECTIVES + third_party.LIGHTGBM_REGRESSOR_OBJECTIVES:
+        raise UnsupportedModel(
+            f"LightGBM objective {name!r} has no faithful ONNX conversion; supported: "
+            f"{', '.join(third_party.LIGHTGBM_CLASSIFIER_OBJECTIVES + third_party.LIGHTGBM_REGRESSOR_OBJECTIVES)}"
+        )
+    if booster.params.get("boosting") in ("rf", "random_forest"):
+        raise UnsupportedModel(
+            "LightGBM boosting='rf' is not averaged the way LightGBM averages it by onnxmltools' converter "
+            "(its predictions differ); use boosting='gbdt', or scikit-learn's RandomForest"
+        )
+    if _truthy(booster.params.get("zero_as_missing")):
+        raise UnsupportedModel(
+            "LightGBM with zero_as_missing=True reads 0 (anything within 1e-35 of it) as missing, "
+            "which ONNX trees cannot; retrain with zero_as_missing=False (the default) and NaN for missing values"
+        )
+    if _truthy(booster.params.get("linear_tree")):
+        raise UnsupportedModel("LightGBM with linear_tree=True (linear models in the leaves) has no ONNX converter")
+    columns = getattr(booster, "pandas_categorical", None)
+    if columns:
+        raise UnsupportedModel(
+            "LightGBM was trained on pandas 'category' columns: it maps their values to codes in its "
+            "Python package, which an ONNX graph cannot see. Encode those columns in the model itself "
+            "(a Pipeline with ColumnTransformer + OrdinalEncoder before LGBM, with categorical_feature "
+            "naming the encoded columns), or train on integer codes"
+        )
+
+
+def _truthy(value) -> bool:
+    return str(value).lower() in ("true", "1")
+
+
+def _refuse_sparse_before(preceding, estimator: str) -> None:
+    for name, step in preceding:
+        if _emits_sparse(step):
+            raise UnsupportedModel(
+                f"step {name!r} feeds a sparse matrix to {estimator}, which then reads zeros as "
+                "missing values; ONNX cannot reproduce that. Refit with "
+                "OneHotEncoder(sparse_output=False) or ColumnTransformer(sparse_threshold=0)"
+            )
 
 
 GRAPH_NAME = "lambda_tabular"
@@ -84,27 +108,36 @@ GRAPH_NAME = "lambda_tabular"
 
 def to_onnx(model, schema: Schema, dtype: str):
     """Convert ``model`` taking numeric inputs of ``dtype`` ("float64" or "float32")."""
-    register_xgboost()
-    from skl2onnx import convert_sklearn
-
-    prepared = _without_xgboost_feature_names(model)
+    third_party.register()
+    prepared = _without_flattened_votes(_without_xgboost_feature_names(model))
     if dtype == "float64":
         prepared = _cast_before_float32_trees(prepared)
     options = {id(prepared): {"zipmap": False}} if schema.task == "classification" else None
     try:
-        onx = convert_sklearn(
-            prepared,
-            name=GRAPH_NAME,  # skl2onnx's default is a random uuid: the same model would give other bytes
-            initial_types=initial_types(schema, dtype),
-            options=options,
-            target_opset=TARGET_OPSET,
-        )
+        try:
+            onx = _convert(prepared, schema, dtype, options)
+        except NameError as err:  # a classifier whose converter has no zipmap: its outputs are tensors already
+            if options is None or "zipmap" not in str(err):
+                raise
+            onx = _convert(prepared, schema, dtype, None)
     except Exception as err:  # skl2onnx raises bare RuntimeError/TypeError/... for gaps
         raise UnsupportedModel(_describe_conversion_error(err)) from err
     graph_fixes.round_thresholds_down(onx, model)
     if dtype == "float64":
         graph_fixes.double_imputers(onx, model)
     return onx
+
+
+def _convert(prepared, schema: Schema, dtype: str, options):
+    from skl2onnx import convert_sklearn
+
+    return convert_sklearn(
+        prepared,
+        name=GRAPH_NAME,  # skl2onnx's default is a random uuid: the same model would give other bytes
+        initial_types=initial_types(schema, dtype),
+        options=options,
+        target_opset=TARGET_OPSET,
+    )
 
 
 def initial_types(schema: Schema, dtype: str) -> list:
@@ -153,6 +186,21 @@ def _without_xgboost_feature_names(model):
     booster = final.get_booster()
     booster.feature_names = None
     booster.feature_types = None
+    return model
+
+
+def _without_flattened_votes(model):
+    """A copy whose VotingClassifiers have flatten_transform=False, which skl2onnx requires.
+
+    The flag shapes only VotingClassifier.transform(), never predict or predict_proba."""
+    from sklearn.ensemble import VotingClassifier
+
+    paths = [key for key, value in [("", model), *model.get_params(deep=True).items()]
+             if isinstance(value, VotingClassifier) and value.flatten_transform]
+    if not paths:
+        return model
+    model = copy.deepcopy(model)
+    model.set_params(**{(f"{key}__" if key else "") + "flatten_transform": False for key in paths})
     return model
 
 

@@ -1,13 +1,15 @@
-"""Read a trained model from disk: joblib/pickle files and native XGBoost files."""
+"""Read a trained model from disk: joblib/pickle files and native XGBoost and LightGBM files."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from . import third_party
 from .errors import LoadError, UnsupportedModel
 
 XGBOOST_SUFFIXES = {".json", ".ubj"}
+LIGHTGBM_SUFFIXES = {".txt", ".lgb", ".lgbm"}  # Booster.save_model's text format
 CLASSIFIER_OBJECTIVES = ("binary:", "multi:")
 REGRESSOR_OBJECTIVES = ("reg:", "count:")
 
@@ -22,13 +24,17 @@ def load_model(path: Path):
         raise LoadError(f"model file {path}: no such file")
     if path.suffix.lower() in XGBOOST_SUFFIXES:
         return _load_xgboost_file(path)
+    if path.suffix.lower() in LIGHTGBM_SUFFIXES:
+        return _load_lightgbm_file(path)
     model = _unpickle(path)
     if _is_booster(model):
         model = booster_to_estimator(model)
+    elif third_party.is_lightgbm_booster(model):
+        model = third_party.lightgbm_booster_estimator(model)
     if not (hasattr(model, "fit") and hasattr(model, "predict")):
         raise LoadError(
             f"model file {path}: holds a {type(model).__name__}, not a scikit-learn estimator, "
-            "Pipeline or XGBoost model"
+            "Pipeline, XGBoost or LightGBM model"
         )
     _check_fitted(model, path)
     return model
@@ -47,7 +53,7 @@ def _unpickle(path: Path):
     except Exception as err:  # unpickling junk raises anything from EOFError to struct.error
         raise LoadError(
             f"model file {path}: not a readable joblib/pickle file ({_first_line(err)}); "
-            "expected joblib/pickle or XGBoost .json/.ubj"
+            "expected joblib/pickle, XGBoost .json/.ubj or LightGBM .txt"
         ) from err
 
 
@@ -61,6 +67,21 @@ def _load_xgboost_file(path: Path):
             f"model file {path}: not a readable XGBoost model ({_first_line(err)})"
         ) from err
     return booster_to_estimator(booster)
+
+
+def _load_lightgbm_file(path: Path):
+    try:
+        import lightgbm
+    except (ImportError, OSError) as err:
+        raise LoadError(f"model file {path}: a LightGBM model needs lightgbm at build time ({_first_line(err)})") from err
+    try:
+        booster = lightgbm.Booster(model_file=str(path))
+    except lightgbm.basic.LightGBMError as err:
+        raise LoadError(
+            f"model file {path}: not a readable LightGBM model ({_first_line(err)}); "
+            "expected the text format of Booster.save_model"
+        ) from err
+    return third_party.lightgbm_booster_estimator(booster)
 
 
 def _is_booster(obj) -> bool:

@@ -12,25 +12,35 @@ from .schema import Schema
 
 @dataclass
 class Outputs:
-    values: np.ndarray  # probabilities (n, classes) or predictions (n,) / (n, targets)
-    labels: np.ndarray | None  # predicted labels, classifiers only
+    # probabilities or decision_function (n,) / (n, classes), predictions (n,) / (n, targets);
+    # None for a classifier that only votes
+    values: np.ndarray | None
+    labels: np.ndarray | None  # predicted labels, classifiers and outlier detectors only
+
+
+ORIGINAL_METHODS = {"probabilities": "predict_proba", "decision_function": "decision_function", "prediction": "predict"}
 
 
 def original_outputs(model, frame: pd.DataFrame, schema: Schema) -> Outputs:
     data = frame if hasattr(model, "feature_names_in_") else _matrix(frame, schema)
-    if schema.task == "classification":
-        return Outputs(np.asarray(model.predict_proba(data), dtype=np.float64), np.asarray(model.predict(data)))
-    return Outputs(np.asarray(model.predict(data), dtype=np.float64), None)
+    values = None
+    if schema.scores is not None:
+        values = _column(np.asarray(getattr(model, ORIGINAL_METHODS[schema.scores])(data), dtype=np.float64))
+    labels = np.asarray(model.predict(data)).ravel() if schema.task != "regression" else None
+    return Outputs(values, labels)
 
 
 def onnx_outputs(session, frame: pd.DataFrame, schema: Schema, dtype: str) -> Outputs:
     results = session.run(None, onnx_feeds(frame, schema, dtype))
-    if schema.task == "classification":
-        return Outputs(np.asarray(results[1], dtype=np.float64), np.asarray(results[0]).ravel())
-    values = np.asarray(results[0], dtype=np.float64)
-    if values.ndim == 2 and values.shape[1] == 1:
-        values = values[:, 0]
-    return Outputs(values, None)
+    if schema.task == "regression":
+        return Outputs(_column(np.asarray(results[0], dtype=np.float64)), None)
+    values = _column(np.asarray(results[1], dtype=np.float64)) if schema.scores is not None else None
+    return Outputs(values, np.asarray(results[0]).ravel())
+
+
+def _column(values: np.ndarray) -> np.ndarray:
+    """(n, 1) as (n,): one target, one score."""
+    return values[:, 0] if values.ndim == 2 and values.shape[1] == 1 else values
 
 
 def onnx_feeds(frame: pd.DataFrame, schema: Schema, dtype: str) -> dict[str, np.ndarray]:
@@ -81,13 +91,17 @@ def compare(reference: Outputs, candidate: Outputs, tolerance: float) -> Compari
     """Differences are scaled by max(1, |reference|): absolute for probabilities and small
     values, relative for large regression targets. Labels must agree, except where the
     original itself scores its top two classes within ``tolerance`` of each other."""
-    ref, got = reference.values, candidate.values
-    if ref.shape != got.shape or len(ref) == 0:
+    if reference.values is None:  # a classifier that only votes: its labels are all there is
+        n = len(reference.labels)
+        ref = got = np.zeros((n, 0))
+    else:
+        ref, got = reference.values, candidate.values
+    if got is None or ref.shape != got.shape or len(ref) == 0:
         return Comparison(len(ref), float("inf"), float("inf"), 0, 0, 0, 0, False)
     abs_diff = np.abs(ref - got)
     abs_diff = np.where(np.isnan(ref) & np.isnan(got), 0.0, np.nan_to_num(abs_diff, nan=np.inf))
     scaled = abs_diff / np.maximum(1.0, np.abs(np.nan_to_num(ref)))
-    per_row = scaled.reshape(len(ref), -1).max(axis=1)
+    per_row = scaled.reshape(len(ref), -1).max(axis=1, initial=0.0)
     worst = int(np.argmax(per_row))
     # Relative differences of values near zero say nothing: measure them where |ref| >= 1e-3.
     magnitude = np.abs(np.nan_to_num(ref))
@@ -97,22 +111,33 @@ def compare(reference: Outputs, candidate: Outputs, tolerance: float) -> Compari
     agree = ambiguous = compared = 0
     if reference.labels is not None and candidate.labels is not None:
         compared = len(ref)
-        same = np.asarray([str(a) == str(b) for a, b in zip(reference.labels, candidate.labels)])
+        same = np.asarray([str(a) == str(b) for a, b in zip(reference.labels, candidate.labels)], dtype=bool)
         agree = int(same.sum())
-        top2 = np.sort(ref, axis=1)[:, -2:]
-        tied = (top2[:, 1] - top2[:, 0]) <= tolerance
-        ambiguous = int((~same & tied).sum())
+        ambiguous = int((~same & _undecided(ref, tolerance)).sum())
         passed = passed and agree + ambiguous == compared
+        if not same.all() and not passed:
+            worst = int(np.argmax(~same & ~_undecided(ref, tolerance)))
     return Comparison(
         rows=len(ref),
-        max_abs_diff=float(abs_diff.max()),
-        max_rel_diff=float(rel.max()),
+        max_abs_diff=float(abs_diff.max(initial=0.0)),
+        max_rel_diff=float(rel.max(initial=0.0)),
         worst_row=worst,
         labels_compared=compared,
         labels_agree=agree,
         labels_ambiguous=ambiguous,
         passed=passed,
     )
+
+
+def _undecided(scores: np.ndarray, tolerance: float) -> np.ndarray:
+    """Rows whose label the original's own scores leave open: top two classes within
+    ``tolerance``, or a binary / outlier score within ``tolerance`` of its 0 boundary."""
+    if scores.ndim == 1:
+        return np.abs(scores) <= tolerance
+    if scores.shape[1] < 2:
+        return np.zeros(len(scores), dtype=bool)
+    top2 = np.sort(scores, axis=1)[:, -2:]
+    return (top2[:, 1] - top2[:, 0]) <= tolerance
 
 
 def _finite(value: float) -> float | None:

@@ -26,10 +26,13 @@ class Feature:
 
 @dataclass
 class Schema:
-    task: str  # "classification" or "regression"
+    task: str  # "classification", "regression" or "anomaly"
     features: list[Feature]
     classes: list | None
     by_column: bool  # ONNX takes one input per column (named) rather than one matrix
+    # What the served numbers are: "probabilities" or "decision_function" (classifiers; None when
+    # the model only votes), "decision_function" (anomaly: below 0 is an outlier), "prediction".
+    scores: str | None = "prediction"
 
     @property
     def names(self) -> list[str]:
@@ -37,16 +40,18 @@ class Schema:
 
 
 def describe(model, feature_names: list[str] | None = None) -> Schema:
-    from sklearn.base import is_classifier, is_regressor
+    from sklearn.base import is_classifier, is_outlier_detector, is_regressor
 
     if is_classifier(model):
         task = "classification"
     elif is_regressor(model):
         task = "regression"
+    elif is_outlier_detector(model):
+        task = "anomaly"
     else:
         raise UnsupportedModel(
-            f"{type(model).__name__} is neither a classifier nor a regressor; "
-            "the converter serves classifiers and regressors (optionally inside a Pipeline)"
+            f"{type(model).__name__} is neither a classifier, a regressor nor an outlier detector; "
+            "the converter serves those (optionally inside a Pipeline)"
         )
     names = _feature_names(model, feature_names)
     strings = _string_columns(model, names)
@@ -60,7 +65,24 @@ def describe(model, feature_names: list[str] | None = None) -> Schema:
     by_column = bool(strings) or any(
         hasattr(step, "feature_names_in_") for step in _column_transformers(model)
     )
-    return Schema(task, features, classes, by_column)
+    return Schema(task, features, classes, by_column, served_scores(model, task))
+
+
+def served_scores(model, task: str) -> str | None:
+    """The numbers served beside a label: probabilities where the model has them."""
+    if task == "regression":
+        return "prediction"
+    if task == "anomaly":
+        if not (hasattr(model, "predict") and hasattr(model, "decision_function")):
+            raise UnsupportedModel(
+                f"{type(model).__name__} cannot score new rows (for LocalOutlierFactor, fit it with novelty=True)"
+            )
+        return "decision_function"
+    if hasattr(model, "predict_proba"):
+        return "probabilities"
+    if hasattr(model, "decision_function"):
+        return "decision_function"
+    return None
 
 
 def _feature_names(model, given: list[str] | None) -> list[str]:

@@ -1,8 +1,10 @@
-"""Split thresholds of fitted tree ensembles (scikit-learn and XGBoost)."""
+"""Split thresholds of fitted tree ensembles (scikit-learn, XGBoost and LightGBM)."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from .third_party import lightgbm_booster_of
 
 
 def final_and_preceding(model):
@@ -27,6 +29,9 @@ def split_thresholds(estimator) -> dict[int, np.ndarray]:
             pairs.append((nodes["feature_idx"][inner], nodes["num_threshold"][inner]))
     if hasattr(estimator, "get_booster"):
         pairs.extend(_xgboost_thresholds(estimator))
+    booster = lightgbm_booster_of(estimator)
+    if booster is not None:
+        pairs.append(_lightgbm_thresholds(booster))
     found: dict[int, list] = {}
     for features, values in pairs:
         for j, t in zip(features.tolist(), values.tolist()):
@@ -54,3 +59,30 @@ def _xgboost_thresholds(estimator):
     index = {n: i for i, n in enumerate(booster.feature_names or [])}
     features = frame["Feature"].map(lambda n: index[n] if n in index else int(str(n)[1:]))
     yield features.to_numpy(dtype=np.int64), frame["Split"].to_numpy(dtype=np.float64)
+
+
+def lightgbm_nodes(booster):
+    """Every split node of a LightGBM booster, as dump_model() describes it."""
+    for tree in booster.dump_model()["tree_info"]:
+        stack = [tree["tree_structure"]]
+        while stack:
+            node = stack.pop()
+            if "split_feature" in node:
+                yield node
+                stack.extend((node["left_child"], node["right_child"]))
+
+
+def _lightgbm_thresholds(booster):
+    splits = [(n["split_feature"], n["threshold"]) for n in lightgbm_nodes(booster) if n["decision_type"] == "<="]
+    features = np.asarray([f for f, _ in splits], dtype=np.int64)
+    return features, np.asarray([float(t) for _, t in splits], dtype=np.float64)
+
+
+def lightgbm_categories(booster) -> dict[int, set[int]]:
+    """Features LightGBM splits on as categories, with the category codes its splits name."""
+    found: dict[int, set[int]] = {}
+    for node in lightgbm_nodes(booster):
+        if node["decision_type"] == "==":
+            codes = {int(c) for c in str(node["threshold"]).split("||") if c}
+            found.setdefault(int(node["split_feature"]), set()).update(codes)
+    return found

@@ -14,7 +14,7 @@ import onnxruntime as ort
 from . import integrity
 from .config import Settings
 from .errors import ModelError, RequestError
-from .schema import Schema
+from .schema import REFERENCE_KEYS, Schema
 from .validate import Inputs, inputs_from_rows
 
 LEVELS = {
@@ -26,9 +26,12 @@ LEVELS = {
 
 
 class Prediction(NamedTuple):
-    labels: np.ndarray | None = None  # classifiers: (n,)
+    labels: np.ndarray | None = None  # classifiers and outlier detectors: (n,)
     probabilities: np.ndarray | None = None  # classifiers: (n, classes), column i = classes[i]
     values: np.ndarray | None = None  # regressors: (n,) or (n, targets)
+    # decision_function: (n,) for two classes (above 0 means classes[1]) and outlier
+    # detectors (below 0 means outlier), else (n, classes)
+    scores: np.ndarray | None = None
 
 
 class Model:
@@ -71,12 +74,12 @@ class Model:
 
     def predict(self, inputs: Inputs) -> Prediction:
         results = self.session.run(self._outputs, self._feeds(inputs))
-        if self.schema.task == "classification":
-            return Prediction(labels=results[0].ravel(), probabilities=results[1])
-        values = results[0]
-        if values.ndim == 2 and values.shape[1] == 1:
-            values = values[:, 0]
-        return Prediction(values=values)
+        if self.schema.task == "regression":
+            return Prediction(values=_column(results[0]))
+        numbers = {self.schema.scores: _column(results[1])} if self.schema.scores else {}
+        if "decision_function" in numbers:
+            numbers = {"scores": numbers.pop("decision_function")}
+        return Prediction(labels=results[0].ravel(), **numbers)
 
     def self_check(self) -> None:
         """Run model.json's reference rows and compare with the answers recorded at conversion."""
@@ -92,7 +95,7 @@ class Model:
                 f"self-check failed: onnxruntime cannot run model.json's reference rows: {_first_line(err)}"
             ) from None
         tolerance = float(reference["tolerance"])  # Schema checked: a number in (0, MAX_TOLERANCE]
-        if self.schema.task == "classification":
+        if got.labels is not None:
             labels, recorded = got.labels.tolist(), reference.get("labels")
             if labels != recorded:
                 recorded = recorded if isinstance(recorded, list) else []
@@ -101,9 +104,11 @@ class Model:
                     f"self-check failed: reference row {row} gets label {_at(labels, row)!r}, "
                     f"model.json recorded {_at(recorded, row)!r}"
                 )
-            actual, recorded = got.probabilities, reference.get("probabilities")
-        else:
-            actual, recorded = got.values, reference.get("predictions")
+        scores = self.schema.scores
+        if scores is None:
+            return
+        actual = {"probabilities": got.probabilities, "prediction": got.values}.get(scores, got.scores)
+        recorded = reference.get(REFERENCE_KEYS.get(scores, scores))
         try:
             expected = np.asarray(recorded, dtype=np.float64)
         except (TypeError, ValueError):
@@ -139,6 +144,11 @@ class Model:
         missing = [name for name in self._outputs if name not in outputs]
         if missing:
             raise ModelError(f"model.onnx has no output {missing[0]!r} that model.json names")
+
+
+def _column(values: np.ndarray) -> np.ndarray:
+    """(n, 1) as (n,): one target, one score."""
+    return values[:, 0] if values.ndim == 2 and values.shape[1] == 1 else values
 
 
 def _first_difference(a: list, b: list) -> int:

@@ -14,11 +14,18 @@ SCHEMA_VERSION = 1  # the model.json layout this runtime reads
 # the converter refuses a larger --tolerance, the runtime a larger reference.tolerance.
 MAX_TOLERANCE = 0.01
 HEX = frozenset("0123456789abcdef")
-TASKS = ("classification", "regression")
+TASKS = ("classification", "regression", "anomaly")
 DTYPES = ("float64", "float32")
 LAYOUTS = ("matrix", "columns")
 TYPES = ("number", "string")
-OUTPUTS = {"classification": ("label", "probabilities"), "regression": ("prediction",)}
+# onnx.outputs per task: the label (if any), then at most one kind of number, named for what it is.
+LABELED = {"classification": True, "regression": False, "anomaly": True}
+SCORES = {
+    "classification": ("probabilities", "decision_function", None),  # None: a classifier that only votes
+    "regression": ("prediction",),
+    "anomaly": ("decision_function",),  # below 0 is an outlier, as predict's -1 says
+}
+REFERENCE_KEYS = {"prediction": "predictions"}  # model.json reference's key for each kind of number
 
 
 class Feature(NamedTuple):
@@ -44,7 +51,8 @@ class Schema(NamedTuple):
     input_dtype: str
     layout: str
     inputs: tuple[str, ...]
-    outputs: dict  # "label"/"probabilities" or "prediction" -> ONNX output name
+    outputs: dict  # "label" and/or the kind of number (``scores``) -> ONNX output name
+    scores: str | None  # "probabilities", "decision_function", "prediction" or None (labels only)
     reference: dict
     names: list[str]  # the features' names, in order
     all_numbers: bool  # no string feature
@@ -87,12 +95,14 @@ class Schema(NamedTuple):
         _expect(len(inputs) == expected_inputs, f"model.json onnx.inputs must name {expected_inputs} input(s)")
         _expect(all(isinstance(i, str) for i in inputs), "model.json onnx.inputs must be strings")
         outputs = _field(onnx, "outputs", dict)
-        for key in OUTPUTS[task]:
+        scores = _scores(outputs, task)
+        keys = (("label",) if LABELED[task] else ()) + ((scores,) if scores else ())
+        for key in keys:
             _expect(isinstance(outputs.get(key), str), f"model.json onnx.outputs.{key} is missing")
         reference = _field(meta, "reference", dict)
         _expect(isinstance(reference.get("rows"), list) and reference["rows"], "model.json reference.rows is missing")
         _expect(all(type(row) is list for row in reference["rows"]), "model.json reference.rows must be lists of values")
-        for key in ("labels", "probabilities") if task == "classification" else ("predictions",):
+        for key in (["labels"] if LABELED[task] else []) + ([REFERENCE_KEYS.get(scores, scores)] if scores else []):
             _expect(isinstance(reference.get(key), list), f"model.json reference.{key} must be a list")
         tolerance = reference.get("tolerance")
         _expect(
@@ -122,12 +132,22 @@ class Schema(NamedTuple):
             input_dtype=dtype,
             layout=layout,
             inputs=inputs,
-            outputs={key: outputs[key] for key in OUTPUTS[task]},
+            outputs={key: outputs[key] for key in keys},
+            scores=scores,
             reference=reference,
             names=names,
             all_numbers=all(f.is_number for f in features),
             nullable=tuple(f.nullable for f in features),
         )
+
+
+def _scores(outputs: dict, task: str) -> str | None:
+    """The kind of number onnx.outputs names for ``task`` (one at most)."""
+    named = [kind for kind in SCORES[task] if kind is not None and kind in outputs]
+    allowed = " or ".join(kind for kind in SCORES[task] if kind)
+    _expect(len(named) <= 1, f"model.json onnx.outputs names both {' and '.join(named)}; one kind of number is served")
+    _expect(named or None in SCORES[task], f"model.json onnx.outputs.{allowed} is missing")
+    return named[0] if named else None
 
 
 def _feature(data, index: int) -> Feature:

@@ -8,6 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import EmptyBatch, TooManyRows
+from ..model import Prediction
 from ..schema import Schema
 from ..validate import Inputs
 
@@ -35,6 +36,14 @@ def floats(values: np.ndarray) -> list:
     return np.where(np.isfinite(values), values.astype(object), None).tolist()
 
 
+def numbers(prediction: Prediction, schema: Schema) -> tuple[str, np.ndarray] | None:
+    """The numbers an answer carries, under the name of what they are, or None (labels only)."""
+    if schema.scores is None:
+        return None
+    values = {"probabilities": prediction.probabilities, "prediction": prediction.values}.get(schema.scores, prediction.scores)
+    return schema.scores, values
+
+
 def plain(values: np.ndarray) -> list:
     """Labels as JSON values: numpy integers and strings become Python ones."""
     return values.tolist()
@@ -60,11 +69,20 @@ def rows_that_fit(schema: Schema) -> int:
     fixed = ENVELOPE_BYTES + 2 * len(json.dumps([schema.name, schema.version])) + ECHO_BYTES_PER_CHAR * MAX_ECHO_CHARS
     if schema.task == "classification":
         label = max(len(json.dumps(c)) for c in schema.classes) * 2
-        per_row = NUMBER_BYTES * len(schema.classes) + label + 2 + 4
+        per_row = NUMBER_BYTES * _width(schema) + label + 2 + 4
         fixed += 2 * len(json.dumps(schema.classes))
+    elif schema.task == "anomaly":
+        per_row = NUMBER_BYTES + len("-1, ") + 4
     else:
         per_row = NUMBER_BYTES * _targets(schema) + 4
     return max(1, (RESPONSE_LIMIT - fixed) // per_row)
+
+
+def _width(schema: Schema) -> int:
+    """Numbers per row beside a classifier's label: one per class, one binary score, or none."""
+    if schema.scores is None:
+        return 0
+    return 1 if schema.scores == "decision_function" and len(schema.classes) == 2 else len(schema.classes)
 
 
 def _targets(schema: Schema) -> int:

@@ -9,7 +9,7 @@ from ..errors import RequestError
 from ..model import Prediction
 from ..schema import Schema
 from ..validate import inputs_from_rows, describe
-from .batch import Batch, check_rows, floats, plain
+from .batch import Batch, check_rows, floats, numbers, plain
 
 KEY = "instances"
 NAME = "v1"
@@ -25,11 +25,12 @@ def parse(body: dict, schema: Schema, max_rows: int) -> Batch:
 
 def respond(batch: Batch, prediction: Prediction, schema: Schema) -> dict:
     model = {"name": schema.name, "version": schema.version}
+    if schema.task == "regression":
+        return {"predictions": floats(prediction.values), "model": model}
+    answer = {"predictions": plain(prediction.labels)}
+    served = numbers(prediction, schema)
+    if served is not None:
+        answer[served[0]] = floats(served[1])
     if schema.task == "classification":
-        return {
-            "predictions": plain(prediction.labels),
-            "probabilities": floats(prediction.probabilities),
-            "classes": schema.classes,
-            "model": model,
-        }
-    return {"predictions": floats(prediction.values), "model": model}
+        answer["classes"] = schema.classes
+    return {**answer, "model": model}

@@ -22,7 +22,7 @@ from ..model import Prediction
 from ..schema import Feature, Schema
 from ..validate import clean_numbers, column, describe, inputs_from_columns, listing, quote
 from ..text import encodable
-from .batch import MAX_ECHO_CHARS, Batch, check_rows, floats, plain
+from .batch import MAX_ECHO_CHARS, Batch, check_rows, floats, numbers, plain
 
 KEY = "inputs"
 NAME = "v2"
@@ -71,17 +71,15 @@ def parse(body: dict, schema: Schema, max_rows: int) -> Batch:
 
 
 def respond(batch: Batch, prediction: Prediction, schema: Schema) -> dict:
-    if schema.task == "classification":
-        labels, probabilities = prediction.labels, prediction.probabilities
-        tensors = {
-            "label": _output("label", labels, plain(labels)),
-            "probabilities": {
-                **_output("probabilities", probabilities, floats(probabilities.ravel())),
-                "parameters": {"classes": schema.classes},
-            },
-        }
-    else:
-        tensors = {"prediction": _output("prediction", prediction.values, floats(prediction.values.ravel()))}
+    tensors = {}
+    if prediction.labels is not None:
+        tensors["label"] = _output("label", prediction.labels, plain(prediction.labels))
+    served = numbers(prediction, schema)
+    if served is not None:
+        name, values = served
+        tensors[name] = _output(name, values, floats(values.ravel()))
+        if schema.task == "classification" and values.ndim == 2:
+            tensors[name]["parameters"] = {"classes": schema.classes}
     answer = {"model_name": schema.name, "model_version": schema.version}
     if batch.options.get("id") is not None:
         answer["id"] = batch.options["id"]

@@ -129,7 +129,7 @@ def test_unfitted_model(tmp_path):
 def test_unsupported_estimator(tmp_path):
     joblib.dump(KMeans(3, n_init=1).fit(numeric_data(1)[0]), tmp_path / "m.joblib")
     out = tmp_path / "out"
-    assert_refused(run(tmp_path / "m.joblib", "--out", out), out, "KMeans is neither a classifier nor a regressor", code=3)
+    assert_refused(run(tmp_path / "m.joblib", "--out", out), out, "KMeans is neither a classifier, a regressor nor an outlier detector", code=3)
 
 
 def test_custom_transformer(tmp_path):

@@ -136,7 +136,7 @@ def test_model_json_that_is_not_json(tmp_path):
     [
         (lambda m: m.update(schema_version=2),
          "model.json schema_version 2 is not the 1 this runtime reads: convert the model with the converter of the same release"),
-        (lambda m: m.update(task="clustering"), "model.json task must be one of classification, regression, got 'clustering'"),
+        (lambda m: m.update(task="clustering"), "model.json task must be one of classification, regression, anomaly, got 'clustering'"),
         (lambda m: m.update(features=[]), "model.json features is empty"),
         (lambda m: m["features"][0].update(type="date"), "model.json features[0].type must be number or string, got 'date'"),
         (lambda m: m["features"][1].update(name="ph"), "model.json features repeat a name"),
