@@ -15,11 +15,14 @@ ARG CONVERT_ARGS=""
 COPY wheels/ /tmp/wheels/
 COPY requirements-runtime.txt requirements-build.txt /tmp/requirements/
 RUN python3 /tmp/wheels/${PIP_WHEEL}/pip install --quiet --no-index --find-links /tmp/wheels \
-        --no-cache-dir --target /opt/convert-deps -r /tmp/requirements/requirements-build.txt
+        --no-cache-dir --target /opt/convert-deps -r /tmp/requirements/requirements-build.txt \
+    # LightGBM needs the system's libgomp.so.1; a base without one gets scikit-learn's bundled copy.
+    && mkdir -p /opt/convert-libs && { ldconfig -p | grep -q 'libgomp\.so\.1 ' \
+        || ln -s /opt/convert-deps/scikit_learn.libs/libgomp-*.so* /opt/convert-libs/libgomp.so.1; }
 COPY convert/ /opt/src/convert/
 COPY runtime/ /opt/src/runtime/
 COPY input/ /opt/src/input/
-RUN cd /opt/src && PYTHONPATH=/opt/convert-deps:/opt/src \
+RUN cd /opt/src && PYTHONPATH=/opt/convert-deps:/opt/src LD_LIBRARY_PATH=/opt/convert-libs \
     python3 -m convert "input/${MODEL_FILE}" --out /opt/model ${CONVERT_ARGS} \
     && chmod -R a+rX /opt/model
 

@@ -23,12 +23,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = _Parser(
         prog="python -m convert",
         description=(
-            "Convert a scikit-learn or XGBoost model to ONNX, prove that onnxruntime predicts "
+            "Convert a scikit-learn, XGBoost or LightGBM model to ONNX, prove that onnxruntime predicts "
             "what the original predicts, and write DIR/model.onnx and DIR/model.json. "
             "Pickle/joblib files run code when loaded: convert only files you trust."
         ),
     )
-    parser.add_argument("model", type=Path, help="joblib/pickle file, or XGBoost .json/.ubj")
+    parser.add_argument("model", type=Path, help="joblib/pickle file, XGBoost .json/.ubj, or LightGBM .txt")
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument(
         "--features", type=_names,

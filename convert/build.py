@@ -147,7 +147,7 @@ def _convert_with_parity(model, schema, groups, references, tolerance):
                 attempts.append(_attempt(dtype, form, "passed"))
                 return onx, session, dtype, comparisons, attempts
             group, worst = max(failed.items(), key=lambda item: item[1].max_abs_diff)
-            message = _mismatch(group, worst, groups[group], tolerance)
+            message = _mismatch(group, worst, groups[group], tolerance) + _hint(model, group)
             attempts.append(_attempt(dtype, form, message))
             if not rewritten:
                 failures.append(ParityError(message))
@@ -184,6 +184,24 @@ def _mismatch(group: str, outcome: parity.Comparison, rows: pd.DataFrame, tolera
         f"parity failed on {group} rows: max abs diff {outcome.max_abs_diff:.3g} > tolerance "
         f"{tolerance:g}{labels} (worst row: {shown}); the ONNX model would answer differently"
     )
+
+
+def _hint(model, group: str) -> str:
+    """What a parity failure means, where a known trap explains it."""
+    from sklearn.calibration import CalibratedClassifierCV
+
+    if group == "training":
+        return (
+            ". On rows like its training data, neighbours tie at the same distance and onnxruntime picks "
+            "other ones than scikit-learn; with discrete features no conversion can serve this model faithfully"
+        )
+    steps = [model, *model.get_params(deep=True).values()] if hasattr(model, "get_params") else [model]
+    if any(isinstance(s, CalibratedClassifierCV) and s.method == "isotonic" for s in steps):
+        return (
+            ". skl2onnx does not interpolate isotonic calibration the way scikit-learn does; "
+            "calibrate with method='sigmoid', which converts exactly"
+        )
+    return ""
 
 
 def _optional_groups(model, schema: Schema, random_rows: pd.DataFrame) -> dict:

@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from . import graph_fixes, third_party
+from . import graph_fixes, kbins, third_party
 from .errors import UnsupportedModel
 from .schema import Schema
 from .trees import final_and_preceding
@@ -67,10 +67,10 @@ def _check_lightgbm(final, booster, preceding) -> None:
             f"LightGBM objective {name!r} has no faithful ONNX conversion; supported: "
             f"{', '.join(third_party.LIGHTGBM_CLASSIFIER_OBJECTIVES + third_party.LIGHTGBM_REGRESSOR_OBJECTIVES)}"
         )
-    if booster.params.get("boosting") in ("rf", "random_forest"):
+    if "rf" in (booster.params.get("boosting"), booster.params.get("boosting_type"), getattr(final, "boosting_type", None)):
         raise UnsupportedModel(
-            "LightGBM boosting='rf' is not averaged the way LightGBM averages it by onnxmltools' converter "
-            "(its predictions differ); use boosting='gbdt', or scikit-learn's RandomForest"
+            "LightGBM boosting='rf': onnxmltools' converter does not average its trees as LightGBM does "
+            "(the predictions differ); use boosting='gbdt', or scikit-learn's RandomForest"
         )
     if _truthy(booster.params.get("zero_as_missing")):
         raise UnsupportedModel(
@@ -109,19 +109,22 @@ GRAPH_NAME = "lambda_tabular"
 def to_onnx(model, schema: Schema, dtype: str):
     """Convert ``model`` taking numeric inputs of ``dtype`` ("float64" or "float32")."""
     third_party.register()
-    prepared = _without_flattened_votes(_without_xgboost_feature_names(model))
+    kbins.register()
+    prepared = _linear_svc_as_ridge(_without_flattened_votes(_without_xgboost_feature_names(model)))
     if dtype == "float64":
         prepared = _cast_before_float32_trees(prepared)
     options = {id(prepared): {"zipmap": False}} if schema.task == "classification" else None
     try:
         try:
             onx = _convert(prepared, schema, dtype, options)
-        except NameError as err:  # a classifier whose converter has no zipmap: its outputs are tensors already
-            if options is None or "zipmap" not in str(err):
+        except Exception as err:  # a classifier whose converter has no zipmap: its outputs are tensors already
+            if options is None or "Option 'zipmap' not in" not in str(err):
                 raise
             onx = _convert(prepared, schema, dtype, None)
     except Exception as err:  # skl2onnx raises bare RuntimeError/TypeError/... for gaps
         raise UnsupportedModel(_describe_conversion_error(err)) from err
+    graph_fixes.drop_unused_initializers(onx)
+    graph_fixes.lightgbm_thresholds(onx, model)
     graph_fixes.round_thresholds_down(onx, model)
     if dtype == "float64":
         graph_fixes.double_imputers(onx, model)
@@ -202,6 +205,23 @@ def _without_flattened_votes(model):
     model = copy.deepcopy(model)
     model.set_params(**{(f"{key}__" if key else "") + "flatten_transform": False for key in paths})
     return model
+
+
+def _linear_svc_as_ridge(model):
+    """LinearSVC at the end of a Pipeline, which skl2onnx cannot convert (it asks LinearSVC's
+    converter for a ZipMap option it lacks), as the RidgeClassifier of the same coefficients:
+    both answer argmax(X @ coef.T + intercept), and the parity gate checks it."""
+    from sklearn.linear_model import RidgeClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.svm import LinearSVC
+
+    if not isinstance(model, Pipeline) or type(model.steps[-1][1]) is not LinearSVC:
+        return model
+    svc = model.steps[-1][1]
+    ridge = RidgeClassifier()
+    ridge.coef_, ridge.intercept_, ridge.classes_ = svc.coef_, svc.intercept_, svc.classes_
+    ridge.n_features_in_ = svc.n_features_in_
+    return Pipeline(model.steps[:-1] + [(model.steps[-1][0], ridge)])
 
 
 def _emits_sparse(step) -> bool:

@@ -8,6 +8,8 @@ Without a --sample file, parity is checked on rows derived from the fitted model
   back through scalers to raw values), where float32 rounding flips a decision, and
   between neighbouring thresholds that collapse into one float32 value;
 - "extreme": values far outside the training range;
+- "training": for models that keep their training rows (nearest neighbours), those rows and rows
+  recombined from their values, where equidistant neighbours tie;
 
 The build adds, per feature, rows with NaN in a numeric feature and rows with unseen
 categories (UNSEEN) in a string feature, wherever the original model accepts them.
@@ -33,6 +35,8 @@ def probe_rows(model, schema: Schema) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(SEED)
     numeric = [i for i, f in enumerate(schema.features) if f.kind == "number"]
     thresholds = _raw_thresholds(model, len(schema.features))
+    for j, edges in _bin_edges(model).items():
+        thresholds[j] = np.unique(np.concatenate([thresholds.get(j, np.empty(0)), edges]))
     center, spread = _location(model, schema, thresholds)
     # Float32-representable, so the base row never sits within rounding distance of a split.
     center = center.astype(np.float32).astype(np.float64)
@@ -67,7 +71,37 @@ def probe_rows(model, schema: Schema) -> dict[str, pd.DataFrame]:
     if rows:
         groups["extreme"] = _frame(schema, rows)
 
+    training = _training_rows(model, schema, rng)
+    if training is not None:
+        groups["training"] = _frame(schema, training.tolist())
+
     return groups
+
+
+TRAINING_ROWS = 64
+RECOMBINED_ROWS = 192
+
+
+def _training_rows(model, schema: Schema, rng) -> np.ndarray | None:
+    """Rows a model that keeps its training data saw, and rows mixing their values column by
+    column: on integer-valued data these sit at equal distances from several training rows."""
+    final, preceding = final_and_preceding(model)
+    stored = getattr(final, "_fit_X", None)
+    n = len(schema.features)
+    if stored is None or any(f.kind == "string" for f in schema.features):
+        return None
+    X = np.asarray(stored, dtype=np.float64)
+    for _, step in reversed(preceding):
+        if type(step).__name__ == "SimpleImputer" and not step.add_indicator:
+            continue
+        if type(step).__name__ not in ELEMENTWISE_SCALERS or X.shape[1] != n:
+            return None
+        X = step.inverse_transform(X)
+    if X.ndim != 2 or X.shape[1] != n or len(X) == 0:
+        return None
+    seen = X[rng.integers(len(X), size=TRAINING_ROWS)]
+    mixed = np.column_stack([X[rng.integers(len(X), size=RECOMBINED_ROWS), j] for j in range(n)])
+    return np.vstack([seen, mixed])
 
 
 def _frame(schema: Schema, rows: list[list]) -> pd.DataFrame:
@@ -98,6 +132,38 @@ def _collapsed(thresholds: np.ndarray) -> list[float]:
     t = np.sort(thresholds)
     same = t[:-1].astype(np.float32) == t[1:].astype(np.float32)
     return ((t[:-1][same] + t[1:][same]) / 2).tolist()
+
+
+def _bin_edges(model) -> dict[int, np.ndarray]:
+    """Inner bin edges of KBinsDiscretizers that read input columns directly (after imputers at
+    most), by input column: values just at and past an edge change bins like a split threshold."""
+    first = model
+    while getattr(first, "steps", None):
+        first = first.steps[0][1]
+    if hasattr(first, "transformers_"):  # a ColumnTransformer
+        routes = [(step, first._transformer_to_input_indices.get(name, [])) for name, step, _ in first.transformers_]
+    else:
+        routes = [(model, None)]
+    found: dict[int, np.ndarray] = {}
+    for step, columns in routes:
+        kbins = _kbins_after_imputers(step)
+        if kbins is None:
+            continue
+        for j, edges in enumerate(kbins.bin_edges_):
+            column = j if columns is None else (columns[j] if j < len(columns) else None)
+            if column is not None:
+                found[int(column)] = np.asarray(edges, dtype=np.float64)[1:-1]
+    return found
+
+
+def _kbins_after_imputers(step):
+    for inner in getattr(step, "steps", None) and [s for _, s in step.steps] or [step]:
+        name = type(inner).__name__
+        if name == "KBinsDiscretizer":
+            return inner
+        if name != "SimpleImputer" or inner.add_indicator:
+            return None
+    return None
 
 
 def _raw_thresholds(model, n_features: int) -> dict[int, np.ndarray]:

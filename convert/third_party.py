@@ -85,6 +85,14 @@ class _LightGBMBooster(BaseEstimator):
     def n_features_in_(self) -> int:
         return self.booster.num_feature()
 
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """The names the booster was trained with; none when LightGBM made them up (Column_0, ...)."""
+        names = self.booster.feature_name()
+        if names == [f"Column_{i}" for i in range(len(names))]:
+            raise AttributeError("feature_names_in_")
+        return np.asarray(names, dtype=object)
+
     def __sklearn_is_fitted__(self) -> bool:
         return self.booster is not None
 

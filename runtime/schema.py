@@ -143,6 +143,9 @@ class Schema(NamedTuple):
 
 def _scores(outputs: dict, task: str) -> str | None:
     """The kind of number onnx.outputs names for ``task`` (one at most)."""
+    known = {kind for kind in SCORES[task] if kind} | ({"label"} if LABELED[task] else set())
+    other = sorted(str(key) for key in outputs if key not in known)
+    _expect(not other, f"model.json onnx.outputs names {_shown(other[0]) if other else ''}, which {task} models do not serve")
     named = [kind for kind in SCORES[task] if kind is not None and kind in outputs]
     allowed = " or ".join(kind for kind in SCORES[task] if kind)
     _expect(len(named) <= 1, f"model.json onnx.outputs names both {' and '.join(named)}; one kind of number is served")
