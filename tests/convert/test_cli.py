@@ -353,3 +353,28 @@ def test_verbose_shows_the_traceback(tmp_path):
     result = run(tmp_path / "junk.joblib", "--out", tmp_path / "out", "--verbose")
     assert result.returncode != 0
     assert "Traceback" in result.stderr
+
+
+def test_new_families_through_the_command_line(tmp_path):
+    """A LightGBM text model and an outlier detector converted by the CLI; nearest neighbours
+    on integer features refused by it with the reason (the KNN tie trap), one line, exit 5."""
+    import lightgbm
+    from sklearn.ensemble import IsolationForest
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, signal = numeric_data(4)
+    booster = lightgbm.train({"objective": "binary", "verbose": -1, "num_threads": 1}, lightgbm.Dataset(X, labels(signal, 2)), 20)
+    booster.save_model(tmp_path / "gbm.txt")
+    result = run(tmp_path / "gbm.txt", "--out", tmp_path / "gbm")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "gbm" / "model.json").read_text())["source"]["estimator"] == "LightGBMBoosterClassifier"
+
+    joblib.dump(IsolationForest(n_estimators=20, random_state=0).fit(X), tmp_path / "iso.joblib")
+    result = run(tmp_path / "iso.joblib", "--out", tmp_path / "iso")
+    assert result.returncode == 0, result.stderr
+    meta = json.loads((tmp_path / "iso" / "model.json").read_text())
+    assert meta["task"] == "anomaly" and list(meta["onnx"]["outputs"]) == ["label", "decision_function"]
+
+    grid = np.random.default_rng(4).integers(0, 4, size=(300, 4)).astype(float)
+    joblib.dump(KNeighborsClassifier(n_neighbors=4).fit(grid, (grid.sum(axis=1) > 6).astype(int)), tmp_path / "knn.joblib")
+    assert_refused(run(tmp_path / "knn.joblib", "--out", tmp_path / "knn"), tmp_path / "knn", "training rows", "tie", code=5)
