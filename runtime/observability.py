@@ -126,10 +126,11 @@ class Telemetry:
         if self.metrics:
             self.emit_metrics(outcome.request_id, latency_ms, outcome.rows, error.code if error else None, outcome.cold_start)
 
-    def warmup(self, outcome: Outcome) -> None:
+    def warmup(self, outcome: Outcome, kind: str = "warmup") -> None:
+        """A warm-up ping or a load balancer's health check: one log line, no metrics."""
         fields = {"request_id": outcome.request_id, "model": self.model, "model_version": self.version,
-                  "source": outcome.source, "outcome": "warmup", "cold_start": outcome.cold_start}
-        self.logger.info("warmup", extra={"fields": fields})
+                  "source": outcome.source, "outcome": kind.replace(" ", "_"), "cold_start": outcome.cold_start}
+        self.logger.info(kind, extra={"fields": fields})
 
     def emit_metrics(self, request_id, latency_ms: float, rows: int, error_code: str | None, cold_start: bool) -> None:
         directive = self._directives[error_code is not None]
@@ -160,7 +161,7 @@ class Rehearsal(Telemetry):
         self.outcomes.append(outcome)
         super().request(outcome)
 
-    def warmup(self, outcome: Outcome) -> None:
+    def warmup(self, outcome: Outcome, kind: str = "warmup") -> None:
         self.outcomes.append(outcome)
 
 
