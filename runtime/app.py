@@ -11,6 +11,7 @@ from typing import Protocol
 from .config import Settings
 from .errors import InternalError, RequestError, StartupError, UnsupportedEvent
 from .events import Direct, Unsupported, Warmup, source_of
+from . import model_metrics
 from .model import Model
 from .observability import Outcome, Rehearsal, Telemetry, configure_logging
 from .protocols import protocol_of
@@ -31,7 +32,10 @@ class App:
             for limit in (LAMBDA_RESPONSE, ALB_RESPONSE)
         }
         self.max_rows = self.row_limits[LAMBDA_RESPONSE].rows
-        self.telemetry = Telemetry(schema.name, schema.version, settings.metrics_namespace, settings.metrics)
+        self.telemetry = Telemetry(
+            schema.name, schema.version, settings.metrics_namespace, settings.metrics,
+            function=settings.function_name, model_metrics=model_metrics.for_task(schema),
+        )
         self._cold = True
 
     @classmethod
@@ -130,7 +134,7 @@ class App:
         batch = protocol.parse(body, self.model.schema, limit)
         outcome.rows = batch.rows
         started = time.perf_counter()
-        prediction = self.model.predict(batch.inputs)
+        prediction = outcome.prediction = self.model.predict(batch.inputs)
         outcome.predict_ms = (time.perf_counter() - started) * 1e3
         return protocol.respond(batch, prediction, self.model.schema)
 
