@@ -36,7 +36,7 @@ MAX_DIMENSION_CHARS = 250
 
 class Summary(NamedTuple):
     values: dict  # metric name -> value, for the request's own line
-    classes: list  # (class dimension value, rows) in order of first appearance; classifiers only
+    classes: list  # (class dimension value, rows) for each class the request's rows got; classifiers only
 
 
 class ClassificationMetrics:

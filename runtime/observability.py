@@ -17,7 +17,7 @@ import time
 import traceback
 from datetime import datetime, timezone
 
-from .errors import ServingError
+from .errors import ServingError, UnsupportedEvent
 
 LOGGER = "runtime"
 # On every request's line. ValidationFailures: refused with a 400 (the caller's input);
@@ -154,7 +154,7 @@ class Telemetry:
             "ColdStart": int(cold_start),
             "ValidationFailures": int(status == 400),
             # An unsupported event is raised, not answered: Lambda counts it as a function error.
-            "ServerErrors": int(status >= 500 and error.code != "unsupported_event"),
+            "ServerErrors": int(status >= 500 and not isinstance(error, UnsupportedEvent)),
             "Errors": int(error is not None),
             "request_id": request_id,
         }
@@ -166,13 +166,14 @@ class Telemetry:
             values.update(summary.values)
             if classes:
                 values["class"], values["Predictions"] = classes[0]
-        key = (error is not None, bool(summary and summary.values), bool(classes))
+        key = (error is not None, bool(summary and summary.values), bool(classes), False)
         directive = self._directives.get(key) or self._directive(*key)
         timestamp = int(time.time() * 1000)
         head = f'{{"_aws":{{"Timestamp":{timestamp},"CloudWatchMetrics":'
         self._write(f"{head}{directive}}},{self._model_fields},{_encode(values)[1:]}")
         if len(classes) > 1:  # a line holds one value of a dimension: one more line per class, written at once
-            directive = self._directives.get("class") or self._directive(False, False, True, alone=True)
+            key = (False, False, True, True)
+            directive = self._directives.get(key) or self._directive(*key)
             prefix = f"{head}{directive}}},{self._model_fields},\"request_id\":{_encode(request_id)}"
             self._write("\n".join(f'{prefix},"class":{_encode(name)},"Predictions":{count}}}' for name, count in classes[1:]))
 
@@ -185,9 +186,10 @@ class Telemetry:
             self.logger.exception("model metrics failed", extra={"fields": {"model": self.model, "model_version": self.version}})
             return None
 
-    def _directive(self, error: bool, model_values: bool, by_class: bool, alone: bool = False) -> str:
+    def _directive(self, error: bool, model_values: bool, by_class: bool, alone: bool) -> str:
         """The CloudWatchMetrics directive of a line, as JSON: the metrics it carries and their
-        dimension sets (per model version, and per function when on Lambda)."""
+        dimension sets (per model version, and per function when on Lambda). ``alone``: a further
+        class's line, which carries Predictions only."""
         def dimensions(*extra: str) -> list:
             sets = [["model", "model_version", *extra]]
             if self.function:
@@ -209,8 +211,7 @@ class Telemetry:
                 entries.append(entry(metrics + [ERRORS]))
         if by_class:
             entries.append(entry([PREDICTIONS], "class"))
-        encoded = _encode(entries)
-        self._directives["class" if alone else (error, model_values, by_class)] = encoded
+        encoded = self._directives[error, model_values, by_class, alone] = _encode(entries)
         return encoded
 
 
