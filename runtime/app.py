@@ -11,10 +11,11 @@ from typing import Protocol
 from .config import Settings
 from .errors import InternalError, RequestError, StartupError, UnsupportedEvent
 from .events import Direct, Unsupported, Warmup, source_of
+from . import model_metrics
 from .model import Model
 from .observability import Outcome, Rehearsal, Telemetry, configure_logging
 from .protocols import protocol_of
-from .protocols.batch import rows_that_fit
+from .protocols.batch import ALB_RESPONSE, LAMBDA_RESPONSE, RowLimit, rows_that_fit
 
 
 class LambdaContext(Protocol):
@@ -26,8 +27,15 @@ class App:
         schema = model.schema
         self.model = model
         self.settings = settings
-        self.max_rows = min(settings.max_rows, rows_that_fit(schema))
-        self.telemetry = Telemetry(schema.name, schema.version, settings.metrics_namespace, settings.metrics)
+        self.row_limits = {
+            limit: RowLimit(min(settings.max_rows, rows_that_fit(schema, limit.bytes)), limit)
+            for limit in (LAMBDA_RESPONSE, ALB_RESPONSE)
+        }
+        self.max_rows = self.row_limits[LAMBDA_RESPONSE].rows
+        self.telemetry = Telemetry(
+            schema.name, schema.version, settings.metrics_namespace, settings.metrics,
+            function=settings.function_name, model_metrics=model_metrics.for_task(schema),
+        )
         self._cold = True
 
     @classmethod
@@ -96,11 +104,15 @@ class App:
             outcome.source = source.name
             if source is Warmup:
                 self.telemetry.warmup(outcome)
-                return {"warmup": True, "model": {"name": self.model.schema.name, "version": self.model.schema.version}}
+                return {"warmup": True, "model": self._model_info()}
+            if source.health_check(event):
+                self.telemetry.warmup(outcome, "health check")
+                return source.respond(200, {"healthy": True, "model": self._model_info()})
             if source is Unsupported:
                 outcome.error = UnsupportedEvent(Unsupported.message(event))
             else:
-                response = source.respond(200, self._answer(source.body(event), outcome))
+                limit = self.row_limits[source.response_limit]
+                response = source.respond(200, self._answer(source.body(event), limit, outcome))
         except RequestError as err:
             outcome.error = err
         except Exception:
@@ -116,15 +128,18 @@ class App:
             response = source.respond(outcome.error.status, outcome.error.to_json())
         return response
 
-    def _answer(self, body, outcome: Outcome) -> dict:
+    def _answer(self, body, limit: RowLimit, outcome: Outcome) -> dict:
         protocol = protocol_of(body)
         outcome.protocol = protocol.NAME
-        batch = protocol.parse(body, self.model.schema, self.max_rows)
+        batch = protocol.parse(body, self.model.schema, limit)
         outcome.rows = batch.rows
         started = time.perf_counter()
-        prediction = self.model.predict(batch.inputs)
+        prediction = outcome.prediction = self.model.predict(batch.inputs)
         outcome.predict_ms = (time.perf_counter() - started) * 1e3
         return protocol.respond(batch, prediction, self.model.schema)
+
+    def _model_info(self) -> dict:
+        return {"name": self.model.schema.name, "version": self.model.schema.version}
 
     def log_startup(self, imports_ms: float | None, model_load_ms: float) -> None:
         """One "init" line: what the cold start cost, and the settings the session runs with."""
@@ -140,6 +155,7 @@ class App:
             "inter_op_threads": settings.inter_op_threads,
             "graph_optimization": settings.graph_optimization,
             "max_rows": self.max_rows,
+            "max_rows_alb": self.row_limits[ALB_RESPONSE].rows,
             "imports_ms": _round(imports_ms),
             "model_load_ms": _round(model_load_ms),
             **{key: _round(value) for key, value in self.model.timings.items()},

@@ -22,6 +22,7 @@ LOG_LEVEL = "LOG_LEVEL"
 METRICS_NAMESPACE = "METRICS_NAMESPACE"
 METRICS_DISABLED = "METRICS_DISABLED"
 MODEL_VERSION = "MODEL_VERSION"  # the version to report, when a deployment names it (else model.json's)
+FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"  # set by Lambda: the metrics' "function" dimension
 # Set by Lambda: "snap-start" while it initializes an environment for a SnapStart snapshot (the
 # runtime client runs the snapshot hooks exactly then); "on-demand", "provisioned-concurrency", ... otherwise.
 INITIALIZATION_TYPE = "AWS_LAMBDA_INITIALIZATION_TYPE"
@@ -36,7 +37,7 @@ BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_TH
 VARIABLES = (
     MODEL_DIR, LAMBDA_TASK_ROOT, FUNCTION_MEMORY_SIZE, INTRA_OP_THREADS, INTER_OP_THREADS,
     GRAPH_OPTIMIZATION, MAX_ROWS, LOG_LEVEL, METRICS_NAMESPACE, METRICS_DISABLED, MODEL_VERSION,
-    INITIALIZATION_TYPE,
+    INITIALIZATION_TYPE, FUNCTION_NAME,
 )
 
 # Lambda gives a function one full vCPU at 1,769 MB and CPU time in proportion below and above.
@@ -60,6 +61,7 @@ class Settings(NamedTuple):
     metrics_namespace: str = DEFAULT_NAMESPACE
     metrics: bool = True
     model_version: str | None = None
+    function_name: str | None = None
 
     def checked(self) -> Settings:
         """These settings, or a ConfigError naming the variable that holds a value we cannot use."""
@@ -98,6 +100,7 @@ class Settings(NamedTuple):
             "metrics_namespace": env.get(METRICS_NAMESPACE, "").strip() or DEFAULT_NAMESPACE,
             "metrics": not _flag(env, METRICS_DISABLED),
             "model_version": env.get(MODEL_VERSION, "").strip() or None,
+            "function_name": env.get(FUNCTION_NAME, "").strip() or None,
         }
         return cls(**{**found, **overrides}).checked()
 

@@ -66,7 +66,8 @@ def add_commands(commands) -> None:
     add("promote", "give the alias's canary version all the traffic", _promote, function_arg, alias_arg)
     add("rollback", "take the canary out: the alias's main version gets all the traffic", _rollback,
         function_arg, alias_arg)
-    add("status", "list a function's published versions and its aliases", _status, function_arg)
+    add("status", "list a function's published versions, its aliases, and the states of the alarms the SAM "
+                  "templates set on it", _status, function_arg)
     add("concurrency", "set provisioned concurrency on an alias and wait until READY (0 removes it)",
         _concurrency, function_arg, alias_arg, arg("--count", type=int, required=True, help="environments"))
     add("url", "create a Function URL for an alias with IAM auth (SigV4-signed callers only), print it",
@@ -161,9 +162,11 @@ def _rollback(args) -> int:
 
 
 def _status(args) -> int:
+    from .alarms import alarm_lines
     from .aliases import from_api
 
-    lam = _aws(args).client("lambda")
+    aws = _aws(args)
+    lam = aws.client("lambda")
     versions = _all(lam, "list_versions_by_function", "Versions", args.function)
     aliases = _all(lam, "list_aliases", "Aliases", args.function)
     for version in versions:
@@ -174,6 +177,8 @@ def _status(args) -> int:
                   f"{version['Architectures'][0]}, {version['LastModified'][:19]}")
     for alias in aliases:
         print(from_api(args.function, alias).describe())
+    for line in alarm_lines(aws.client("cloudwatch"), args.function):
+        print(line)
     return 0
 
 

@@ -63,6 +63,8 @@ def allowed(action: str, resource: str) -> bool:
 
 
 def resource_of(service: str, params: dict) -> str:
+    if service == "cloudwatch":  # DescribeAlarms is authorized against the account's alarms, whatever it names
+        return f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"
     if service == "s3":
         return f"arn:aws:s3:::{params['Bucket']}/{params['Key']}"
     if service == "ecr":
@@ -127,7 +129,7 @@ def test_every_call_of_every_command_is_allowed(aws_env, fake_docker, role_arn, 
     run("canary", FUNCTION, "live", "--version", "2")
     run("rollback", FUNCTION, "live")
     run("alias", FUNCTION, "live")
-    run("status", FUNCTION)
+    run("status", FUNCTION)  # and the alarms the SAM templates would have set
     run("url", FUNCTION, "live")
     run("concurrency", FUNCTION, "live", "--count", "1", expect=1)  # moto: 404
     run("concurrency", FUNCTION, "live", "--count", "0", expect=1)  # moto: 404
