@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from .aws.commands import add_commands
 
-    add_commands(commands)  # push, function, alias, canary, promote, rollback, status, concurrency, url
+    add_commands(commands)  # push, function, alias, ..., publish-model, release-model (deploy/aws/commands.py)
 
     args = parser.parse_args(argv)
     try:
