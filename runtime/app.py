@@ -48,15 +48,16 @@ class App:
         except StartupError as err:
             _log_failure(logger, err)
             raise
-        return cls.from_settings(settings, imports_ms)
+        return cls.from_settings(settings, imports_ms, environ)
 
     @classmethod
-    def from_settings(cls, settings: Settings, imports_ms: float | None = None) -> App:
+    def from_settings(cls, settings: Settings, imports_ms: float | None = None, environ=None) -> App:
+        """``environ``: where a model from S3 finds its region, endpoint and credentials (default os.environ)."""
         logger = configure_logging()
         started = time.perf_counter()
         try:
             configure_logging(settings.checked().log_level)
-            model, source = load_model(settings)  # the baked model, or one from S3 (MODEL_S3_URI)
+            model, source = load_model(settings, environ)  # the baked model, or one from S3 (MODEL_S3_URI)
             app = cls(model, settings, source)
         except StartupError as err:
             _log_failure(logger, err)

@@ -14,16 +14,17 @@ from .errors import ModelError
 from .model import Model
 
 
-def load(settings: Settings):
+def load(settings: Settings, environ=None):
     """(model, source): source is None for a baked model, else the S3Source that fetched it
-    and can refresh it (runtime/s3_source.py)."""
+    and can refresh it (runtime/s3_source.py), with region, endpoint and credentials from
+    ``environ`` (default os.environ)."""
     if not settings.model_s3_uri:
         model = Model.load(settings)
         check_pin(model.schema.digest, settings, str(settings.model_dir))
         return model, None
     from .s3_source import S3Source
 
-    source = S3Source(settings)
+    source = S3Source(settings, environ)
     return source.load(), source
 
 
