@@ -3,7 +3,8 @@
 publish-model: a converted model folder is checked as the runtime checks it at start-up (the
 artifact digest over model.json and model.onnx, onnxruntime's load, the reference rows), then
 uploaded: the ONNX file, model.json, and last manifest.json, which names the object version of
-each (runtime/manifest.py, the format both sides read). The bucket must keep versions.
+each (runtime/manifest.py, the format both sides read). The bucket must keep versions: a
+publication is its object versions, which pins and rollbacks name.
 
 release-model: a new function version that serves one publication (MODEL_S3_VERSION_ID, and the
 digest it publishes as MODEL_SHA256), with the code and settings of the version the alias
@@ -67,6 +68,7 @@ def publish(s3, folder: Path, uri: str, log=print) -> Publication:
 
     where = location(uri)
     model = checked_model(folder)
+    _require_versioning(s3, where.bucket)
     schema = model.schema
     log(f"checked {folder}: {schema.name} {schema.version}, artifact digest {schema.digest} "
         "(model.json matches its ONNX file; onnxruntime loads it; the reference rows answer as recorded)")
@@ -84,6 +86,18 @@ def publish(s3, folder: Path, uri: str, log=print) -> Publication:
                        {ref.name: ref.version_id for ref in refs})
 
 
+def _require_versioning(s3, bucket: str) -> None:
+    state = call(f"look up the versioning of bucket {bucket}", s3.get_bucket_versioning, Bucket=bucket)
+    if state.get("Status") != "Enabled":
+        raise DeployError(_unversioned(bucket, "nothing was uploaded"))
+
+
+def _unversioned(bucket: str, what: str) -> str:
+    return (f"bucket {bucket} does not keep versions, so a published model could be overwritten under the functions "
+            f"that serve it: turn versioning on (aws s3api put-bucket-versioning --bucket {bucket} "
+            f"--versioning-configuration Status=Enabled) and publish again; {what}")
+
+
 def _put(s3, where, name: str, data: bytes, content_type: str) -> str:
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
     # S3 checks the body against ChecksumSHA256 and refuses a corrupted upload.
@@ -91,10 +105,9 @@ def _put(s3, where, name: str, data: bytes, content_type: str) -> str:
                ChecksumSHA256=digest, ContentType=content_type)
     version_id = put.get("VersionId")
     if not version_id or version_id == "null":
-        raise DeployError(f"bucket {where.bucket} does not keep versions, so a published model could be overwritten "
-                          f"under the functions that serve it: turn versioning on (aws s3api put-bucket-versioning "
-                          f"--bucket {where.bucket} --versioning-configuration Status=Enabled) and publish again; "
-                          f"nothing is published ({where.uri(name)} was uploaded, but no manifest names it)")
+        # versioning suspended since the check: what was uploaded is not published
+        raise DeployError(_unversioned(where.bucket, f"nothing is published ({where.uri(name)} was uploaded, but no "
+                                                     "manifest names it)"))
     return version_id
 
 
