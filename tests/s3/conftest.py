@@ -53,3 +53,36 @@ def faulty(moto_server):
 def manifest_of(s3, bucket: str, key: str, version_id: str | None = None) -> dict:
     extra = {"VersionId": version_id} if version_id else {}
     return json.loads(s3.get_object(Bucket=bucket, Key=key, **extra)["Body"].read())
+
+
+@pytest.fixture(scope="session")
+def bridge_s3(docker_engine, tmp_path_factory):
+    """moto's S3 where containers reach it: on the Docker bridge's gateway address (a host
+    address that only this machine and its containers route to), with the bucket (versioning
+    on). Yields (endpoint, environment for publish-model and for the function)."""
+    import os
+    import subprocess
+    import sys
+
+    from deploy.local.container import free_port
+    from tests.deploy.conftest import _wait_http
+
+    gateway = subprocess.run(["docker", "network", "inspect", "bridge", "-f", "{{(index .IPAM.Config 0).Gateway}}"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    folder = tmp_path_factory.mktemp("bridge-moto")
+    port = free_port()
+    with open(folder / "moto.log", "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", gateway, "-p", str(port)],
+                                stdout=out, stderr=subprocess.STDOUT)
+    endpoint = f"http://{gateway}:{port}"
+    _wait_http(f"{endpoint}/moto-api/", proc, "moto server (bridge)", folder / "moto.log")
+    env = {"AWS_ENDPOINT_URL_S3": endpoint, "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing"}
+    import boto3
+
+    make_bucket(boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                             aws_access_key_id="testing", aws_secret_access_key="testing"))
+    yield endpoint, {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **env,
+                     "AWS_CONFIG_FILE": str(folder / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(folder / "none")}
+    proc.terminate()
+    proc.wait(timeout=10)
