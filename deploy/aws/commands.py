@@ -183,7 +183,7 @@ def _status(args) -> int:
             variables = version.get("Environment", {}).get("Variables", {})
             model = variables.get("MODEL_VERSION", "-")
             s3_model = variables.get("MODEL_S3_VERSION_ID")
-            s3_model = f", model from S3 (manifest version {s3_model[:12]})" if s3_model else (
+            s3_model = f", model from S3 (manifest version {s3_model})" if s3_model else (
                 ", model from S3 (latest)" if variables.get("MODEL_S3_URI") else "")
             print(f"version {version['Version']}: {_package(version)}, code {version['CodeSha256'][:12]}, "
                   f"MODEL_VERSION {model}{s3_model}, {version['MemorySize']} MB, {version['Timeout']} s, "

@@ -142,7 +142,7 @@ def test_a_model_goes_out_as_a_canary_is_promoted_and_rolled_back_by_version(s3_
     assert variables("3")["MODEL_SHA256"] == v1["MODEL_SHA256"]
     status = deploy_cli("status", FUNCTION, env=aws_env).stdout.splitlines()
     assert "model from S3 (latest)" in status[0]
-    assert f"model from S3 (manifest version {v1['MODEL_S3_VERSION_ID'][:12]})" in status[2]
+    assert f"model from S3 (manifest version {v1['MODEL_S3_VERSION_ID']})" in status[2]
 
 
 def test_release_model_refusals_are_one_line(s3_function, aws_env, api_only_image, s3):
