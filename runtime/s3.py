@@ -170,6 +170,7 @@ class S3Client:
 
     def _exchange(self, method, address: Address, query, headers, deadline, max_bytes, what):
         connection = self._connect(address, deadline)
+        connection.sock.settimeout(max(0.05, min(READ_TIMEOUT_S, deadline.left())))  # never past the budget
         target = address.path + (f"?{query}" if query else "")
         connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
         for name, value in headers.items():
@@ -179,9 +180,10 @@ class S3Client:
         answer_headers = {k.lower(): v for k, v in response.getheaders()}
         if method == "HEAD":
             response.read()
-            return response.status, answer_headers, None
-        limit = max_bytes if response.status in (200, 204) else 64 * 1024  # an error's XML
-        body = _read(response, limit, deadline, what)
+            body = None
+        else:
+            limit = max_bytes if response.status == 200 else 64 * 1024  # an error's XML
+            body = _read(response, limit, deadline, what)
         if response.will_close:
             self.close()
         return response.status, answer_headers, body
@@ -200,7 +202,6 @@ class S3Client:
         else:
             connection = http.client.HTTPConnection(address.name, address.port, timeout=timeout)
         connection.connect()
-        connection.sock.settimeout(max(0.05, min(READ_TIMEOUT_S, deadline.left())))
         self._connection, self._connection_host = connection, address.host
         return connection
 

@@ -139,6 +139,12 @@ class S3Source:
 
     def _materialize(self, publication: Publication, deadline: Deadline) -> Model:
         """The model of ``publication`` from the cache if a copy there checks out, else fetched."""
+        try:
+            return self._from_cache_or_s3(publication, deadline)
+        except OSError as err:  # /tmp full or not writable: still one line, never a traceback
+            raise ModelSourceError(f"cannot keep the model in {self.cache}: {err.strerror or err}") from None
+
+    def _from_cache_or_s3(self, publication: Publication, deadline: Deadline) -> Model:
         manifest = publication.manifest
         ident = cache_id(self.location, manifest)
         folder = os.path.join(self.cache, ident)

@@ -416,3 +416,12 @@ def test_no_output_ever_carries_the_credentials(models, s3, env, capsys):
     for variant in ({"MODEL_S3_VERSION_ID": "nope"}, {"AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{closed_port()}"}):
         refuse({**env, **variant}, capsys)
     assert os.environ["AWS_SECRET_ACCESS_KEY"] == SECRET
+
+
+def test_a_tmp_that_cannot_be_written_is_one_line(models, s3, env, capsys, tmp_path):
+    publish(models["v1"])
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")  # TMPDIR naming a file: nothing can be created under it
+    failed = refuse({**env, "TMPDIR": str(blocked)}, capsys)
+    assert failed["error_code"] == "model_source_error" and failed["error_message"].startswith(
+        f"cannot keep the model in {blocked}/lambda-tabular-models")
