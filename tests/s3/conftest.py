@@ -3,12 +3,11 @@ with different answers, and the runtime's environment pointing at it."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from tests.deploy.conftest import aws_env, moto_requests, moto_server, role_arn, api_only_image  # noqa: F401  fixtures
+from tests.deploy.conftest import api_only_image, aws_env, moto_server, role_arn  # noqa: F401  fixtures
 
 from .support import FaultyS3, convert_water, make_bucket
 
@@ -48,11 +47,6 @@ def faulty(moto_server):
     endpoint = FaultyS3(moto_server)
     yield endpoint
     endpoint.close()
-
-
-def manifest_of(s3, bucket: str, key: str, version_id: str | None = None) -> dict:
-    extra = {"VersionId": version_id} if version_id else {}
-    return json.loads(s3.get_object(Bucket=bucket, Key=key, **extra)["Body"].read())
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import http.client
 import io
 import http.server
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -157,9 +156,3 @@ def closed_port() -> int:
     from deploy.local.container import free_port
 
     return free_port()  # nothing listens there once the probe socket is closed
-
-
-def environ(**changes) -> dict:
-    env = dict(os.environ)
-    env.update(changes)
-    return env

@@ -13,7 +13,7 @@ import pytest
 
 from tests.deploy.conftest import deploy_cli, deploy_error
 
-from .support import BUCKET, URI, make_bucket, publish
+from .support import BUCKET, URI, publish
 
 FUNCTION = "lambda-tabular-s3-model"
 PREFIX = URI.split("/", 3)[3]
