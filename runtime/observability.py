@@ -242,3 +242,23 @@ def _write(line: str) -> None:
     stream = sys.stdout
     stream.write(line + "\n")
     stream.flush()
+
+
+# A model from S3 refreshed between requests (runtime/app.py, runtime/s3_source.py): by model only,
+# since the version is what changes.
+REFRESH_METRICS = ("ModelRefreshes", "ModelRefreshFailures")
+
+
+def model_refresh(telemetry: Telemetry, ok: bool, started: float, fields: dict, exc_info=None) -> None:
+    """One log line, "model refreshed" (INFO) or "model refresh failed" (ERROR, the served model
+    kept), and one EMF line counting ModelRefreshes or ModelRefreshFailures."""
+    line = {"model": telemetry.model, "model_version": telemetry.version,
+            "outcome": "refreshed" if ok else "kept the served model", **fields,
+            "refresh_ms": round((time.perf_counter() - started) * 1e3, 3)}
+    telemetry.logger.log(logging.INFO if ok else logging.ERROR, "model refreshed" if ok else "model refresh failed",
+                         exc_info=exc_info, extra={"fields": line})
+    if telemetry.metrics:
+        directive = _encode([{"Namespace": telemetry.namespace, "Dimensions": [["model"]],
+                              "Metrics": [{"Name": name, "Unit": "Count"} for name in REFRESH_METRICS]}])
+        values = _encode({"model": telemetry.model, "ModelRefreshes": int(ok), "ModelRefreshFailures": int(not ok)})
+        telemetry._write(f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)},"CloudWatchMetrics":{directive}}},{values[1:]}')

@@ -1,6 +1,6 @@
 """The AWS subcommands of python -m deploy: push, function, alias, canary, promote, rollback,
-status, concurrency, url. Progress goes to stderr, the result to stdout, so
-IMAGE=$(python -m deploy push ...) and VERSION=$(python -m deploy function ...) work."""
+status, concurrency, url, publish-model, release-model. Progress goes to stderr, the result to
+stdout, so IMAGE=$(python -m deploy push ...) and VERSION=$(python -m deploy function ...) work."""
 
 from __future__ import annotations
 
@@ -72,6 +72,18 @@ def add_commands(commands) -> None:
         _concurrency, function_arg, alias_arg, arg("--count", type=int, required=True, help="environments"))
     add("url", "create a Function URL for an alias with IAM auth (SigV4-signed callers only), print it",
         _url, function_arg, alias_arg)
+    add("publish-model", "check a converted model as the runtime does, upload it to a versioned S3 prefix with its "
+        "manifest, print MODEL_S3_URI, MODEL_S3_VERSION_ID and MODEL_SHA256", _publish_model,
+        arg("model_dir", type=Path, help="the folder `python -m convert --out` wrote (model.json and model.onnx)"),
+        arg("uri", help="s3://BUCKET/PREFIX/ in a bucket that keeps versions, e.g. s3://BUCKET/lambda-tabular/models/NAME/"))
+    add("release-model", "publish a function version serving one published model (same code and settings as the "
+        "alias's), then route a canary share of the alias to it, or all of it", _release_model,
+        function_arg, alias_arg,
+        arg("--model-version-id", required=True,
+            help="the MODEL_S3_VERSION_ID publish-model printed (a version of manifest.json under the function's "
+                 "MODEL_S3_URI); an older one rolls the model back"),
+        arg("--percent", type=float, default=10.0,
+            help="share of the alias's requests for it (default: 10, a canary; 100: all of them)"))
 
 
 def _aws(args) -> Aws:
@@ -171,9 +183,13 @@ def _status(args) -> int:
     aliases = _all(lam, "list_aliases", "Aliases", args.function)
     for version in versions:
         if version["Version"] != "$LATEST":
-            model = version.get("Environment", {}).get("Variables", {}).get("MODEL_VERSION", "-")
+            variables = version.get("Environment", {}).get("Variables", {})
+            model = variables.get("MODEL_VERSION", "-")
+            s3_model = variables.get("MODEL_S3_VERSION_ID")
+            s3_model = f", model from S3 (manifest version {s3_model})" if s3_model else (
+                ", model from S3 (latest)" if variables.get("MODEL_S3_URI") else "")
             print(f"version {version['Version']}: {_package(version)}, code {version['CodeSha256'][:12]}, "
-                  f"MODEL_VERSION {model}, {version['MemorySize']} MB, {version['Timeout']} s, "
+                  f"MODEL_VERSION {model}{s3_model}, {version['MemorySize']} MB, {version['Timeout']} s, "
                   f"{version['Architectures'][0]}, {version['LastModified'][:19]}")
     for alias in aliases:
         print(from_api(args.function, alias).describe())
@@ -199,6 +215,24 @@ def _concurrency(args) -> int:
     from .alias_options import provision
 
     print(provision(_aws(args).client("lambda"), args.function, args.alias, args.count, log=_log))
+    return 0
+
+
+def _publish_model(args) -> int:
+    from .model_store import location, publish
+
+    location(args.uri)  # a malformed URI is refused before the model is even read
+    print(publish(_aws(args).client("s3"), args.model_dir, args.uri, log=_log).env_lines())
+    return 0
+
+
+def _release_model(args) -> int:
+    from .model_store import release
+
+    aws = _aws(args)
+    state = release(aws.client("lambda"), aws.client("s3"), args.function, args.alias, args.model_version_id,
+                    args.percent, log=_log)
+    print(state.describe())
     return 0
 
 
