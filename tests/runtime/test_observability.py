@@ -15,6 +15,7 @@ from runtime.model import Prediction
 from runtime.model_metrics import CONFIDENCE_THRESHOLDS, MAX_CLASSES, class_dimension
 
 from .runtime_support import load_event, make_app
+from .test_output_kinds import ROWS, outliers, svc, votes  # noqa: F401  fixtures: models of the other output kinds
 
 CONTEXT = SimpleNamespace(aws_request_id="0f9a7c4e-2d31-4b8e-9a6f-51c2e7d8b304")
 REQUEST_METRICS = ["Latency", "Rows", "ColdStart", "ValidationFailures", "ServerErrors"]
@@ -324,3 +325,16 @@ def test_a_label_that_is_no_class_is_still_counted_under_its_own_name():
     probabilities = np.full((60, 2), 0.5, dtype=np.float32)
     summary = metrics.summarize(Prediction(labels=labels, probabilities=probabilities))
     assert sorted(summary.classes) == [("0", 20), ("1", 20), ("2", 20)]
+
+
+@pytest.mark.parametrize("kind", ["outliers", "svc", "votes"])  # an outlier detector; a decision function; labels alone
+def test_models_without_probabilities_count_their_labels_by_class(kind, request, capsys):
+    """Through the handler, as CloudWatch reads the lines: Predictions by class, and no
+    TopProbability counts where there are no probabilities."""
+    _, directory = request.getfixturevalue(kind)
+    app = make_app(directory, metrics=True, function_name="lambda-tabular-x")
+    capsys.readouterr()
+    answer = app({"instances": ROWS.tolist()})
+    records = lines(capsys)
+    assert metric_names(emf(records)[0]) == REQUEST_METRICS + ["Errors", "Predictions"]
+    assert class_counts(records) == {str(label): n for label, n in Counter(answer["predictions"]).items()}
