@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from runtime.schema import REFERENCE_KEYS
+
 from . import artifact, export, parity, probes, scores, tree_ensemble
 from .checks import check_request
 from .errors import ConvertError, InputError, ParityError, UnsupportedModel
@@ -20,7 +22,6 @@ from .schema import Schema, describe
 
 SCHEMA_VERSION = 1
 REFERENCE_ROWS = 8
-REFERENCE_KEYS = {"prediction": "predictions"}  # model.json's reference names each output's values
 
 
 

@@ -90,7 +90,7 @@ class Comparison:
 def compare(reference: Outputs, candidate: Outputs, tolerance: float) -> Comparison:
     """Differences are scaled by max(1, |reference|): absolute for probabilities and small
     values, relative for large regression targets. Labels must agree, except where the
-    original itself scores its top two classes within ``tolerance`` of each other."""
+    original's own scores leave them open (_undecided)."""
     if reference.values is None:  # a classifier that only votes: its labels are all there is
         n = len(reference.labels)
         ref = got = np.zeros((n, 0))
@@ -106,7 +106,8 @@ def compare(reference: Outputs, candidate: Outputs, tolerance: float) -> Compari
     # Relative differences of values near zero say nothing: measure them where |ref| >= 1e-3.
     magnitude = np.abs(np.nan_to_num(ref))
     rel = np.where(magnitude >= 1e-3, abs_diff / np.maximum(magnitude, 1e-3), 0.0)
-    passed = bool(per_row.max() <= tolerance)
+    values_passed = bool(per_row.max() <= tolerance)
+    passed = values_passed
 
     agree = ambiguous = compared = 0
     if reference.labels is not None and candidate.labels is not None:
@@ -115,7 +116,7 @@ def compare(reference: Outputs, candidate: Outputs, tolerance: float) -> Compari
         agree = int(same.sum())
         ambiguous = int((~same & _undecided(ref, tolerance)).sum())
         passed = passed and agree + ambiguous == compared
-        if not same.all() and not passed:
+        if values_passed and not passed:  # the worst row is the first label that differs
             worst = int(np.argmax(~same & ~_undecided(ref, tolerance)))
     return Comparison(
         rows=len(ref),

@@ -153,5 +153,51 @@ def lightgbm_booster_of(estimator):
     return None
 
 
+def check_lightgbm(final, booster, preceding) -> None:
+    """Refuse, before converting, what LightGBM does that ONNX trees cannot, saying what to change."""
+    from .trees import lightgbm_categories
+
+    categorical = sorted(lightgbm_categories(booster))
+    if categorical and not preceding:
+        raise UnsupportedModel(
+            f"LightGBM splits input column(s) {', '.join(map(str, categorical))} as categories, and truncates "
+            "their values to integers first, which ONNX trees cannot; put the encoding in the model "
+            "(a Pipeline with ColumnTransformer + OrdinalEncoder before LGBM) so that only integer codes reach it"
+        )
+    objective = getattr(final, "objective", None)
+    if callable(objective):
+        raise UnsupportedModel("LightGBM model with a custom objective function has no ONNX form")
+    name = lightgbm_objective(booster)
+    if name not in LIGHTGBM_CLASSIFIER_OBJECTIVES + LIGHTGBM_REGRESSOR_OBJECTIVES:
+        raise UnsupportedModel(
+            f"LightGBM objective {name!r} has no faithful ONNX conversion; supported: "
+            f"{', '.join(LIGHTGBM_CLASSIFIER_OBJECTIVES + LIGHTGBM_REGRESSOR_OBJECTIVES)}"
+        )
+    if "rf" in (booster.params.get("boosting"), booster.params.get("boosting_type"), getattr(final, "boosting_type", None)):
+        raise UnsupportedModel(
+            "LightGBM boosting='rf': onnxmltools' converter does not average its trees as LightGBM does "
+            "(the predictions differ); use boosting='gbdt', or scikit-learn's RandomForest"
+        )
+    if _truthy(booster.params.get("zero_as_missing")):
+        raise UnsupportedModel(
+            "LightGBM with zero_as_missing=True reads 0 (anything within 1e-35 of it) as missing, "
+            "which ONNX trees cannot; retrain with zero_as_missing=False (the default) and NaN for missing values"
+        )
+    if _truthy(booster.params.get("linear_tree")):
+        raise UnsupportedModel("LightGBM with linear_tree=True (linear models in the leaves) has no ONNX converter")
+    columns = getattr(booster, "pandas_categorical", None)
+    if columns:
+        raise UnsupportedModel(
+            "LightGBM was trained on pandas 'category' columns: it maps their values to codes in its "
+            "Python package, which an ONNX graph cannot see. Encode those columns in the model itself "
+            "(a Pipeline with ColumnTransformer + OrdinalEncoder before LGBM, with categorical_feature "
+            "naming the encoded columns), or train on integer codes"
+        )
+
+
+def _truthy(value) -> bool:
+    return str(value).lower() in ("true", "1")
+
+
 def _num_class(booster) -> int:
     return int(booster.dump_model(num_iteration=1).get("num_class", 1))

@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("image", help="image name:tag, or a .zip from `zip` (run in the Lambda base of its Python)")
     serve.add_argument("--payload", action="append", required=True, help="JSON text, or @file")
     serve.add_argument("--memory", type=int, help="function memory in MB (container limit)")
+    serve.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                       help="the function's environment, e.g. MODEL_S3_URI=s3://BUCKET/PREFIX/; repeatable")
     serve.set_defaults(run=_run)
 
     call = commands.add_parser("invoke", help="invoke a local emulator endpoint or a deployed function with boto3")
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from .aws.commands import add_commands
 
-    add_commands(commands)  # push, function, alias, canary, promote, rollback, status, concurrency, url
+    add_commands(commands)  # push, function, alias, ..., publish-model, release-model (deploy/aws/commands.py)
 
     args = parser.parse_args(argv)
     try:
@@ -123,18 +125,29 @@ def _run(args) -> int:
     from .package.rootfs_image import architecture
 
     payloads = [_payload(p) for p in args.payload]
+    env = _environment(args.env)
     if args.image.endswith(".zip"):
         with tempfile.TemporaryDirectory(prefix="zip-task-") as folder:
-            return _serve(_zip_function(Path(args.image), Path(folder), args.memory), payloads)
+            return _serve(_zip_function(Path(args.image), Path(folder), args.memory, env), payloads)
     if not image_exists(args.image):
         raise DeployError(f"image {args.image}: not in the local Docker engine; build it with `make image`")
     image_arch = arch.from_docker(architecture(args.image))
     if image_arch in arch.ARCHITECTURES:
         ensure_emulation(image_arch)
-    return _serve(start(args.image, memory_mb=args.memory, arch=image_arch), payloads)
+    return _serve(start(args.image, memory_mb=args.memory, arch=image_arch, env=env), payloads)
 
 
-def _zip_function(zip_path: Path, folder: Path, memory: int | None):
+def _environment(items: list[str]) -> dict[str, str]:
+    env = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise DeployError(f"--env {item}: expected KEY=VALUE")
+        env[key] = value
+    return env
+
+
+def _zip_function(zip_path: Path, folder: Path, memory: int | None, env: dict[str, str] | None = None):
     """The package unpacked read-only at /var/task in the Lambda base of its Python, as Lambda runs a .zip."""
     from .local.container import start
     from .package.base_image import python_base
@@ -149,7 +162,7 @@ def _zip_function(zip_path: Path, folder: Path, memory: int | None):
     python = next(iter(package.runtimes)).removeprefix("python")
     (arch,) = package.architectures
     return start(python_base(python, arch), volumes=[f"{folder}:/var/task:ro"], command=[HANDLER],
-                 memory_mb=memory, arch=arch)
+                 memory_mb=memory, arch=arch, env=env)
 
 
 def _serve(container, payloads: list[bytes]) -> int:

@@ -8,13 +8,15 @@ import sys
 import time
 from typing import Protocol
 
+from . import model_metrics
 from .config import Settings
 from .errors import InternalError, RequestError, StartupError, UnsupportedEvent
 from .events import Direct, Unsupported, Warmup, source_of
 from .model import Model
-from .observability import Outcome, Rehearsal, Telemetry, configure_logging
+from .model_source import describe as describe_source, load as load_model
+from .observability import Outcome, Rehearsal, Telemetry, configure_logging, model_refresh
 from .protocols import protocol_of
-from .protocols.batch import rows_that_fit
+from .protocols.batch import ALB_RESPONSE, LAMBDA_RESPONSE, RowLimit, rows_that_fit
 
 
 class LambdaContext(Protocol):
@@ -22,13 +24,26 @@ class LambdaContext(Protocol):
 
 
 class App:
-    def __init__(self, model: Model, settings: Settings):
-        schema = model.schema
-        self.model = model
+    def __init__(self, model: Model, settings: Settings, source=None):
         self.settings = settings
-        self.max_rows = min(settings.max_rows, rows_that_fit(schema))
-        self.telemetry = Telemetry(schema.name, schema.version, settings.metrics_namespace, settings.metrics)
+        self.source = source  # None: the baked model; else runtime/s3_source.py's S3Source, which refreshes it
+        self._serve(model)
         self._cold = True
+
+    def _serve(self, model: Model) -> None:
+        """Serve ``model`` from the next request on. Lambda sends an environment one request at a
+        time, and this runs between two of them: no request sees a half-made swap."""
+        schema, settings = model.schema, self.settings
+        row_limits = {
+            limit: RowLimit(min(settings.max_rows, rows_that_fit(schema, limit.bytes)), limit)
+            for limit in (LAMBDA_RESPONSE, ALB_RESPONSE)
+        }
+        telemetry = Telemetry(
+            schema.name, schema.version, settings.metrics_namespace, settings.metrics,
+            function=settings.function_name, model_metrics=model_metrics.for_task(schema),
+        )
+        self.model, self.row_limits, self.telemetry = model, row_limits, telemetry
+        self.max_rows = row_limits[LAMBDA_RESPONSE].rows
 
     @classmethod
     def from_env(cls, environ=None, imports_ms: float | None = None) -> App:
@@ -42,15 +57,17 @@ class App:
         except StartupError as err:
             _log_failure(logger, err)
             raise
-        return cls.from_settings(settings, imports_ms)
+        return cls.from_settings(settings, imports_ms, environ)
 
     @classmethod
-    def from_settings(cls, settings: Settings, imports_ms: float | None = None) -> App:
+    def from_settings(cls, settings: Settings, imports_ms: float | None = None, environ=None) -> App:
+        """``environ``: where a model from S3 finds its region, endpoint and credentials (default os.environ)."""
         logger = configure_logging()
         started = time.perf_counter()
         try:
             configure_logging(settings.checked().log_level)
-            app = cls(Model.load(settings), settings)
+            model, source = load_model(settings, environ)  # the baked model, or one from S3 (MODEL_S3_URI)
+            app = cls(model, settings, source)
         except StartupError as err:
             _log_failure(logger, err)
             raise
@@ -84,10 +101,37 @@ class App:
 
     def restored(self) -> None:
         """After a SnapStart restore: the next request is the first this environment serves, so
-        it is reported as a cold start (the snapshot was taken before any request)."""
+        it is reported as a cold start (the snapshot was taken before any request). A model from
+        S3 that refreshes is looked for at once: the snapshot may be days old."""
         self._cold = True
+        if self.source is not None:
+            self.source.expire()
+
+    def _refresh(self) -> None:
+        """Between requests: a newer published model replaces the one served only once it has
+        passed every check. Any failure keeps the model served, with one log line and a metric."""
+        serving = self.model.schema
+        started = time.perf_counter()
+        try:
+            model = self.source.refresh()
+        except StartupError as err:
+            model_refresh(self.telemetry, False, started, {"digest": serving.digest, "error_code": err.code,
+                                                           "error_message": err.message})
+            return
+        except Exception as err:  # a refresh must never stop the serving
+            model_refresh(self.telemetry, False, started, {"digest": serving.digest, "error_code": "internal_error",
+                                                           "error_message": f"{type(err).__name__}: {err}"[:300]},
+                          exc_info=sys.exc_info())
+            return
+        if model is not None:
+            self._serve(model)
+            model_refresh(self.telemetry, True, started, {
+                "digest": model.schema.digest, "previous_version": serving.version, "previous_digest": serving.digest,
+                **self.source.describe()})
 
     def _handle(self, event, context: LambdaContext | None) -> dict:
+        if self.source is not None and self.source.due():
+            self._refresh()
         outcome = Outcome(getattr(context, "aws_request_id", None), cold_start=self._cold)
         self._cold = False
         source = Direct  # the answer's shape should even classifying the event fail
@@ -96,11 +140,15 @@ class App:
             outcome.source = source.name
             if source is Warmup:
                 self.telemetry.warmup(outcome)
-                return {"warmup": True, "model": {"name": self.model.schema.name, "version": self.model.schema.version}}
+                return {"warmup": True, "model": self._model_info()}
+            if source.health_check(event):
+                self.telemetry.warmup(outcome, "health check")
+                return source.respond(200, {"healthy": True, "model": self._model_info()})
             if source is Unsupported:
                 outcome.error = UnsupportedEvent(Unsupported.message(event))
             else:
-                response = source.respond(200, self._answer(source.body(event), outcome))
+                limit = self.row_limits[source.response_limit]
+                response = source.respond(200, self._answer(source.body(event), limit, outcome))
         except RequestError as err:
             outcome.error = err
         except Exception:
@@ -116,15 +164,18 @@ class App:
             response = source.respond(outcome.error.status, outcome.error.to_json())
         return response
 
-    def _answer(self, body, outcome: Outcome) -> dict:
+    def _answer(self, body, limit: RowLimit, outcome: Outcome) -> dict:
         protocol = protocol_of(body)
         outcome.protocol = protocol.NAME
-        batch = protocol.parse(body, self.model.schema, self.max_rows)
+        batch = protocol.parse(body, self.model.schema, limit)
         outcome.rows = batch.rows
         started = time.perf_counter()
-        prediction = self.model.predict(batch.inputs)
+        prediction = outcome.prediction = self.model.predict(batch.inputs)
         outcome.predict_ms = (time.perf_counter() - started) * 1e3
         return protocol.respond(batch, prediction, self.model.schema)
+
+    def _model_info(self) -> dict:
+        return {"name": self.model.schema.name, "version": self.model.schema.version}
 
     def log_startup(self, imports_ms: float | None, model_load_ms: float) -> None:
         """One "init" line: what the cold start cost, and the settings the session runs with."""
@@ -140,10 +191,12 @@ class App:
             "inter_op_threads": settings.inter_op_threads,
             "graph_optimization": settings.graph_optimization,
             "max_rows": self.max_rows,
+            "max_rows_alb": self.row_limits[ALB_RESPONSE].rows,
             "imports_ms": _round(imports_ms),
             "model_load_ms": _round(model_load_ms),
             **{key: _round(value) for key, value in self.model.timings.items()},
             "init_ms": _round(_process_age_ms()),
+            **describe_source(self.source),
         }
         self.telemetry.logger.info("init", extra={"fields": fields})
 

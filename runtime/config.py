@@ -22,10 +22,26 @@ LOG_LEVEL = "LOG_LEVEL"
 METRICS_NAMESPACE = "METRICS_NAMESPACE"
 METRICS_DISABLED = "METRICS_DISABLED"
 MODEL_VERSION = "MODEL_VERSION"  # the version to report, when a deployment names it (else model.json's)
+FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"  # set by Lambda: the metrics' "function" dimension
 # Set by Lambda: "snap-start" while it initializes an environment for a SnapStart snapshot (the
 # runtime client runs the snapshot hooks exactly then); "on-demand", "provisioned-concurrency", ... otherwise.
 INITIALIZATION_TYPE = "AWS_LAMBDA_INITIALIZATION_TYPE"
 SNAP_START = "snap-start"
+# A model published to S3 (python -m deploy publish-model) instead of the one baked into the image or zip:
+MODEL_S3_URI = "MODEL_S3_URI"  # s3://BUCKET/PREFIX/, holding manifest.json, model.json and the ONNX file
+MODEL_S3_VERSION_ID = "MODEL_S3_VERSION_ID"  # the version of manifest.json to serve (default: the latest)
+MODEL_SHA256 = "MODEL_SHA256"  # the artifact digest (integrity.digest) the model must have, S3 or baked
+MODEL_REFRESH_SECONDS = "MODEL_REFRESH_SECONDS"  # warm environments look for a newer manifest this often
+# What an S3 reader needs, as Lambda (and every AWS SDK) names it. Read only when MODEL_S3_URI is set.
+AWS_REGION, AWS_DEFAULT_REGION = "AWS_REGION", "AWS_DEFAULT_REGION"
+AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"
+AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN = "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"
+# Under SnapStart, Lambda hands out credentials through this endpoint instead of the three above.
+CONTAINER_CREDENTIALS_FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
+CONTAINER_CREDENTIALS_RELATIVE_URI = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
+CONTAINER_AUTHORIZATION_TOKEN = "AWS_CONTAINER_AUTHORIZATION_TOKEN"
+CONTAINER_AUTHORIZATION_TOKEN_FILE = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
+TMPDIR = "TMPDIR"  # where the S3 model is cached (default /tmp, Lambda's only writable folder)
 
 # numpy's bundled OpenBLAS starts a worker thread per visible CPU when numpy is imported, and
 # Lambda shows two or more CPUs even where it grants one vCPU of time: the workers spin against
@@ -36,7 +52,11 @@ BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_TH
 VARIABLES = (
     MODEL_DIR, LAMBDA_TASK_ROOT, FUNCTION_MEMORY_SIZE, INTRA_OP_THREADS, INTER_OP_THREADS,
     GRAPH_OPTIMIZATION, MAX_ROWS, LOG_LEVEL, METRICS_NAMESPACE, METRICS_DISABLED, MODEL_VERSION,
-    INITIALIZATION_TYPE,
+    INITIALIZATION_TYPE, FUNCTION_NAME, MODEL_S3_URI, MODEL_S3_VERSION_ID, MODEL_SHA256, MODEL_REFRESH_SECONDS,
+    # read only with MODEL_S3_URI:
+    AWS_REGION, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+    AWS_SESSION_TOKEN, CONTAINER_CREDENTIALS_FULL_URI, CONTAINER_CREDENTIALS_RELATIVE_URI,
+    CONTAINER_AUTHORIZATION_TOKEN, CONTAINER_AUTHORIZATION_TOKEN_FILE, TMPDIR,
 )
 
 # Lambda gives a function one full vCPU at 1,769 MB and CPU time in proportion below and above.
@@ -60,6 +80,11 @@ class Settings(NamedTuple):
     metrics_namespace: str = DEFAULT_NAMESPACE
     metrics: bool = True
     model_version: str | None = None
+    function_name: str | None = None
+    model_s3_uri: str | None = None
+    model_s3_version_id: str | None = None
+    model_sha256: str | None = None
+    model_refresh_seconds: int | None = None
 
     def checked(self) -> Settings:
         """These settings, or a ConfigError naming the variable that holds a value we cannot use."""
@@ -82,7 +107,38 @@ class Settings(NamedTuple):
             text = self.model_version
             if not isinstance(text, str) or len(text) > 128 or not encodable(text):
                 raise ConfigError(f"{MODEL_VERSION} must be at most 128 characters of valid Unicode, got {text!r:.80}")
+        self._check_model_source()
         return self
+
+    def _check_model_source(self) -> None:
+        pin = self.model_sha256
+        if pin is not None and (not isinstance(pin, str) or len(pin) != 64 or not set(pin) <= set("0123456789abcdef")):
+            raise ConfigError(f"{MODEL_SHA256} must be the model's artifact digest, 64 hex digits (integrity.digest "
+                              f"in model.json, as publish-model prints it), got {pin!r:.80}")
+        if self.model_s3_uri is None:
+            for name, value in ((MODEL_S3_VERSION_ID, self.model_s3_version_id),
+                                (MODEL_REFRESH_SECONDS, self.model_refresh_seconds)):
+                if value is not None:
+                    raise ConfigError(f"{name} is set but {MODEL_S3_URI} is not: it applies to a model published to "
+                                      f"S3; set {MODEL_S3_URI}=s3://BUCKET/PREFIX/ or unset {name}")
+            return
+        from .manifest import Location, version_id_problem  # only for S3 models
+
+        try:
+            Location.parse(self.model_s3_uri)
+        except ValueError as err:
+            raise ConfigError(f"{MODEL_S3_URI}: {err}") from None
+        if self.model_s3_version_id is not None and version_id_problem(self.model_s3_version_id):
+            raise ConfigError(f"{MODEL_S3_VERSION_ID}: {version_id_problem(self.model_s3_version_id)} "
+                              "(the version of manifest.json that publish-model printed)")
+        refresh = self.model_refresh_seconds
+        if refresh is not None and (isinstance(refresh, bool) or not isinstance(refresh, int) or refresh < 1):
+            raise ConfigError(f"{MODEL_REFRESH_SECONDS} must be a whole number of at least 1, got {refresh!r}")
+
+    @property
+    def model_pinned(self) -> bool:
+        """A pin (a manifest version or an artifact digest) names one model: nothing to refresh."""
+        return self.model_s3_version_id is not None or self.model_sha256 is not None
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> Settings:
@@ -98,8 +154,63 @@ class Settings(NamedTuple):
             "metrics_namespace": env.get(METRICS_NAMESPACE, "").strip() or DEFAULT_NAMESPACE,
             "metrics": not _flag(env, METRICS_DISABLED),
             "model_version": env.get(MODEL_VERSION, "").strip() or None,
+            "function_name": env.get(FUNCTION_NAME, "").strip() or None,
+            "model_s3_uri": env.get(MODEL_S3_URI, "").strip() or None,
+            "model_s3_version_id": env.get(MODEL_S3_VERSION_ID, "").strip() or None,
+            "model_sha256": env.get(MODEL_SHA256, "").strip().lower() or None,
+            "model_refresh_seconds": _whole(env, MODEL_REFRESH_SECONDS),
         }
         return cls(**{**found, **overrides}).checked()
+
+
+class AwsEnvironment(NamedTuple):
+    """What the S3 reader (runtime/s3.py) takes from the environment. The secrets never print."""
+
+    region: str
+    endpoint_url: str | None  # AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL: an S3 stand-in such as moto
+    access_key: str | None
+    secret_key: str | None
+    session_token: str | None
+    container_uri: str | None  # SnapStart's credentials endpoint
+    container_token: str | None
+    container_token_file: str | None
+
+    def __repr__(self) -> str:
+        return f"AwsEnvironment(region={self.region!r}, endpoint_url={self.endpoint_url!r}, credentials hidden)"
+
+
+def aws_environment(environ=None) -> AwsEnvironment:
+    """Region, endpoint and credentials for reading the model from S3, or a ConfigError naming
+    what is missing. Lambda sets all of it from the function's execution role and region."""
+    env = os.environ if environ is None else environ
+    get = lambda name: env.get(name, "").strip() or None  # noqa: E731
+    region = get(AWS_REGION) or get(AWS_DEFAULT_REGION)
+    if region is None:
+        raise ConfigError(f"{MODEL_S3_URI} needs an AWS region: set {AWS_REGION} (Lambda sets it)")
+    if not all(c.isalnum() or c == "-" for c in region) or len(region) > 32:
+        raise ConfigError(f"{AWS_REGION} must be an AWS region such as us-east-1, got {region!r:.40}")
+    endpoint = get(AWS_ENDPOINT_URL_S3) or get(AWS_ENDPOINT_URL)
+    if endpoint is not None and not endpoint.startswith(("https://", "http://")):
+        name = AWS_ENDPOINT_URL_S3 if get(AWS_ENDPOINT_URL_S3) else AWS_ENDPOINT_URL
+        raise ConfigError(f"{name} must be an http:// or https:// URL, got {endpoint!r:.80}")
+    access, secret = get(AWS_ACCESS_KEY_ID), get(AWS_SECRET_ACCESS_KEY)
+    if (access is None) != (secret is None):
+        missing = AWS_SECRET_ACCESS_KEY if secret is None else AWS_ACCESS_KEY_ID
+        raise ConfigError(f"{missing} is not set, but its pair is: S3 requests need both")
+    relative = get(CONTAINER_CREDENTIALS_RELATIVE_URI)
+    container = get(CONTAINER_CREDENTIALS_FULL_URI) or (relative and f"http://169.254.170.2{relative}")
+    if access is None and container is None:
+        raise ConfigError(f"{MODEL_S3_URI} needs AWS credentials: {AWS_ACCESS_KEY_ID} and {AWS_SECRET_ACCESS_KEY} "
+                          f"(or {CONTAINER_CREDENTIALS_FULL_URI}) are not set; Lambda sets them from the "
+                          "function's execution role")
+    return AwsEnvironment(region, endpoint, access, secret, get(AWS_SESSION_TOKEN), container,
+                          get(CONTAINER_AUTHORIZATION_TOKEN), get(CONTAINER_AUTHORIZATION_TOKEN_FILE))
+
+
+def model_cache_dir(environ=None) -> str:
+    """Where models fetched from S3 are kept between inits and refreshes: Lambda's /tmp."""
+    env = os.environ if environ is None else environ
+    return os.path.join(env.get(TMPDIR) or "/tmp", "lambda-tabular-models")
 
 
 def limit_library_threads(environ=None) -> None:

@@ -19,7 +19,8 @@ ServingError                  500 internal_error
 ├── UnsupportedEvent          500 unsupported_event an SQS, S3, SNS, ... event: raised, never answered
 └── StartupError              500 startup_error     raised at import: the function never serves
     ├── ConfigError           500 config_error
-    └── ModelError            500 model_error
+    ├── ModelError            500 model_error
+    └── ModelSourceError      500 model_source_error  S3 (MODEL_S3_URI): missing, denied, unreachable, timed out
 """
 
 from __future__ import annotations
@@ -155,3 +156,11 @@ class ModelError(StartupError):
     """Raised when model.json or model.onnx is missing, corrupt, swapped or fails its self-check."""
 
     code = "model_error"
+
+
+class ModelSourceError(StartupError):
+    """Raised when the model cannot be fetched from S3 (MODEL_S3_URI): a missing object or
+    version, access denied, S3 unreachable or too slow. What was fetched but does not check out
+    is a ModelError."""
+
+    code = "model_source_error"

@@ -1,7 +1,8 @@
 """Lambda event shapes: each source finds the request body in its event and wraps the answer.
 
 Sources are tried in order; the first whose infer() accepts the event handles it, and a direct
-invocation (the event is the request body itself) takes whatever no other source claims.
+invocation (the event is the request body itself) takes whatever no other source claims. Each
+source names the response limit its answers must fit (Lambda's 6 MB, an ALB's 1 MB).
 Every infer() looks at types before values and never walks into a value, so that any JSON
 (deeply nested, huge, of the wrong type) is classified in constant time and never raises.
 
@@ -17,12 +18,25 @@ import binascii
 import json
 
 from .errors import InvalidBody, InvalidEvent, InvalidJSON
+from .protocols.batch import ALB_RESPONSE, LAMBDA_RESPONSE
 from .validate import describe, quote
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+# The reason phrase an ALB answer carries in statusDescription, for every status the handler answers.
+REASONS = {200: "OK", 400: "Bad Request", 500: "Internal Server Error"}
 
 
-class Warmup:
+class Source:
+    name = "source"
+    response_limit = LAMBDA_RESPONSE
+
+    @staticmethod
+    def health_check(event) -> bool:
+        """Whether ``event`` only asks if the function is up (answered at once, without inference)."""
+        return False
+
+
+class Warmup(Source):
     """EventBridge scheduled events and {"warmup": true}: keep the environment warm, skip inference."""
 
     name = "warmup"
@@ -35,7 +49,7 @@ class Warmup:
         return scheduled or event.get("warmup") is True
 
 
-class Unsupported:
+class Unsupported(Source):
     """An event from an AWS service this function does not serve: the invocation must fail, so
     that the source retries it and then dead-letters it, instead of deleting it as answered."""
 
@@ -92,7 +106,7 @@ def event_source(event) -> str | None:
     return next((name for key, name in SERVICE_MARKERS if key in event), None)
 
 
-class Direct:
+class Direct(Source):
     """lambda invoke / SDK Invoke: the event is the request, the answer is the object itself.
 
     An error answer carries "statusCode" beside "error", since a direct caller sees no HTTP status.
@@ -115,7 +129,7 @@ class Direct:
         return payload if status == 200 else {"statusCode": status, **payload}
 
 
-class HttpSource:
+class HttpSource(Source):
     """Proxy integrations: the request is a JSON string in "body", base64 when isBase64Encoded."""
 
     name = "http"
@@ -192,13 +206,72 @@ class FunctionUrl(HttpApiV2):
         return type(domain) is str and ".lambda-url." in domain
 
 
+class Alb(HttpSource):
+    """Application Load Balancer target groups (requestContext.elb), multi-value headers off.
+
+    ALB wants statusDescription beside the status code, and at most 1 MB of response JSON.
+    """
+
+    name = "alb"
+    response_limit = ALB_RESPONSE
+
+    @staticmethod
+    def infer(event) -> bool:
+        return _from_alb(event) and "multiValueHeaders" not in event
+
+    @staticmethod
+    def health_check(event) -> bool:
+        """An ALB health check (the target group's, when turned on): a GET without a body from
+        ELB-HealthChecker. Anything with a body is a request, whatever its user agent."""
+        headers = event.get("headers", event.get("multiValueHeaders"))
+        agent = headers.get("user-agent") if type(headers) is dict else None
+        if type(agent) is list and agent:
+            agent = agent[0]
+        return type(agent) is str and agent.startswith("ELB-HealthChecker/") and not event.get("body")
+
+    @classmethod
+    def respond(cls, status: int, payload: dict) -> dict:
+        return {
+            "statusCode": status,
+            "statusDescription": f"{status} {REASONS[status]}",
+            "isBase64Encoded": False,
+            **cls.headers(),
+            "body": json.dumps(payload, separators=(",", ":"), allow_nan=False),
+        }
+
+    @staticmethod
+    def headers() -> dict:
+        return {"headers": dict(JSON_HEADERS)}
+
+
+class AlbMultiValueHeaders(Alb):
+    """An ALB target group with multi-value headers on: its events carry multiValueHeaders, and
+    it takes only multiValueHeaders (lists of values) in the answer; "headers" would be a 502."""
+
+    @staticmethod
+    def infer(event) -> bool:
+        return _from_alb(event) and "multiValueHeaders" in event
+
+    @staticmethod
+    def headers() -> dict:
+        return {"multiValueHeaders": {name: [value] for name, value in JSON_HEADERS.items()}}
+
+
+def _from_alb(event) -> bool:
+    if type(event) is not dict:
+        return False
+    context = event.get("requestContext")
+    return type(context) is dict and type(context.get("elb")) is dict
+
+
 def _not_json(constant: str):
     """NaN, Infinity and -Infinity are not JSON; the runtime client refuses them in direct
     invocations too, so one rule holds everywhere: a missing value is null."""
     raise InvalidJSON(f"body: not valid JSON ({constant} is not a JSON value; send null for a missing value)")
 
 
-SOURCES = (Warmup, Unsupported, ApiGatewayV1, FunctionUrl, HttpApiV2, Direct)
+# ALB events carry httpMethod and requestContext too: they must be claimed before API Gateway's.
+SOURCES = (Warmup, Unsupported, AlbMultiValueHeaders, Alb, ApiGatewayV1, FunctionUrl, HttpApiV2, Direct)
 
 
 def source_of(event):

@@ -2,6 +2,10 @@
 
 Both go to stdout, which Lambda sends to CloudWatch Logs line by line; CloudWatch turns each
 EMF line into metrics. Logs obey LOG_LEVEL; metrics do not (METRICS_DISABLED turns them off).
+
+Every metric comes per model version (dimensions model, model_version) and, on Lambda, per
+function (dimension function: what the SAM templates' alarms and dashboard read). Errors also
+come by error_code; a classifier's Predictions by class (runtime/model_metrics.py).
 """
 
 from __future__ import annotations
@@ -13,11 +17,17 @@ import time
 import traceback
 from datetime import datetime, timezone
 
-from .errors import ServingError
+from .errors import ServingError, UnsupportedEvent
 
 LOGGER = "runtime"
-METRICS = (("Latency", "Milliseconds"), ("Rows", "Count"), ("Errors", "Count"), ("ColdStart", "Count"))
-METRIC_DEFINITIONS = [{"Name": name, "Unit": unit} for name, unit in METRICS]
+# On every request's line. ValidationFailures: refused with a 400 (the caller's input);
+# ServerErrors: answered with a 500 (ours; Lambda counts neither as a function error).
+REQUEST_METRICS = (
+    ("Latency", "Milliseconds"), ("Rows", "Count"), ("ColdStart", "Count"),
+    ("ValidationFailures", "Count"), ("ServerErrors", "Count"),
+)
+ERRORS = ("Errors", "Count")  # refusals and failures of every kind, also by error_code
+PREDICTIONS = ("Predictions", "Count")  # a classifier's rows of one class
 _encode = json.JSONEncoder(separators=(",", ":"), default=str, check_circular=False).encode
 
 
@@ -64,7 +74,9 @@ def configure_logging(level: str = "INFO") -> logging.Logger:
 class Outcome:
     """What one request came to, filled in as it goes: the log line and the metrics report it."""
 
-    __slots__ = ("request_id", "cold_start", "source", "protocol", "rows", "predict_ms", "error", "exc_info", "started")
+    __slots__ = (
+        "request_id", "cold_start", "source", "protocol", "rows", "predict_ms", "prediction", "error", "exc_info", "started",
+    )
 
     def __init__(self, request_id: str | None, cold_start: bool = False):
         self.request_id = request_id
@@ -73,6 +85,7 @@ class Outcome:
         self.protocol: str | None = None
         self.rows = 0
         self.predict_ms: float | None = None
+        self.prediction = None  # the model's answer (runtime.model.Prediction), for the model metrics
         self.error: ServingError | None = None
         self.exc_info: tuple | None = None
         self.started = time.perf_counter()
@@ -82,20 +95,20 @@ class Outcome:
 
 
 class Telemetry:
-    def __init__(self, model: str, version: str, namespace: str, metrics: bool = True, logger=None):
+    def __init__(self, model: str, version: str, namespace: str, metrics: bool = True, logger=None,
+                 function: str | None = None, model_metrics=None):
         self.model = model
         self.version = version
         self.namespace = namespace
         self.metrics = metrics
         self.logger = logger or logging.getLogger(LOGGER)
-        # The EMF directive only changes with the outcome (error_code is a dimension on errors):
-        # encoded once, for a success and for an error.
-        base = ["model", "model_version"]
-        self._directives = tuple(
-            _encode([{"Namespace": namespace, "Dimensions": dimensions, "Metrics": METRIC_DEFINITIONS}])
-            for dimensions in ([base], [base, base + ["error_code"]])
-        )
-        self._model_fields = _encode({"model": model, "model_version": version})[1:-1]
+        self.function = function
+        self.model_metrics = model_metrics  # runtime.model_metrics, for this model's task; or None
+        # A directive depends only on what the line carries (an error, the model's metrics, a
+        # class): each is encoded once, when first needed.
+        self._directives: dict[tuple, str] = {}
+        fields = {"model": model, "model_version": version, **({"function": function} if function else {})}
+        self._model_fields = _encode(fields)[1:-1]
         self._write = _write
 
     def request(self, outcome: Outcome) -> None:
@@ -124,26 +137,82 @@ class Telemetry:
             exception = "".join(traceback.format_exception(*outcome.exc_info)) if outcome.exc_info else None
             self._write(log_line(time.time(), logging.getLevelName(level), "request", fields, exception))
         if self.metrics:
-            self.emit_metrics(outcome.request_id, latency_ms, outcome.rows, error.code if error else None, outcome.cold_start)
+            self.emit_metrics(outcome.request_id, latency_ms, outcome.rows, error, outcome.cold_start, outcome.prediction)
 
-    def warmup(self, outcome: Outcome) -> None:
+    def warmup(self, outcome: Outcome, kind: str = "warmup") -> None:
+        """A warm-up ping or a load balancer's health check: one log line, no metrics."""
         fields = {"request_id": outcome.request_id, "model": self.model, "model_version": self.version,
-                  "source": outcome.source, "outcome": "warmup", "cold_start": outcome.cold_start}
-        self.logger.info("warmup", extra={"fields": fields})
+                  "source": outcome.source, "outcome": kind.replace(" ", "_"), "cold_start": outcome.cold_start}
+        self.logger.info(kind, extra={"fields": fields})
 
-    def emit_metrics(self, request_id, latency_ms: float, rows: int, error_code: str | None, cold_start: bool) -> None:
-        directive = self._directives[error_code is not None]
+    def emit_metrics(self, request_id, latency_ms: float, rows: int, error: ServingError | None, cold_start: bool,
+                     prediction=None) -> None:
+        status = 200 if error is None else error.status
         values = {
             "Latency": round(latency_ms, 3),
             "Rows": rows,
-            "Errors": int(error_code is not None),
             "ColdStart": int(cold_start),
+            "ValidationFailures": int(status == 400),
+            # An unsupported event is raised, not answered: Lambda counts it as a function error.
+            "ServerErrors": int(status >= 500 and not isinstance(error, UnsupportedEvent)),
+            "Errors": int(error is not None),
             "request_id": request_id,
         }
-        if error_code is not None:
-            values["error_code"] = error_code
+        summary = self._summarize(prediction) if error is None and prediction is not None else None
+        classes = summary.classes if summary else ()
+        if error is not None:
+            values["error_code"] = error.code
+        elif summary:
+            values.update(summary.values)
+            if classes:
+                values["class"], values["Predictions"] = classes[0]
+        key = (error is not None, bool(summary and summary.values), bool(classes), False)
+        directive = self._directives.get(key) or self._directive(*key)
         timestamp = int(time.time() * 1000)
-        self._write(f'{{"_aws":{{"Timestamp":{timestamp},"CloudWatchMetrics":{directive}}},{self._model_fields},{_encode(values)[1:]}')
+        head = f'{{"_aws":{{"Timestamp":{timestamp},"CloudWatchMetrics":'
+        self._write(f"{head}{directive}}},{self._model_fields},{_encode(values)[1:]}")
+        if len(classes) > 1:  # a line holds one value of a dimension: one more line per class, written at once
+            key = (False, False, True, True)
+            directive = self._directives.get(key) or self._directive(*key)
+            prefix = f"{head}{directive}}},{self._model_fields},\"request_id\":{_encode(request_id)}"
+            self._write("\n".join(f'{prefix},"class":{_encode(name)},"Predictions":{count}}}' for name, count in classes[1:]))
+
+    def _summarize(self, prediction):
+        if self.model_metrics is None:
+            return None
+        try:
+            return self.model_metrics.summarize(prediction)
+        except Exception:  # a request is answered whatever its metrics come to
+            self.logger.exception("model metrics failed", extra={"fields": {"model": self.model, "model_version": self.version}})
+            return None
+
+    def _directive(self, error: bool, model_values: bool, by_class: bool, alone: bool) -> str:
+        """The CloudWatchMetrics directive of a line, as JSON: the metrics it carries and their
+        dimension sets (per model version, and per function when on Lambda). ``alone``: a further
+        class's line, which carries Predictions only."""
+        def dimensions(*extra: str) -> list:
+            sets = [["model", "model_version", *extra]]
+            if self.function:
+                sets.append(["function", *extra])
+            return sets
+
+        def entry(metrics, *extra: str) -> dict:
+            return {"Namespace": self.namespace, "Dimensions": dimensions(*extra),
+                    "Metrics": [{"Name": name, "Unit": unit} for name, unit in metrics]}
+
+        entries = []
+        if not alone:
+            metrics = list(REQUEST_METRICS)
+            if model_values:
+                metrics += self.model_metrics.METRICS
+            if error:  # Errors also by code: in this entry only, so that no metric is defined twice
+                entries += [entry(metrics), {**entry([ERRORS]), "Dimensions": dimensions() + dimensions("error_code")}]
+            else:
+                entries.append(entry(metrics + [ERRORS]))
+        if by_class:
+            entries.append(entry([PREDICTIONS], "class"))
+        encoded = self._directives[error, model_values, by_class, alone] = _encode(entries)
+        return encoded
 
 
 class Rehearsal(Telemetry):
@@ -152,7 +221,8 @@ class Rehearsal(Telemetry):
     metric; the outcomes are kept for the caller."""
 
     def __init__(self, telemetry: Telemetry):
-        super().__init__(telemetry.model, telemetry.version, telemetry.namespace, telemetry.metrics, telemetry.logger)
+        super().__init__(telemetry.model, telemetry.version, telemetry.namespace, telemetry.metrics, telemetry.logger,
+                         telemetry.function, telemetry.model_metrics)
         self._write = _drop
         self.outcomes: list[Outcome] = []
 
@@ -160,7 +230,7 @@ class Rehearsal(Telemetry):
         self.outcomes.append(outcome)
         super().request(outcome)
 
-    def warmup(self, outcome: Outcome) -> None:
+    def warmup(self, outcome: Outcome, kind: str = "warmup") -> None:
         self.outcomes.append(outcome)
 
 
@@ -172,3 +242,23 @@ def _write(line: str) -> None:
     stream = sys.stdout
     stream.write(line + "\n")
     stream.flush()
+
+
+# A model from S3 refreshed between requests (runtime/app.py, runtime/s3_source.py): by model only,
+# since the version is what changes.
+REFRESH_METRICS = ("ModelRefreshes", "ModelRefreshFailures")
+
+
+def model_refresh(telemetry: Telemetry, ok: bool, started: float, fields: dict, exc_info=None) -> None:
+    """One log line, "model refreshed" (INFO) or "model refresh failed" (ERROR, the served model
+    kept), and one EMF line counting ModelRefreshes or ModelRefreshFailures."""
+    line = {"model": telemetry.model, "model_version": telemetry.version,
+            "outcome": "refreshed" if ok else "kept the served model", **fields,
+            "refresh_ms": round((time.perf_counter() - started) * 1e3, 3)}
+    telemetry.logger.log(logging.INFO if ok else logging.ERROR, "model refreshed" if ok else "model refresh failed",
+                         exc_info=exc_info, extra={"fields": line})
+    if telemetry.metrics:
+        directive = _encode([{"Namespace": telemetry.namespace, "Dimensions": [["model"]],
+                              "Metrics": [{"Name": name, "Unit": "Count"} for name in REFRESH_METRICS]}])
+        values = _encode({"model": telemetry.model, "ModelRefreshes": int(ok), "ModelRefreshFailures": int(not ok)})
+        telemetry._write(f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)},"CloudWatchMetrics":{directive}}},{values[1:]}')

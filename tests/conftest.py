@@ -52,6 +52,18 @@ def example_image(docker_engine, examples) -> dict:
 
 
 @pytest.fixture(scope="session")
+def example_zip(docker_engine, examples, tmp_path_factory) -> dict:
+    """`make zip`'s package of the water-quality example for Python 3.13 (the runtime whose base
+    this machine can build), built once per test session."""
+    from deploy.package.zip import ZipRequest, build_zip
+
+    return build_zip(ZipRequest(
+        model=examples / "water_quality.json", out=tmp_path_factory.mktemp("zip") / "water.zip", python="3.13",
+        sample=examples / "water_quality_sample.csv", name="water_quality", version="1",
+    ), log=lambda *a: None)
+
+
+@pytest.fixture(scope="session")
 def arm64_emulation(docker_engine):
     """arm64 code runs here: natively on arm64, else under QEMU, installed and registered if need
     be (root on Debian). Tests that need it skip, saying why, only where it cannot be had, and

@@ -1,6 +1,6 @@
 """The AWS subcommands of python -m deploy: push, function, alias, canary, promote, rollback,
-status, concurrency, url. Progress goes to stderr, the result to stdout, so
-IMAGE=$(python -m deploy push ...) and VERSION=$(python -m deploy function ...) work."""
+status, concurrency, url, publish-model, release-model. Progress goes to stderr, the result to
+stdout, so IMAGE=$(python -m deploy push ...) and VERSION=$(python -m deploy function ...) work."""
 
 from __future__ import annotations
 
@@ -66,11 +66,24 @@ def add_commands(commands) -> None:
     add("promote", "give the alias's canary version all the traffic", _promote, function_arg, alias_arg)
     add("rollback", "take the canary out: the alias's main version gets all the traffic", _rollback,
         function_arg, alias_arg)
-    add("status", "list a function's published versions and its aliases", _status, function_arg)
+    add("status", "list a function's published versions, its aliases, and the states of the alarms the SAM "
+                  "templates set on it", _status, function_arg)
     add("concurrency", "set provisioned concurrency on an alias and wait until READY (0 removes it)",
         _concurrency, function_arg, alias_arg, arg("--count", type=int, required=True, help="environments"))
     add("url", "create a Function URL for an alias with IAM auth (SigV4-signed callers only), print it",
         _url, function_arg, alias_arg)
+    add("publish-model", "check a converted model as the runtime does, upload it to a versioned S3 prefix with its "
+        "manifest, print MODEL_S3_URI, MODEL_S3_VERSION_ID and MODEL_SHA256", _publish_model,
+        arg("model_dir", type=Path, help="the folder `python -m convert --out` wrote (model.json and model.onnx)"),
+        arg("uri", help="s3://BUCKET/PREFIX/ in a bucket that keeps versions, e.g. s3://BUCKET/lambda-tabular/models/NAME/"))
+    add("release-model", "publish a function version serving one published model (same code and settings as the "
+        "alias's), then route a canary share of the alias to it, or all of it", _release_model,
+        function_arg, alias_arg,
+        arg("--model-version-id", required=True,
+            help="the MODEL_S3_VERSION_ID publish-model printed (a version of manifest.json under the function's "
+                 "MODEL_S3_URI); an older one rolls the model back"),
+        arg("--percent", type=float, default=10.0,
+            help="share of the alias's requests for it (default: 10, a canary; 100: all of them)"))
 
 
 def _aws(args) -> Aws:
@@ -161,19 +174,27 @@ def _rollback(args) -> int:
 
 
 def _status(args) -> int:
+    from .alarms import alarm_lines
     from .aliases import from_api
 
-    lam = _aws(args).client("lambda")
+    aws = _aws(args)
+    lam = aws.client("lambda")
     versions = _all(lam, "list_versions_by_function", "Versions", args.function)
     aliases = _all(lam, "list_aliases", "Aliases", args.function)
     for version in versions:
         if version["Version"] != "$LATEST":
-            model = version.get("Environment", {}).get("Variables", {}).get("MODEL_VERSION", "-")
+            variables = version.get("Environment", {}).get("Variables", {})
+            model = variables.get("MODEL_VERSION", "-")
+            s3_model = variables.get("MODEL_S3_VERSION_ID")
+            s3_model = f", model from S3 (manifest version {s3_model})" if s3_model else (
+                ", model from S3 (latest)" if variables.get("MODEL_S3_URI") else "")
             print(f"version {version['Version']}: {_package(version)}, code {version['CodeSha256'][:12]}, "
-                  f"MODEL_VERSION {model}, {version['MemorySize']} MB, {version['Timeout']} s, "
+                  f"MODEL_VERSION {model}{s3_model}, {version['MemorySize']} MB, {version['Timeout']} s, "
                   f"{version['Architectures'][0]}, {version['LastModified'][:19]}")
     for alias in aliases:
         print(from_api(args.function, alias).describe())
+    for line in alarm_lines(aws.client("cloudwatch"), args.function):
+        print(line)
     return 0
 
 
@@ -194,6 +215,24 @@ def _concurrency(args) -> int:
     from .alias_options import provision
 
     print(provision(_aws(args).client("lambda"), args.function, args.alias, args.count, log=_log))
+    return 0
+
+
+def _publish_model(args) -> int:
+    from .model_store import location, publish
+
+    location(args.uri)  # a malformed URI is refused before the model is even read
+    print(publish(_aws(args).client("s3"), args.model_dir, args.uri, log=_log).env_lines())
+    return 0
+
+
+def _release_model(args) -> int:
+    from .model_store import release
+
+    aws = _aws(args)
+    state = release(aws.client("lambda"), aws.client("s3"), args.function, args.alias, args.model_version_id,
+                    args.percent, log=_log)
+    print(state.describe())
     return 0
 
 

@@ -45,6 +45,11 @@ def invoke(client, payload: bytes, function: str = LOCAL_FUNCTION, qualifier: st
     try:
         response = client.invoke(**kwargs)
     except ClientError as err:
+        if err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 502 and function == LOCAL_FUNCTION:
+            # The Runtime Interface Emulator's answer when the function's init fails (AWS answers a
+            # function error instead): the reason is the function's own log.
+            raise DeployError(f"invoke {function}: HTTP 502, the emulator's answer to a failed init; the "
+                              "function's log says why (its `startup failed` line)") from err
         raise DeployError(f"invoke {function}: {describe(err)}") from err
     except BotoCoreError as err:
         raise DeployError(f"invoke {function}: {err}") from err

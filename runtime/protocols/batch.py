@@ -19,13 +19,31 @@ class Batch(NamedTuple):
     options: dict = {}  # what the answer needs from the request (id, outputs); never mutated
 
 
-def check_rows(count: int, max_rows: int, where: str) -> None:
+class ResponseLimit(NamedTuple):
+    bytes: int
+    name: str  # as a refusal names it
+
+
+# Lambda's limit on a synchronous response (and request) payload.
+LAMBDA_RESPONSE = ResponseLimit(6 * 1024 * 1024, "Lambda's 6 MB response limit")
+# An Application Load Balancer takes at most 1 MB of response JSON from a Lambda target (and
+# answers 502 beyond it); counted as 10^6 bytes, the smaller reading.
+ALB_RESPONSE = ResponseLimit(1_000_000, "the load balancer's 1 MB response limit")
+RESPONSE_LIMIT = LAMBDA_RESPONSE.bytes
+
+
+class RowLimit(NamedTuple):
+    rows: int  # the most rows a request may hold
+    response: ResponseLimit  # what their answer must fit
+
+
+def check_rows(count: int, limit: RowLimit, where: str) -> None:
     if count == 0:
         raise EmptyBatch(f"{where}: expected at least one row, got none")
-    if count > max_rows:
+    if count > limit.rows:
         raise TooManyRows(
-            f"{where}: {count} rows, more than the {max_rows} a request may hold "
-            "(the answer must fit Lambda's 6 MB response limit); split the batch"
+            f"{where}: {count} rows, more than the {limit.rows} a request may hold "
+            f"(the answer must fit {limit.response.name}); split the batch"
         )
 
 
@@ -49,8 +67,6 @@ def plain(values: np.ndarray) -> list:
     return values.tolist()
 
 
-# Lambda's limit on a synchronous response (and request) payload.
-RESPONSE_LIMIT = 6 * 1024 * 1024
 # The longest JSON number an output can print as ("-1.1754943508222875e-38" and the like), and ", ".
 NUMBER_BYTES = 24 + 2
 ENVELOPE_BYTES = 4096  # "model", "model_name", headers, the HTTP envelope's keys
@@ -60,8 +76,8 @@ MAX_ECHO_CHARS = 256
 ECHO_BYTES_PER_CHAR = 14
 
 
-def rows_that_fit(schema: Schema) -> int:
-    """The most rows whose answer always fits RESPONSE_LIMIT, in either protocol and event shape.
+def rows_that_fit(schema: Schema, limit: int = RESPONSE_LIMIT) -> int:
+    """The most rows whose answer always fits ``limit`` bytes, in either protocol and event shape.
 
     Counted pessimistically: every number at its longest, every quote escaped once more (an HTTP
     body is a JSON string inside the JSON response).
@@ -75,7 +91,7 @@ def rows_that_fit(schema: Schema) -> int:
         per_row = NUMBER_BYTES + len("-1, ") + 4
     else:
         per_row = NUMBER_BYTES * _targets(schema) + 4
-    return max(1, (RESPONSE_LIMIT - fixed) // per_row)
+    return max(1, (limit - fixed) // per_row)
 
 
 def _width(schema: Schema) -> int:

@@ -9,17 +9,17 @@ from ..errors import RequestError
 from ..model import Prediction
 from ..schema import Schema
 from ..validate import inputs_from_rows, describe
-from .batch import Batch, check_rows, floats, numbers, plain
+from .batch import Batch, RowLimit, check_rows, floats, numbers, plain
 
 KEY = "instances"
 NAME = "v1"
 
 
-def parse(body: dict, schema: Schema, max_rows: int) -> Batch:
+def parse(body: dict, schema: Schema, limit: RowLimit) -> Batch:
     rows = body[KEY]
     if type(rows) is not list:
         raise RequestError(f"instances: expected a list of rows, got {describe(rows)}")
-    check_rows(len(rows), max_rows, KEY)
+    check_rows(len(rows), limit, KEY)
     return Batch(inputs_from_rows(rows, schema, KEY), len(rows))
 
 

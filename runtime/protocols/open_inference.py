@@ -22,7 +22,7 @@ from ..model import Prediction
 from ..schema import Feature, Schema
 from ..validate import clean_numbers, column, describe, inputs_from_columns, listing, quote
 from ..text import encodable
-from .batch import MAX_ECHO_CHARS, Batch, check_rows, floats, numbers, plain
+from .batch import MAX_ECHO_CHARS, Batch, RowLimit, check_rows, floats, numbers, plain
 
 KEY = "inputs"
 NAME = "v2"
@@ -52,7 +52,7 @@ class Tensor(NamedTuple):
         return f"inputs[{self.index}] ({quote(self.name)})"
 
 
-def parse(body: dict, schema: Schema, max_rows: int) -> Batch:
+def parse(body: dict, schema: Schema, limit: RowLimit) -> Batch:
     raw = body[KEY]
     if type(raw) is not list or not raw:
         raise RequestError(
@@ -64,9 +64,9 @@ def parse(body: dict, schema: Schema, max_rows: int) -> Batch:
     # repeat, and _per_feature names it; the rest is never read.
     tensors = [_tensor(item, k) for k, item in enumerate(raw[: len(schema.features) + 1])]
     if len(tensors) == 1 and tensors[0].name not in schema.names:
-        inputs, rows = _matrix(tensors[0], schema, max_rows)
+        inputs, rows = _matrix(tensors[0], schema, limit)
     else:
-        inputs, rows = _per_feature(tensors, schema, max_rows)
+        inputs, rows = _per_feature(tensors, schema, limit)
     return Batch(inputs, rows, options)
 
 
@@ -87,7 +87,7 @@ def respond(batch: Batch, prediction: Prediction, schema: Schema) -> dict:
     return answer
 
 
-def _matrix(tensor: Tensor, schema: Schema, max_rows: int):
+def _matrix(tensor: Tensor, schema: Schema, limit: RowLimit):
     width = len(schema.features)
     if len(tensor.shape) != 2 or tensor.shape[1] != width:
         raise UnknownFeature(
@@ -101,7 +101,7 @@ def _matrix(tensor: Tensor, schema: Schema, max_rows: int):
             f"({listing(strings)}); send one tensor per feature"
         )
     rows = tensor.shape[0]
-    check_rows(rows, max_rows, tensor.label)
+    check_rows(rows, limit, tensor.label)
     _check_datatype(tensor, schema.features[0])
     matrix = clean_numbers(tensor.data, (rows, width), schema)
     if matrix is None:
@@ -113,7 +113,7 @@ def _matrix(tensor: Tensor, schema: Schema, max_rows: int):
     return matrix, rows
 
 
-def _per_feature(tensors: list[Tensor], schema: Schema, max_rows: int):
+def _per_feature(tensors: list[Tensor], schema: Schema, limit: RowLimit):
     by_name: dict[str, Tensor] = {}
     known = set(schema.names)
     for tensor in tensors:
@@ -135,7 +135,7 @@ def _per_feature(tensors: list[Tensor], schema: Schema, max_rows: int):
         if name not in by_name:
             raise MissingFeature(f'inputs: missing feature "{name}"')
     rows = tensors[0].shape[0]
-    check_rows(rows, max_rows, "inputs")
+    check_rows(rows, limit, "inputs")
     columns = []
     for feature in schema.features:
         tensor = by_name[feature.name]

@@ -10,7 +10,8 @@ import pytest
 from deploy.__main__ import main
 
 README = Path(__file__).resolve().parents[2] / "deploy" / "README.md"
-AWS_COMMANDS = ["push", "function", "alias", "canary", "promote", "rollback", "status", "concurrency", "url"]
+AWS_COMMANDS = ["push", "function", "alias", "canary", "promote", "rollback", "status", "concurrency", "url",
+                "publish-model", "release-model"]
 
 
 def _subcommands(monkeypatch) -> dict[str, argparse.ArgumentParser]:

@@ -39,8 +39,8 @@ NOT_RECORDED = {
     # Not a call: Lambda checks it when CreateFunction (or a --role change) hands it the role:
     "iam:PassRole",
     # Lambda's CreateFunction and UpdateFunctionCode read a zip uploaded to S3 with the caller's
-    # permissions (the version too, from a bucket that keeps versions):
-    "s3:GetObject", "s3:GetObjectVersion",
+    # permissions (the version from a bucket that keeps versions is read by release-model too):
+    "s3:GetObject",
 }
 
 
@@ -62,9 +62,18 @@ def allowed(action: str, resource: str) -> bool:
     )
 
 
+def action_of(service: str, operation: str, params: dict) -> str:
+    """The IAM action a call needs: S3's HeadObject is GetObject, and a named version GetObjectVersion."""
+    if service == "s3" and operation in ("GetObject", "HeadObject"):
+        return "s3:GetObjectVersion" if params.get("VersionId") else "s3:GetObject"
+    return f"{service}:{operation}"
+
+
 def resource_of(service: str, params: dict) -> str:
+    if service == "cloudwatch":  # DescribeAlarms is authorized against the account's alarms, whatever it names
+        return f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"
     if service == "s3":
-        return f"arn:aws:s3:::{params['Bucket']}/{params['Key']}"
+        return f"arn:aws:s3:::{params['Bucket']}" + (f"/{params['Key']}" if "Key" in params else "")
     if service == "ecr":
         names = params.get("repositoryNames") or [params.get("repositoryName")]
         return f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{names[0]}" if names[0] else "*"
@@ -83,7 +92,7 @@ def recorded(monkeypatch) -> list[tuple[str, str]]:
         made = client(self, service)
 
         def record(params, model, **_):
-            calls.append((f"{service}:{model.name}", resource_of(service, params)))
+            calls.append((action_of(service, model.name, params), resource_of(service, params)))
 
         made.meta.events.register("provide-client-params", record)
         return made
@@ -127,7 +136,7 @@ def test_every_call_of_every_command_is_allowed(aws_env, fake_docker, role_arn, 
     run("canary", FUNCTION, "live", "--version", "2")
     run("rollback", FUNCTION, "live")
     run("alias", FUNCTION, "live")
-    run("status", FUNCTION)
+    run("status", FUNCTION)  # and the alarms the SAM templates would have set
     run("url", FUNCTION, "live")
     run("concurrency", FUNCTION, "live", "--count", "1", expect=1)  # moto: 404
     run("concurrency", FUNCTION, "live", "--count", "0", expect=1)  # moto: 404
@@ -145,6 +154,18 @@ def test_every_call_of_every_command_is_allowed(aws_env, fake_docker, role_arn, 
     run("concurrency", ZIP_FUNCTION, "live", "--count", "1", expect=1)  # SnapStart looked up; moto: 404
     assert ("s3:PutObject", f"arn:aws:s3:::{BUCKET}/lambda-tabular/{ZIP_FUNCTION}/"
             f"{hashlib.sha256(package.read_bytes()).hexdigest()}.zip") in recorded
+
+    # A model published to S3 under the project's prefix, released through the alias, rolled back.
+    from tests.s3.support import convert_water
+
+    uri = f"s3://{BUCKET}/lambda-tabular/models/policy/"
+    run("publish-model", str(convert_water(tmp_path / "model", "1")), uri)
+    printed = capsys.readouterr().out.split()
+    version_id = dict(line.split("=", 1) for line in printed if line.startswith("MODEL_S3_VERSION_ID="))["MODEL_S3_VERSION_ID"]
+    run("function", FUNCTION, "--image", image, "--env", f"MODEL_S3_URI={uri}")
+    run("release-model", FUNCTION, "live", "--model-version-id", version_id)
+    run("rollback", FUNCTION, "live")
+    assert ("s3:GetObjectVersion", f"arn:aws:s3:::{BUCKET}/lambda-tabular/models/policy/manifest.json") in recorded
 
     denied = sorted({call for call in recorded if not allowed(*call)})
     assert denied == []

@@ -4,6 +4,7 @@
     .venv/bin/python tests/runtime/measure_runtime.py session   # session settings, fresh processes
     .venv/bin/python tests/runtime/measure_runtime.py session --cpu-quota 1.0   # as a 1,769 MB Lambda
     .venv/bin/python tests/runtime/measure_runtime.py cost      # handler CPU per MB of body, worst inputs
+    .venv/bin/python tests/runtime/measure_runtime.py metrics   # what the model metrics cost per request
 
 Uses build/examples and build/models from `make models`. --cpu-quota caps the measuring
 processes' CPU time with a cgroup v1 cpu controller (root only), the way Lambda caps a function
@@ -184,8 +185,11 @@ def main() -> None:
     cost_parser = commands.add_parser("cost")
     cost_parser.add_argument("--model-dir", default="build/models/water_quality")
     cost_parser.add_argument("--repeat", type=int, default=3)
+    metrics_parser = commands.add_parser("metrics")
+    metrics_parser.add_argument("--rounds", type=int, default=11)
+    metrics_parser.add_argument("--calls", type=int, default=2000)
     args = parser.parse_args()
-    {"latency": latency, "session": session, "cost": cost}[args.command](args)
+    {"latency": latency, "session": session, "cost": cost, "metrics": metrics}[args.command](args)
 
 
 def cost(args) -> None:
@@ -195,6 +199,15 @@ def cost(args) -> None:
     import request_cost
 
     request_cost.run(ROOT / args.model_dir, args.repeat)
+
+
+def metrics(args) -> None:
+    """Per-request cost of the model metrics, against metrics off and the request metrics alone."""
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import metrics_cost
+
+    metrics_cost.run(args.rounds, args.calls)
 
 
 if __name__ == "__main__":

@@ -124,6 +124,16 @@ def test_http_events(water_lambda, name):
     assert "predictions" in body or "outputs" in body
 
 
+def test_alb_events(water_lambda, water):
+    """Through the real runtime client: ALB's envelope, multi-value headers as lists."""
+    client, _ = water_lambda
+    for name, headers in (("alb", {"headers": {"Content-Type": "application/json"}}),
+                          ("alb-multi-value-headers", {"multiValueHeaders": {"Content-Type": ["application/json"]}})):
+        response = invoke(client, load_event(name))
+        assert response == {"statusCode": 200, "statusDescription": "200 OK", "isBase64Encoded": False, **headers,
+                            "body": water(load_event(name))["body"]}
+
+
 def test_bad_input_is_a_400_not_a_function_error(water_lambda):
     client, _ = water_lambda
     assert invoke(client, {"instances": [[7, 2, "abc", 18]]}) == {

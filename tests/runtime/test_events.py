@@ -1,4 +1,4 @@
-"""Every event shape, from real payloads in tests/events/, answered in its own envelope."""
+"""Every event shape, from real payloads in tests/events/, answered in its own envelope (ALB's in test_alb.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from runtime.errors import UnsupportedEvent
-from runtime.events import ApiGatewayV1, Direct, FunctionUrl, HttpApiV2, Unsupported, Warmup, source_of
+from runtime.events import Alb, AlbMultiValueHeaders, ApiGatewayV1, Direct, FunctionUrl, HttpApiV2, Unsupported, Warmup, source_of
 
 from .runtime_support import EVENTS, http_json, load_event, with_body
 
@@ -27,6 +27,10 @@ HTTP_EVENTS = [
         ("http-api-v2-base64", HttpApiV2),
         ("function-url", FunctionUrl),
         ("function-url-base64", FunctionUrl),
+        ("alb", Alb),
+        ("alb-base64", Alb),
+        ("alb-health-check", Alb),
+        ("alb-multi-value-headers", AlbMultiValueHeaders),
         ("eventbridge-scheduled", Warmup),
         ("warmup", Warmup),
         ("direct-v1", Direct),

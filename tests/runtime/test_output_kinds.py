@@ -87,6 +87,17 @@ def test_open_inference_names_the_same_outputs_and_can_pick_one(outliers):
     assert refused["error"]["code"] == "invalid_request" and "decision_function" in refused["error"]["message"]
 
 
+def test_outlier_counts_are_model_metrics(outliers):
+    from runtime import model_metrics
+
+    model, directory = outliers
+    app = make_app(directory)
+    summary = model_metrics.for_task(app.model.schema).summarize(app.model.predict(ROWS.astype(app.model.schema.input_dtype)))
+    labels = model.predict(ROWS).tolist()
+    assert sorted(summary.classes) == sorted((str(c), labels.count(c)) for c in set(labels))
+    assert summary.values == {}  # no probabilities: no TopProbability counts
+
+
 def test_binary_svc_answers_one_decision_value_per_row_as_scikit_learn(svc):
     model, directory = svc
     answer = make_app(directory)({"instances": ROWS.tolist()})

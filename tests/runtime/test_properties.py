@@ -148,6 +148,7 @@ def check_direct(answer) -> None:
 def check_http(response) -> None:
     assert response["statusCode"] in (200, 400), response
     assert strict_json(sent(response).decode("utf-8")) == response
+    assert len({"headers", "multiValueHeaders"} & set(response)) == 1, response
     body = strict_json(response["body"])
     if response["statusCode"] == 400:
         assert set(body) == {"error"}
@@ -286,7 +287,7 @@ def check_served(app, event) -> None:
             app(event)
         return
     answer = app(event)
-    if {"headers", "body", "isBase64Encoded"} <= set(answer):
+    if {"body", "isBase64Encoded"} <= set(answer):  # API Gateway, Function URL, ALB
         check_http(answer)
     else:
         check_direct(answer)

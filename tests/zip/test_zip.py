@@ -28,8 +28,8 @@ def build(examples: Path, out: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def water_zip(docker_engine, examples, tmp_path_factory) -> dict:
-    return build(examples, tmp_path_factory.mktemp("zip") / "water.zip")
+def water_zip(example_zip) -> dict:
+    return example_zip  # built once per session (tests/conftest.py): tests/s3 runs it too
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,158 @@
+"""Helpers for the tests of models from S3: two models with different answers, publishing them
+as a user does, and an S3 endpoint that misbehaves on demand."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import io
+import http.server
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BUCKET = "lambda-tabular-models"
+URI = f"s3://{BUCKET}/lambda-tabular/models/water-quality/"
+ROWS = [[7.1, 2.4, 380.0, 18.5], [9.2, 6.8, 910.0, 29.0], [6.5, 0.4, 120.0, 11.0], [8.6, 3.9, 650.0, 24.0]]
+REQUEST = {"instances": ROWS}
+DENY_READS = {"Version": "2012-10-17", "Statement": [{
+    "Sid": "NoReads", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+    "Resource": f"arn:aws:s3:::{BUCKET}/*"}]}
+
+
+def convert_water(out: Path, version: str, seed: int | None = None) -> Path:
+    """The water-quality example converted as `python -m convert` does; with ``seed``, an XGBoost
+    model retrained on other rows (so it answers differently) under the same name."""
+    from convert.build import Request, build
+    from convert.examples import train_water_quality, water_data
+
+    work = out.parent / f"{out.name}-source"
+    work.mkdir(parents=True, exist_ok=True)
+    if seed is None:
+        booster = train_water_quality()
+    else:
+        import xgboost
+
+        X, y = water_data(1500, seed=seed)
+        booster = xgboost.XGBClassifier(n_estimators=30, max_depth=3, random_state=seed).fit(X, y)
+    booster.save_model(work / "water_quality.json")
+    build(Request(model=work / "water_quality.json", out=out, name="water_quality", version=version),
+          log=lambda *a: None)
+    return out
+
+
+def publish(model_dir: Path, env: dict | None = None, uri: str = URI) -> dict:
+    """`python -m deploy publish-model MODEL_DIR URI`: its KEY=VALUE lines. With ``env``, in a
+    subprocess as a user runs it; without, the same command in this process (its environment)."""
+    if env is not None:
+        done = subprocess.run([sys.executable, "-m", "deploy", "publish-model", str(model_dir), uri],
+                              capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return dict(line.split("=", 1) for line in done.stdout.split())
+    from deploy.__main__ import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert main(["publish-model", str(model_dir), uri]) == 0, err.getvalue()
+    return dict(line.split("=", 1) for line in out.getvalue().split())
+
+
+def make_bucket(s3, versioning: bool = True) -> None:
+    s3.create_bucket(Bucket=BUCKET)
+    if versioning:
+        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+
+
+def log_records(text: str) -> list[dict]:
+    records = []
+    for line in text.splitlines():
+        start = line.find("{")
+        if start >= 0:
+            try:
+                records.append(json.loads(line[start:]))
+            except json.JSONDecodeError:
+                pass
+    return records
+
+
+class FaultyS3:
+    """An HTTP endpoint in front of moto's S3 that passes requests on, or, by ``mode``: answers
+    403 AccessDenied as S3 does ("deny"), drops the connection unanswered ("drop"), answers
+    nothing for longer than any timeout ("hang"), or flips a byte of every object body it
+    passes ("tamper": what corruption on the way or at rest looks like)."""
+
+    def __init__(self, upstream: str):
+        self.upstream = upstream.removeprefix("http://")
+        self.mode = "pass"
+        self.requests: list[tuple[str, str]] = []
+        faulty = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                faulty.handle(self)
+
+            do_HEAD = do_PUT = do_POST = do_GET
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def handle(self, request: http.server.BaseHTTPRequestHandler) -> None:
+        self.requests.append((request.command, request.path))
+        if self.mode == "drop":
+            request.close_connection = True
+            request.connection.shutdown(2)
+            return
+        if self.mode == "hang":
+            time.sleep(3)
+            request.close_connection = True
+            return
+        if self.mode == "deny":
+            body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+                    b"<Message>Access Denied</Message><RequestId>1</RequestId></Error>")
+            self._answer(request, 403, [("Content-Type", "application/xml")], body)
+            return
+        length = int(request.headers.get("Content-Length") or 0)
+        sent = request.rfile.read(length) if length else None
+        upstream = http.client.HTTPConnection(self.upstream, timeout=10)
+        upstream.request(request.command, request.path, body=sent, headers=dict(request.headers))
+        response = upstream.getresponse()
+        body = response.read()
+        upstream.close()
+        headers = [(k, v) for k, v in response.getheaders() if k.lower() not in ("transfer-encoding", "connection")]
+        if self.mode == "tamper" and request.command == "GET" and response.status == 200 \
+                and not request.path.split("?")[0].endswith("manifest.json") and body:
+            body = body[:-1] + bytes([body[-1] ^ 1])
+        self._answer(request, response.status, headers, body, head=request.command == "HEAD")
+
+    @staticmethod
+    def _answer(request, status: int, headers, body: bytes, head: bool = False) -> None:
+        request.send_response(status)
+        for key, value in headers:
+            if head or key.lower() != "content-length":  # a HEAD answer keeps the object's length
+                request.send_header(key, value)
+        if not head:
+            request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        if not head:
+            request.wfile.write(body)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def closed_port() -> int:
+    from deploy.local.container import free_port
+
+    return free_port()  # nothing listens there once the probe socket is closed
