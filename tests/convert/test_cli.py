@@ -58,6 +58,7 @@ def test_success_prints_the_parity_report_and_writes_both_files(numeric_model, t
 
     assert result.returncode == 0, result.stderr
     assert "parity: passed on" in result.stdout
+    assert f"onnxruntime on {platform.machine()}" in result.stdout  # aarch64 in an arm64 build
     assert "label agreement" in result.stdout
     assert sorted(p.name for p in out.iterdir()) == ["model.json", "model.onnx"]
     metadata = json.loads((out / "model.json").read_text())
