@@ -1,23 +1,24 @@
 # The lean Lambda image: a trained model converted at build time, served by onnxruntime.
 #
-# Build it with `make image MODEL=path/to/model TAG=name` (python -m deploy image), which
-# stages the build context: wheels fetched on the host for the base image's Python (no
-# network inside the build), convert/, runtime/, the requirements and the model in input/.
-# The classic builder is enough: no RUN --mount, no buildx.
+# Build it with `make image MODEL=path/to/model TAG=name [ARCH=arm64]` (python -m deploy image),
+# which stages the build context: the requirements installed on the host for the base image's
+# Python and architecture (site/: pip --target from wheels fetched on the host, so no network
+# and no pip inside the build), convert/, runtime/ and the model in input/. The classic builder
+# is enough: no RUN --mount, no buildx. For ARCH=arm64 the build runs with --platform
+# linux/arm64 on an arm64 base: on an x86_64 machine every RUN below is emulated, so the
+# convert stage's parity gate proves the model on arm64's own Python and onnxruntime.
 
-ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.12@sha256:beae84cc45e41c80aa709a11f702b452a8aea4141700cdbab47ac4a6c181113f
+# Pinned by tag, not digest: no registry answers where this project is built, so no digest of
+# it could be read (deploy/package/base_image.py AWS_DIGESTS); `make image` passes the base.
+ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.13
 
 # --- convert: model -> verified ONNX. A parity failure fails the build. -------------------
 FROM ${BASE_IMAGE} AS convert
-ARG PIP_WHEEL
 ARG MODEL_FILE
 ARG CONVERT_ARGS=""
-COPY wheels/ /tmp/wheels/
-COPY requirements-runtime.txt requirements-build.txt /tmp/requirements/
-RUN python3 /tmp/wheels/${PIP_WHEEL}/pip install --quiet --no-index --find-links /tmp/wheels \
-        --no-cache-dir --target /opt/convert-deps -r /tmp/requirements/requirements-build.txt \
-    # LightGBM needs the system's libgomp.so.1; a base without one gets scikit-learn's bundled copy.
-    && mkdir -p /opt/convert-libs && { ldconfig -p | grep -q 'libgomp\.so\.1 ' \
+COPY site/convert/ /opt/convert-deps/
+# LightGBM needs the system's libgomp.so.1; a base without one gets scikit-learn's bundled copy.
+RUN mkdir -p /opt/convert-libs && { ldconfig -p | grep -q 'libgomp\.so\.1 ' \
         || ln -s /opt/convert-deps/scikit_learn.libs/libgomp-*.so* /opt/convert-libs/libgomp.so.1; }
 COPY convert/ /opt/src/convert/
 COPY runtime/ /opt/src/runtime/
@@ -29,17 +30,15 @@ RUN cd /opt/src && PYTHONPATH=/opt/convert-deps:/opt/src LD_LIBRARY_PATH=/opt/co
 # --- deps: onnxruntime + numpy, pruned, the handler, all byte-compiled. ------------------
 FROM ${BASE_IMAGE} AS deps
 ARG BASE_IMAGE
-ARG PIP_WHEEL
-COPY wheels/ /tmp/wheels/
-COPY requirements-runtime.txt deploy/package/lambda-client.txt deploy/package/lambda-entrypoint.sh \
-     deploy/package/prune.py /tmp/requirements/
-RUN set -e; pip="python3 /tmp/wheels/${PIP_WHEEL}/pip install --quiet --no-index --find-links /tmp/wheels --no-cache-dir --no-compile --target /opt/task"; \
-    $pip -r /tmp/requirements/requirements-runtime.txt; \
+COPY site/task/ /opt/task/
+COPY site/client/ /tmp/client/
+COPY deploy/package/lambda-entrypoint.sh deploy/package/prune.py /tmp/requirements/
+RUN set -e; \
     mkdir -p /opt/entry/etc; \
     echo "$BASE_IMAGE" > /opt/entry/etc/lambda-tabular-base; \
     if [ ! -e /lambda-entrypoint.sh ]; then \
         # A non-AWS Python base: bring the runtime interface client and the entrypoint.
-        $pip -r /tmp/requirements/lambda-client.txt; \
+        cp -a /tmp/client/. /opt/task/; \
         cp /tmp/requirements/lambda-entrypoint.sh /opt/entry/lambda-entrypoint.sh; \
     fi; \
     # What no model run imports, the same list as the zip's (deploy/package/prune.py).

@@ -11,6 +11,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from deploy import arch
+
 from . import aggregate, images, measure, report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,7 +83,7 @@ def main(argv=None) -> int:
 
         write_examples(args.model.parent)
     ensure_engine()
-    base = resolve_base(args.base)
+    base = resolve_base(args.base, arch.host())  # timed natively only: emulated timings are not timings
     built = images.build_all(args.model, args.sample, base)
     bodies = payloads(args.sample)
     warm = {"single": args.requests, "batch": args.batch_requests}
@@ -121,6 +123,7 @@ def main(argv=None) -> int:
 
     summaries = {label: {**aggregate.image_summary(built[image], runs[label]), "env": env}
                  for label, (image, env) in VARIANTS.items()}
+    sweep = aggregate.sweep_summary(sweep_runs)
     results = {
         "schema_version": 2,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -133,10 +136,12 @@ def main(argv=None) -> int:
         "page_cache": args.page_cache,
         "page_cache_dropped": dropped,
         "machine": aggregate.machine(),
+        "measured_on": arch.host(),  # the only architecture timed: emulated timings are not timings
         "versions": _versions(),
         "images": summaries,
         "targets": aggregate.targets(summaries),
-        "sweep": aggregate.sweep_summary(sweep_runs),
+        "sweep": sweep,
+        "costs": aggregate.costs(sweep, summaries, args.memory, arch.host()),
         "runs_raw": records,
     }
     args.out.mkdir(parents=True, exist_ok=True)

@@ -105,6 +105,32 @@ def sweep_summary(sweep_runs: dict[tuple[str, int], list[Run]]) -> list[dict]:
     return rows
 
 
+def costs(sweep: list[dict], images: dict[str, dict], memory_mb: int, measured_on: str) -> list[dict]:
+    """Cost per million single-row requests on both architectures, per variant, at the memory
+    the sweep picks: the size with the lowest cost on the architecture measured (without a
+    sweep, the headline runs' memory). Durations come from ``measured_on`` alone: the other
+    architecture's cost prices the same durations at its rate, an estimate and not a timing."""
+    rows = []
+    for label in dict.fromkeys(row["image"] for row in sweep):
+        priced = [r for r in sweep if r["image"] == label and r["cost_per_million_usd"][measured_on] is not None]
+        if priced:
+            pick = min(priced, key=lambda r: (r["cost_per_million_usd"][measured_on], r["memory_mb"]))
+            rows.append({"image": label, "memory_mb": pick["memory_mb"], "picked_by": "sweep",
+                         "handler_ms_p50": pick["handler_ms"]["single"]["p50"],
+                         "cost_per_million_usd": pick["cost_per_million_usd"], "durations_from": measured_on})
+    if rows:
+        return rows
+    for label in ("lean", "baseline"):  # the floors answer without predicting
+        duration = (images.get(label, {}).get("handler_ms", {}).get("single") or {}).get("p50")
+        if duration is not None:
+            rows.append({"image": label, "memory_mb": memory_mb, "picked_by": "no sweep: the runs' memory",
+                         "handler_ms_p50": duration,
+                         "cost_per_million_usd": {a: prices.cost_per_million(duration, memory_mb, a)
+                                                  for a in prices.PER_GB_SECOND_USD},
+                         "durations_from": measured_on})
+    return rows
+
+
 def cpus_for(memory_mb: int) -> float:
     return round(min(os.cpu_count() or 1, memory_mb / LAMBDA_VCPU_MB), 3)
 

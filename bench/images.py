@@ -7,21 +7,22 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from deploy import arch
 from deploy.package import base_image, wheels
 from deploy.package.image import ImageRequest, build_image, image_report
 from deploy.package.zip import HANDLER, ZipRequest, build_zip, unpack
 from deploy.shell import docker_build
 
 HERE = Path(__file__).resolve().parent
-ZIP_PYTHON = "3.13"  # the zip runtime this machine can stand in for (Debian trixie)
+ZIP_PYTHON = "3.13"  # the zip runtime this machine can stand in for (Debian trixie), as the image's default
 ROOT = HERE.parent
 
 
 def build_all(model: Path, sample: Path | None, base: str, log=print) -> dict[str, dict]:
     """{"lean", "baseline", "floor", "zip"}: a report each; unchanged images are reused."""
     log("building the lean image")
-    lean = build_image(ImageRequest(model=model, tag="lambda-tabular/bench-lean:latest", base=base, sample=sample),
-                       log=lambda *a: None)
+    lean = build_image(ImageRequest(model=model, tag="lambda-tabular/bench-lean:latest", base=base, sample=sample,
+                                    arch=arch.host()), log=lambda *a: None)
     python = base_image.python_version(base)
     baseline = _build_simple("baseline", base, python, [HERE / "baseline" / "requirements.txt"],
                              {"model.joblib": _pickled(model)}, log)
@@ -34,12 +35,12 @@ def _zip_layout(model: Path, sample: Path | None, log) -> dict:
     the Lambda base of its runtime: {"image", "volumes", "command", sizes}."""
     log(f"building the zip (python{ZIP_PYTHON})")
     out = ROOT / "build" / "bench" / "zip"
-    report = build_zip(ZipRequest(model=model, out=out / "function.zip", python=ZIP_PYTHON, sample=sample),
-                       log=lambda *a: None)
+    report = build_zip(ZipRequest(model=model, out=out / "function.zip", python=ZIP_PYTHON, sample=sample,
+                                  arch=arch.host()), log=lambda *a: None)
     task = out / "task"
     shutil.rmtree(task, ignore_errors=True)
     unpack(Path(report["zip"]), task)
-    runtime_base = base_image.python_base(ZIP_PYTHON, log=lambda *a: None)
+    runtime_base = base_image.python_base(ZIP_PYTHON, arch.host(), log=lambda *a: None)
     return {
         "image": runtime_base, "base": runtime_base, "volumes": [f"{task}:/var/task:ro"], "command": [HANDLER],
         "size_bytes": report["unzipped_bytes"], "base_bytes": 0, "added_bytes": report["unzipped_bytes"],

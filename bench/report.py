@@ -82,24 +82,53 @@ def markdown(results: dict) -> str:
         value = "n/a" if t["value"] is None else f"{t['value']:.3g}"
         met = "n/a" if t["met"] is None else ("yes" if t["met"] else "**no**")
         out.append(f"| {t['target']} | {value} | {t['goal']} | {met} |\n")
+    measured = results.get("measured_on", "x86_64")
+    other = next(a for a in prices.PER_GB_SECOND_USD if a != measured)
     if results.get("sweep"):
         out.append(f"\n### Memory sweep (CPU share as on Lambda; prices {prices.REGION}, {prices.PRICES_DATE})\n\n")
         out.append("| image | memory (MB) | CPUs | cold start (ms) | init (ms) | handler 1 row p50 (us) "
-                   "| handler 1,000 rows p50 (ms) | USD per 1M requests x86_64 | arm64 |\n"
+                   f"| handler 1,000 rows p50 (ms) | USD per 1M requests {measured} | {other} (priced, not measured) |\n"
                    "|---|---|---|---|---|---|---|---|---|\n")
         for row in results["sweep"]:
             single = row["handler_ms"].get("single", {}).get("p50")
             batch = row["handler_ms"].get("batch", {}).get("p50")
-            x86, arm = (row["cost_per_million_usd"][a] for a in ("x86_64", "arm64"))
+            x86, arm = (row["cost_per_million_usd"][a] for a in (measured, other))
             out.append(
                 f"| {LABELS.get(row['image'], row['image'])} | {row['memory_mb']} | {row['cpus']} | "
                 f"{_ms(row['cold_start_ms'])} | {_ms(row.get('init_ms'))} | {_number(single, 1000, '.0f')} | {_number(batch, 1, '.2f')} | "
                 f"{_number(x86, 1, '.2f')} | {_number(arm, 1, '.2f')} |\n"
             )
+    if results.get("costs"):
+        out.append(cost_section(results["costs"]))
     m = results["machine"]
     out.append(f"\nMachine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, kernel {m['kernel']}, "
                f"Docker {m['docker_server']}. Base image: {results['base_image']}. Versions: "
                + ", ".join(f"{k} {v}" for k, v in results["versions"].items()) + ".\n")
+    return "".join(out)
+
+
+def cost_section(rows: list[dict]) -> str:
+    """Cost per million requests on both architectures at the memory the sweep picked, and what
+    the second architecture's figure is (and is not)."""
+    measured = rows[0]["durations_from"]
+    other = next(a for a in prices.PER_GB_SECOND_USD if a != measured)
+    out = [f"\n### Cost per million single-row requests, both architectures (prices {prices.REGION}, "
+           f"{prices.PRICES_DATE})\n\n",
+           f"| image | memory (MB) | picked by | handler 1 row p50 (us) | USD per 1M {measured} | "
+           f"USD per 1M {other} |\n|---|---|---|---|---|---|\n"]
+    for row in rows:
+        cost = row["cost_per_million_usd"]
+        out.append(f"| {LABELS.get(row['image'], row['image'])} | {row['memory_mb']} | {row['picked_by']} | "
+                   f"{row['handler_ms_p50'] * 1000:.0f} | {cost[measured]:.4f} | {cost[other]:.4f} |\n")
+    rate = {arch: f"${prices.PER_GB_SECOND_USD[arch]:.10f}" for arch in (measured, other)}
+    picked = ("The sweep picks, per image, the memory with the lowest " + measured + " cost. "
+              if any(row["picked_by"] == "sweep" for row in rows) else "")
+    out.append(
+        f"\n{picked}Durations were measured on "
+        f"{measured} only; the {other} column prices those same durations at {other}'s rate "
+        f"({rate[other]} against {rate[measured]} per GB-second): "
+        f"an estimate, not an {other} measurement. {other} code runs on this machine only under emulation, "
+        "and timings taken under emulation are not timings: none are reported.\n")
     return "".join(out)
 
 

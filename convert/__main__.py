@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_report(metadata: dict, out: Path) -> None:
     report = metadata["parity"]
-    print(f"parity: passed on {report['rows']} rows, {metadata['onnx']['input_dtype']} inputs, tolerance {report['tolerance']:g}")
+    print(f"parity: passed on {report['rows']} rows, {metadata['onnx']['input_dtype']} inputs, tolerance {report['tolerance']:g}, "
+          f"onnxruntime on {report.get('machine', 'this machine')}")
     print(f"  max abs diff {report['max_abs_diff']:.3g}, max rel diff {report['max_rel_diff']:.3g}", end="")
     if "label_agreement" in report:
         ties = report["label_disagreements_on_ties"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -250,6 +251,7 @@ def _parity_report(comparisons, tolerance, dtype, attempts, refused_missing) -> 
     report = {
         "tolerance": tolerance,
         "passed": True,
+        "machine": platform.machine(),  # where onnxruntime was proven: aarch64 for an arm64 build, even emulated
         "input_dtype": dtype,
         "rows": sum(c.rows for c in served),
         "max_abs_diff": max(c.max_abs_diff for c in served),

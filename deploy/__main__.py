@@ -21,7 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     image = commands.add_parser("image", help="build the lean Lambda image for a model file")
     image.add_argument("model", type=Path, help="joblib/pickle file or XGBoost .json/.ubj")
     image.add_argument("--tag", required=True, help="image name:tag")
-    image.add_argument("--base", help="base image (default: the AWS Lambda Python image, else the local stand-in)")
+    image.add_argument("--arch", default="x86_64",
+                       help="x86_64 (default) or arm64; on another architecture than this machine's the build runs "
+                            "emulated, parity gate included")
+    image.add_argument("--base", help="base image of that architecture (default: the AWS Lambda Python 3.13 image, "
+                                      "else the local stand-in)")
     image.add_argument("--sample", type=Path, help="CSV or .npy rows for the converter's parity check")
     image.add_argument("--name", help="model name (default: the model file's stem)")
     image.add_argument("--model-version", default="1", help="model version (default: 1)")
@@ -31,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     package.add_argument("model", type=Path, help="joblib/pickle file or XGBoost .json/.ubj")
     package.add_argument("--out", type=Path, required=True, help="the .zip to write")
     package.add_argument("--python", default="3.13", help="managed runtime's Python: 3.12 or 3.13 (default: 3.13)")
-    package.add_argument("--arch", default="x86_64", help="x86_64 (default) or arm64")
+    package.add_argument("--arch", default="x86_64",
+                         help="x86_64 (default) or arm64; for another architecture than this machine's the model is "
+                              "converted and its parity proven in an emulated container of that architecture")
     package.add_argument("--sample", type=Path, help="CSV or .npy rows for the converter's parity check")
     package.add_argument("--name", help="model name (default: the model file's stem)")
     package.add_argument("--model-version", default="1", help="model version (default: 1)")
@@ -79,7 +85,7 @@ def _image(args) -> int:
 
     report = build_image(ImageRequest(
         model=args.model, tag=args.tag, base=args.base, sample=args.sample,
-        name=args.name, version=args.model_version,
+        name=args.name, version=args.model_version, arch=args.arch,
     ))
     print(format_report(report))
     return 0
@@ -112,14 +118,23 @@ def _print_answer(answer) -> None:
 
 
 def _run(args) -> int:
+    from . import arch
     from .local.container import start
+    from .local.emulation import ensure_emulation
+    from .package.base_image import image_exists
+    from .package.rootfs_image import architecture
 
     payloads = [_payload(p) for p in args.payload]
     env = _environment(args.env)
     if args.image.endswith(".zip"):
         with tempfile.TemporaryDirectory(prefix="zip-task-") as folder:
             return _serve(_zip_function(Path(args.image), Path(folder), args.memory, env), payloads)
-    return _serve(start(args.image, memory_mb=args.memory, env=env), payloads)
+    if not image_exists(args.image):
+        raise DeployError(f"image {args.image}: not in the local Docker engine; build it with `make image`")
+    image_arch = arch.from_docker(architecture(args.image))
+    if image_arch in arch.ARCHITECTURES:
+        ensure_emulation(image_arch)
+    return _serve(start(args.image, memory_mb=args.memory, arch=image_arch, env=env), payloads)
 
 
 def _environment(items: list[str]) -> dict[str, str]:
@@ -139,12 +154,15 @@ def _zip_function(zip_path: Path, folder: Path, memory: int | None, env: dict[st
     from .aws.zip_code import inspect
     from .package.zip import HANDLER, unpack
 
-    runtimes = inspect(zip_path).runtimes  # what its extension modules were built for
-    if len(runtimes) != 1:
-        raise DeployError(f"{zip_path}: extension modules for {len(runtimes)} Pythons; build it with make zip")
+    package = inspect(zip_path)  # what its extension modules were built for
+    if len(package.runtimes) != 1 or len(package.architectures) != 1:
+        raise DeployError(f"{zip_path}: extension modules for {len(package.runtimes)} Pythons and "
+                          f"{len(package.architectures)} architectures; build it with make zip")
     unpack(zip_path, folder)
-    python = next(iter(runtimes)).removeprefix("python")
-    return start(python_base(python), volumes=[f"{folder}:/var/task:ro"], command=[HANDLER], memory_mb=memory, env=env)
+    python = next(iter(package.runtimes)).removeprefix("python")
+    (arch,) = package.architectures
+    return start(python_base(python, arch), volumes=[f"{folder}:/var/task:ro"], command=[HANDLER],
+                 memory_mb=memory, arch=arch, env=env)
 
 
 def _serve(container, payloads: list[bytes]) -> int:

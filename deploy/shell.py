@@ -25,11 +25,15 @@ def run(args: Sequence[str], *, quiet: bool = False, timeout: float | None = Non
     return done.stdout or ""
 
 
-def docker_build(args: Sequence[str]) -> None:
-    """`docker build ARGS` with the classic builder: no buildx needed, and none is installed here."""
+def docker_build(args: Sequence[str], arch: str | None = None) -> None:
+    """`docker build ARGS` with the classic builder: no buildx needed, and none is installed here.
+    ``arch``: Lambda's name of the architecture to build for (default: the engine's)."""
     import os
 
-    run(["docker", "build", "--quiet", *args], quiet=True, env={**os.environ, "DOCKER_BUILDKIT": "0"})
+    from .arch import platform_of
+
+    platform = ["--platform", platform_of(arch)] if arch else []
+    run(["docker", "build", "--quiet", *platform, *args], quiet=True, env={**os.environ, "DOCKER_BUILDKIT": "0"})
 
 
 def succeeds(args: Sequence[str], timeout: float = 30) -> bool:

@@ -9,6 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_IMAGE = "lambda-tabular/water-quality:test"
+ARM64_IMAGE = "lambda-tabular/water-quality:test-arm64"
 
 
 @pytest.fixture(scope="session")
@@ -60,3 +61,49 @@ def example_zip(docker_engine, examples, tmp_path_factory) -> dict:
         model=examples / "water_quality.json", out=tmp_path_factory.mktemp("zip") / "water.zip", python="3.13",
         sample=examples / "water_quality_sample.csv", name="water_quality", version="1",
     ), log=lambda *a: None)
+
+
+@pytest.fixture(scope="session")
+def arm64_emulation(docker_engine):
+    """arm64 code runs here: natively on arm64, else under QEMU, installed and registered if need
+    be (root on Debian). Tests that need it skip, saying why, only where it cannot be had, and
+    never under CI=true."""
+    from deploy.errors import DeployError
+    from deploy.local.emulation import ensure_emulation
+
+    try:
+        ensure_emulation("arm64", log=lambda *a: None)
+    except DeployError as err:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(err))
+
+
+@pytest.fixture(scope="session")
+def arm64_image(arm64_emulation, examples) -> dict:
+    """The water-quality example's image for arm64, built once per test session: on x86_64 the
+    whole build runs emulated, the convert stage's parity gate on arm64's onnxruntime included."""
+    from deploy.package.image import ImageRequest, build_image
+
+    return build_image(
+        ImageRequest(
+            model=examples / "water_quality.json", tag=ARM64_IMAGE, arch="arm64",
+            sample=examples / "water_quality_sample.csv", name="water_quality", version="1",
+        ),
+        log=lambda *a: None,
+    )
+
+
+@pytest.fixture(scope="session")
+def arm64_zip(arm64_emulation, examples, tmp_path_factory) -> dict:
+    """The water-quality example's .zip for python3.13 on arm64, built once per test session (the
+    model converted and its parity proven in an arm64 container)."""
+    from deploy.package.zip import ZipRequest, build_zip
+
+    return build_zip(
+        ZipRequest(
+            model=examples / "water_quality.json", out=tmp_path_factory.mktemp("arm64-zip") / "water-arm64.zip",
+            python="3.13", arch="arm64", sample=examples / "water_quality_sample.csv", name="water_quality",
+        ),
+        log=lambda *a: None,
+    )

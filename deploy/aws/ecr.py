@@ -13,6 +13,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 
+from ..arch import from_docker
 from ..errors import DeployError
 from ..local.engine import engine_answers
 from ..shell import run, succeeds
@@ -52,7 +53,7 @@ def push(ecr, image: str, repository: str | None = None, tag: str | None = None,
         )
     if not engine_answers():
         raise DeployError("no Docker engine answers; start one with `python -m deploy engine`")
-    _require_local_image(image)
+    arch = _local_architecture(image)
     repository = repository or default_repository(image)
     tag = tag or _split_tag(image)[1]
     uri, created = ensure_repository(ecr, repository)
@@ -74,6 +75,8 @@ def push(ecr, image: str, repository: str | None = None, tag: str | None = None,
             if target != image:
                 succeeds(["docker", "rmi", target])  # drops the extra tag only
     log(f"pushed {target}" + (f" (standing in for {ecr_host})" if registry else ""))
+    if arch != "x86_64":  # the architecture Lambda gives a new function unless told
+        log(f"{image} is an {arch} image: create its function with --architecture {arch}")
     if registry is None:
         _confirm_in_ecr(ecr, repository, digest)
     return Pushed(uri, tag, digest, target, created)
@@ -109,10 +112,14 @@ def _confirm_in_ecr(ecr, repository: str, digest: str) -> None:
          repositoryName=repository, imageIds=[{"imageDigest": digest}])
 
 
-def _require_local_image(image: str) -> None:
-    if not succeeds(["docker", "image", "inspect", image]):
+def _local_architecture(image: str) -> str:
+    """The local image's architecture, by Lambda's name."""
+    try:
+        found = run(["docker", "image", "inspect", "--format", "{{.Architecture}}", image], quiet=True)
+    except DeployError:
         raise DeployError(f"image {image}: not in the local Docker engine; build it with `make image` "
-                          "or `python -m deploy image`")
+                          "or `python -m deploy image`") from None
+    return from_docker(found.strip())
 
 
 def _split_tag(image: str) -> tuple[str, str]:

@@ -23,7 +23,7 @@ def ensure_engine(log=print) -> None:
     """Return once `docker info` answers; install docker.io and start dockerd if needed."""
     if engine_answers():
         return
-    if not _debian_root():
+    if not debian_root():
         raise EngineUnavailable(
             "no Docker engine answers; install and start Docker (https://docs.docker.com/engine/install/), "
             "then run this again"
@@ -53,5 +53,5 @@ def apt_install(*packages: str) -> None:
     run(["apt-get", "install", "-y", "-qq", *packages], quiet=True, env=env)
 
 
-def _debian_root() -> bool:
+def debian_root() -> bool:
     return os.geteuid() == 0 and Path("/etc/debian_version").exists() and shutil.which("apt-get") is not None

@@ -1,24 +1,32 @@
-"""The real AWS Lambda Runtime Interface Emulator, taken from the aws-sam-cli wheel on PyPI."""
+"""The real AWS Lambda Runtime Interface Emulator, taken from the aws-sam-cli wheel on PyPI,
+which carries it for both of Lambda's architectures."""
 
 from __future__ import annotations
 
-import platform
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
+from .. import arch as architectures
 from ..shell import run
 
 SAM_CLI_VERSION = "1.170.0"
 ROOT = Path(__file__).resolve().parents[2]
-RIE_PATH = ROOT / ".cache" / "aws-lambda-rie"
+RIE_PATH = ROOT / ".cache" / "aws-lambda-rie"  # this machine's; another architecture's gets a suffix
 
 
-def ensure_rie(path: Path = RIE_PATH) -> Path:
+def rie_path(arch: str | None = None) -> Path:
+    arch = arch or architectures.host()
+    return RIE_PATH if arch == architectures.host() else RIE_PATH.with_name(f"{RIE_PATH.name}-{arch}")
+
+
+def ensure_rie(path: Path | None = None, arch: str | None = None) -> Path:
+    """The emulator binary for ``arch`` (x86_64 or arm64; default: this machine's)."""
+    arch = arch or architectures.host()
+    path = path or rie_path(arch)
     if path.is_file():
         return path
-    arch = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--disable-pip-version-check",
@@ -34,4 +42,4 @@ def ensure_rie(path: Path = RIE_PATH) -> Path:
 
 
 if __name__ == "__main__":
-    print(ensure_rie())
+    print(ensure_rie(arch=sys.argv[1] if len(sys.argv) > 1 else None))

@@ -1,4 +1,5 @@
-"""Build the lean Lambda image for a model: stage the context, fetch wheels, docker build."""
+"""Build the lean Lambda image for a model: stage the context (its requirements installed on the
+host for the base's Python and architecture), docker build, check the result."""
 
 from __future__ import annotations
 
@@ -9,19 +10,27 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import arch as architectures
 from ..errors import DeployError
 from ..local.engine import ensure_engine
 from ..shell import docker_build, run
 from . import base_image, wheels
+from .convert_on_target import converter_deps
+from .rootfs_image import architecture
 
 ROOT = Path(__file__).resolve().parents[2]
 # Bytes the lean image may add over its base. Measured 73.7 MiB (onnxruntime 24 MiB, numpy
 # and its OpenBLAS 52 MiB, handler and model under 1 MiB); a change that grows past this
 # fails the build, so size regressions are seen when they happen.
 ADDED_BYTES_BUDGET = 80 * 1024 * 1024
-STAGED = ("convert", "runtime", "requirements-runtime.txt", "requirements-build.txt",
-          "deploy/package/lambda-client.txt", "deploy/package/lambda-entrypoint.sh",
-          "deploy/package/prune.py")
+STAGED = ("convert", "runtime", "deploy/package/lambda-entrypoint.sh", "deploy/package/prune.py")
+# What the deps stage installs, each tree installed on the host for the base's Python and
+# architecture: numpy + onnxruntime, and the runtime interface client for a base that lacks it.
+# The convert stage's tree is the converter's (convert_on_target.converter_deps).
+SITE = {
+    "task": [ROOT / "requirements-runtime.txt"],
+    "client": [ROOT / "deploy" / "package" / "lambda-client.txt"],
+}
 
 
 @dataclass
@@ -32,30 +41,40 @@ class ImageRequest:
     sample: Path | None = None
     name: str | None = None
     version: str = "1"
+    arch: str = architectures.DEFAULT  # Lambda's name: x86_64 or arm64
 
 
 def build_image(request: ImageRequest, log=print) -> dict:
+    """Build the image for ``request.arch``: on another architecture than this machine's, every
+    RUN of the build (the convert stage and its parity gate included) runs emulated, on that
+    architecture's Python, numpy and onnxruntime."""
+    architectures.check(request.arch)
     if not request.model.is_file():
         raise DeployError(f"MODEL {request.model}: no such file")
     ensure_engine(log)
-    base = base_image.resolve_base(request.base, log)
-    python = base_image.python_version(base)
-    wheel_dir = wheels.download([ROOT / "requirements-build.txt", ROOT / "deploy" / "package" / "lambda-client.txt"], python)
+    base = base_image.resolve_base(request.base, request.arch, log)
+    python = base_image.python_version(base, request.arch)
+    site = {name: wheels.installed(requirements, python, request.arch) for name, requirements in SITE.items()}
+    site["convert"] = converter_deps(python, request.arch, base, log)
     convert_args = ["--name", request.name or request.model.stem, "--model-version", request.version]
     with tempfile.TemporaryDirectory(prefix="image-context-") as tmp:
         context = Path(tmp)
-        _stage(context, wheel_dir, request)
+        _stage(context, site, request)
         if request.sample is not None:
             convert_args += ["--sample", f"input/{request.sample.name}"]
-        log(f"building {request.tag} on {base.split('@')[0]} (Python {python})")
+        emulated = "" if request.arch == architectures.host() else ", emulated: several minutes"
+        log(f"building {request.tag} for {request.arch} on {base.split('@')[0]} (Python {python}{emulated})")
         docker_build([
             "-f", str(ROOT / "Dockerfile"),
             "--build-arg", f"BASE_IMAGE={base}",
-            "--build-arg", f"PIP_WHEEL={wheels.pip_wheel_name(wheel_dir)}",
             "--build-arg", f"MODEL_FILE={request.model.name}",
             "--build-arg", f"CONVERT_ARGS={' '.join(convert_args)}",
             "-t", request.tag, str(context),
-        ])
+        ], arch=request.arch)
+    built = architecture(request.tag)
+    if built != architectures.DOCKER[request.arch]:
+        raise DeployError(f"{request.tag}: built as linux/{built}, not {architectures.platform_of(request.arch)} "
+                          f"(ARCH {request.arch}); the base {base} decides it: check it with `docker image inspect`")
     report = image_report(request.tag, base)
     if report["added_bytes"] > ADDED_BYTES_BUDGET:
         raise DeployError(
@@ -65,7 +84,7 @@ def build_image(request: ImageRequest, log=print) -> dict:
     return report
 
 
-def _stage(context: Path, wheel_dir: Path, request: ImageRequest) -> None:
+def _stage(context: Path, site: dict[str, Path], request: ImageRequest) -> None:
     for name in STAGED:
         source, target = ROOT / name, context / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +92,8 @@ def _stage(context: Path, wheel_dir: Path, request: ImageRequest) -> None:
             shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "README.md"))
         else:
             shutil.copy2(source, target)
-    shutil.copytree(wheel_dir, context / "wheels", copy_function=_link_or_copy)
+    for name, tree in site.items():
+        shutil.copytree(tree, context / "site" / name, symlinks=True, copy_function=_link_or_copy)
     (context / "input").mkdir()
     shutil.copy2(request.model, context / "input" / request.model.name)
     if request.sample is not None:
@@ -93,13 +113,14 @@ def image_size(tag: str) -> int:
 
 def image_report(tag: str, base: str) -> dict:
     size, base_size = image_size(tag), image_size(base)
-    return {"image": tag, "base": base, "size_bytes": size, "base_bytes": base_size, "added_bytes": size - base_size}
+    return {"image": tag, "base": base, "architecture": architectures.from_docker(architecture(tag)), "size_bytes": size, "base_bytes": base_size,
+            "added_bytes": size - base_size}
 
 
 def format_report(report: dict) -> str:
     mb = 1024 * 1024
     return (
-        f"{report['image']}: {report['size_bytes'] / mb:.1f} MiB, "
+        f"{report['image']} ({report.get('architecture', 'x86_64')}): {report['size_bytes'] / mb:.1f} MiB, "
         f"{report['added_bytes'] / mb:.1f} MiB over the base ({report['base'].split('@')[0]}, "
         f"{report['base_bytes'] / mb:.1f} MiB)"
     )

@@ -15,16 +15,17 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import arch as architectures
 from ..errors import DeployError
 from ..local.engine import ensure_engine
 from ..shell import run
 from . import base_image, wheels
+from .convert_on_target import convert_command, converter_deps
 from .prune import prune
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLER = "runtime.handler.handler"
 PYTHONS = ("3.12", "3.13")  # managed runtimes on Amazon Linux 2023, the ones SnapStart serves
-ARCHITECTURES = {"x86_64": "x86_64", "arm64": "aarch64"}  # Lambda's name: the wheels' name
 UNZIPPED_LIMIT = 250 * 2**20  # Lambda: a .zip function's code and layers, unzipped
 DIRECT_UPLOAD_LIMIT = 50 * 2**20  # Lambda: a .zip uploaded with the request; larger goes through S3
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # every entry's timestamp, so that the bytes depend on the contents only
@@ -48,12 +49,13 @@ def build_zip(request: ZipRequest, log=print) -> dict:
         task = Path(tmp) / "task"
         task.mkdir()
         ensure_engine(log)
-        compiler = base_image.python_base(request.python, log)  # before any work: refuses a Python it cannot have
-        _convert(request, task / "model", log)
+        # Before any work: refuses a Python or an architecture it cannot have.
+        compiler = base_image.python_base(request.python, request.arch, log)
+        _convert(request, task / "model", compiler, log)
         _install(task, request)
         prune(task)
         shutil.copytree(ROOT / "runtime", task / "runtime", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "README.md"))
-        _compile(task, compiler)
+        _compile(task, compiler, request.arch)
         unzipped = sum(p.stat().st_size for p in task.rglob("*") if p.is_file())
         if unzipped > UNZIPPED_LIMIT:
             raise DeployError(
@@ -120,25 +122,31 @@ def _check(request: ZipRequest) -> None:
     if request.python not in PYTHONS:
         raise DeployError(f"PYTHON {request.python}: Lambda's .zip runtimes for this package are "
                           f"{', '.join('python' + v for v in PYTHONS)} (Amazon Linux 2023; onnxruntime needs glibc 2.28)")
-    if request.arch not in ARCHITECTURES:
-        raise DeployError(f"ARCH {request.arch}: expected one of {', '.join(ARCHITECTURES)}")
-    if ARCHITECTURES[request.arch] != wheels.machine():
-        raise DeployError(f"ARCH {request.arch}: this machine is {wheels.machine()}, and the parity gate must run "
-                          "on the architecture the model will run on; build on that architecture")
+    architectures.check(request.arch)
     if request.out.is_dir() or request.out.suffix != ".zip":
         raise DeployError(f"ZIP {request.out}: expected a file name ending in .zip")
 
 
-def _convert(request: ZipRequest, out: Path, log) -> None:
-    """python -m convert, as the image's build stage runs it: a parity failure fails the zip."""
-    args = [sys.executable, "-m", "convert", str(request.model), "--out", str(out),
-            "--name", request.name or request.model.stem, "--model-version", request.version]
-    if request.sample is not None:
-        args += ["--sample", str(request.sample)]
+def _convert(request: ZipRequest, out: Path, base: str, log) -> None:
+    """python -m convert, as the image's build stage runs it, on the target architecture: here in
+    this Python for this machine's, else in a container of ``base`` (the target's Lambda base,
+    emulated). A parity failure fails the zip."""
+    options = ["--name", request.name or request.model.stem, "--model-version", request.version]
     # model.json's created_at: SOURCE_DATE_EPOCH if set, else the model file's modification
     # time, so that the same model file gives the same bytes.
     epoch = os.environ.get("SOURCE_DATE_EPOCH") or str(int(request.model.stat().st_mtime))
-    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": epoch})
+    if request.arch == architectures.host():
+        args = [sys.executable, "-m", "convert", str(request.model), "--out", str(out), *options]
+        if request.sample is not None:
+            args += ["--sample", str(request.sample)]
+        done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True,
+                              env={**os.environ, "SOURCE_DATE_EPOCH": epoch})
+    else:
+        log(f"converting on {request.arch} (Python {request.python}, emulated: a few minutes)")
+        deps = converter_deps(request.python, request.arch, base, log)
+        args = convert_command(base, request.arch, deps, request.model, request.sample, out, options, epoch)
+        done = subprocess.run(args, capture_output=True, text=True)
+        done.stdout = done.stdout.replace("/opt/out/", f"{out.parent}/")  # the container's paths, as here
     for line in done.stdout.splitlines():
         log(line)
     if done.returncode != 0:
@@ -148,20 +156,13 @@ def _convert(request: ZipRequest, out: Path, log) -> None:
 
 def _install(task: Path, request: ZipRequest) -> None:
     """numpy and onnxruntime for the target Python and architecture, from wheels fetched on the host."""
-    arch = ARCHITECTURES[request.arch]
-    requirements = ROOT / "requirements-runtime.txt"
-    found = wheels.download([requirements], request.python, arch)
-    args = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-index",
-            "--find-links", str(found), "--no-compile", "--only-binary=:all:", "--target", str(task),
-            "--implementation", "cp", "--python-version", request.python, "-r", str(requirements)]
-    for tag in wheels.platforms(arch):
-        args += ["--platform", tag]
-    run(args, quiet=True)
+    wheels.install([ROOT / "requirements-runtime.txt"], request.python, request.arch, task)
 
 
-def _compile(task: Path, image: str) -> None:
+def _compile(task: Path, image: str, arch: str) -> None:
     """Bytecode by the target Python itself, at the path Lambda unpacks to; unchecked-hash pycs
     stay valid whatever the files' timestamps (Lambda's /var/task is read-only)."""
-    run(["docker", "run", "--rm", "--network", "none", "--user", f"{os.getuid()}:{os.getgid()}",
+    run(["docker", "run", "--rm", "--platform", architectures.platform_of(arch), "--network", "none",
+         "--user", f"{os.getuid()}:{os.getgid()}",
          "-v", f"{task}:/var/task", "--entrypoint", "python3", image,
          "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", "/var/task"], quiet=True)

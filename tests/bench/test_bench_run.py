@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from deploy import arch
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -32,5 +34,10 @@ def test_short_run_produces_json_table_and_charts(docker_engine, examples, tmp_p
     assert lean["added_bytes"] < baseline["added_bytes"]
     assert lean["predict_ms"]["batch"]["n"] == 2
     assert len(results["targets"]) == 12
-    assert "| cold start: baseline / lean |" in (out / "results.md").read_text()
+    table = (out / "results.md").read_text()
+    assert "| cold start: baseline / lean |" in table
+    # Cost on both architectures, from durations measured on this machine's only.
+    assert {row["image"] for row in results["costs"]} == {"lean", "baseline"}
+    assert all(set(row["cost_per_million_usd"]) == {"x86_64", "arm64"} for row in results["costs"])
+    assert results["measured_on"] == arch.host() and "timings taken under emulation are not timings" in table
     assert {p.name for p in out.glob("*.png")} == {"cold_start.png", "warm_latency.png"}

@@ -110,3 +110,31 @@ def test_targets_and_report_from_runs(tmp_path):
     written = report.charts(results, tmp_path)
     assert [p.name for p in written] == ["cold_start.png", "warm_latency.png", "cost.png"]
     assert all(p.stat().st_size > 1000 for p in written)
+
+
+def test_costs_at_the_memory_the_sweep_picks_on_both_architectures():
+    def row(image, memory, duration_ms):
+        return {"image": image, "memory_mb": memory, "handler_ms": {"single": {"p50": duration_ms}},
+                "cost_per_million_usd": {a: prices.cost_per_million(duration_ms, memory, a) for a in ("x86_64", "arm64")}}
+
+    # lean: 3 ms billed at 512 MB (1.5 GB-ms) costs more than 1 ms at 1,024 MB (1 GB-ms); baseline: 512 MB wins
+    sweep = [row("lean", 512, 2.5), row("lean", 1024, 0.9), row("lean", 1769, 0.5), row("baseline", 512, 3.0),
+             row("baseline", 1024, 2.9)]
+    rows = {r["image"]: r for r in aggregate.costs(sweep, {}, 1769, "x86_64")}
+    assert (rows["lean"]["memory_mb"], rows["baseline"]["memory_mb"]) == (1024, 512)
+    lean = rows["lean"]["cost_per_million_usd"]
+    assert lean["x86_64"] == pytest.approx(1e6 * (prices.PER_REQUEST_USD + 0.001 * prices.PER_GB_SECOND_USD["x86_64"]))
+    assert lean["arm64"] == pytest.approx(1e6 * (prices.PER_REQUEST_USD + 0.001 * prices.PER_GB_SECOND_USD["arm64"]))
+    assert lean["arm64"] < lean["x86_64"]
+    assert rows["lean"]["durations_from"] == "x86_64" and rows["lean"]["picked_by"] == "sweep"
+    text = report.cost_section(list(rows.values()))
+    assert "| lean (ours) | 1024 | sweep | 900 |" in text
+    assert "an estimate, not an arm64 measurement" in text
+    assert "timings taken under emulation are not timings" in text
+
+
+def test_without_a_sweep_costs_come_from_the_headline_runs():
+    images = {"lean": {"handler_ms": {"single": {"p50": 0.2}}}, "floor": {"handler_ms": {"single": {"p50": 0.001}}}}
+    (row,) = aggregate.costs([], images, 1769, "x86_64")
+    assert (row["image"], row["memory_mb"], row["picked_by"]) == ("lean", 1769, "no sweep: the runs' memory")
+    assert set(row["cost_per_million_usd"]) == {"x86_64", "arm64"}

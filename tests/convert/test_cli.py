@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -57,12 +58,14 @@ def test_success_prints_the_parity_report_and_writes_both_files(numeric_model, t
 
     assert result.returncode == 0, result.stderr
     assert "parity: passed on" in result.stdout
+    assert f"onnxruntime on {platform.machine()}" in result.stdout  # aarch64 in an arm64 build
     assert "label agreement" in result.stdout
     assert sorted(p.name for p in out.iterdir()) == ["model.json", "model.onnx"]
     metadata = json.loads((out / "model.json").read_text())
     report = metadata["parity"]
     disagreements = round((1 - report["label_agreement"]) * report["rows"])
     assert disagreements == report["label_disagreements_on_ties"]
+    assert report["machine"] == platform.machine()  # where the parity gate ran
     assert metadata["name"] == "risk" and metadata["version"] == "7"
     assert [f["name"] for f in metadata["features"]] == ["a", "b", "c", "d", "e"]
     import hashlib

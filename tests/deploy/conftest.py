@@ -4,6 +4,7 @@ IAM APIs, and Debian's docker-registry standing in for ECR's registry side."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -160,7 +161,9 @@ FAKE_DOCKER = textwrap.dedent('''\
     with open(log, "a") as out:
         out.write(json.dumps({{"args": args, "stdin": stdin, "docker_config": config,
                               "config_exists": bool(config and os.path.isdir(config))}}) + "\\n")
-    if args[:2] == ["image", "inspect"] and "--format" in args:
+    if args[:2] == ["image", "inspect"] and "{{{{.Architecture}}}}" in args:
+        print("amd64")
+    elif args[:2] == ["image", "inspect"] and "--format" in args:
         calls = [json.loads(line) for line in open(log)]
         target = [c["args"][2] for c in calls if c["args"][0] == "tag"][-1]
         print(json.dumps([target.rsplit(":", 1)[0] + "@{digest}"]))
@@ -241,6 +244,16 @@ class Registry:
         with urllib.request.urlopen(request) as response:
             assert response.headers["Docker-Content-Digest"] == digest
             return response.read().decode(), response.headers["Content-Type"]
+
+    def blob(self, repository: str, digest: str) -> bytes:
+        """A blob as stored (the image config, say), checked against its digest."""
+        request = urllib.request.Request(f"http://{self.host}/v2/{repository}/blobs/{digest}", headers={
+            "Authorization": "Basic " + base64.b64encode(f"{self.user}:{self.password}".encode()).decode(),
+        })
+        with urllib.request.urlopen(request) as response:
+            data = response.read()
+        assert "sha256:" + hashlib.sha256(data).hexdigest() == digest
+        return data
 
 
 def register_in_ecr(registry: Registry, repository: str, tag: str, digest: str) -> None:

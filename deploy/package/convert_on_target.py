@@ -1,0 +1,57 @@
+"""`python -m convert` on the architecture a package will run on, for a package built on another
+one: in a container of the target's Lambda Python base (emulated here), with the converter's
+requirements installed on the host for that Python and architecture. The parity gate then
+compares the original model with that architecture's onnxruntime, as the image's convert stage
+does inside its build."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .. import arch as architectures
+from ..errors import DeployError
+from . import base_image, wheels
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIREMENTS = ROOT / "requirements-build.txt"
+# As the Dockerfile's convert stage: LightGBM needs libgomp.so.1; a base without one gets
+# scikit-learn's bundled copy.
+SCRIPT = ('ldconfig -p | grep -q "libgomp\\.so\\.1 " || { mkdir -p /tmp/convert-libs '
+          '&& ln -s /opt/convert-deps/scikit_learn.libs/libgomp-*.so* /tmp/convert-libs/libgomp.so.1 '
+          '&& export LD_LIBRARY_PATH=/tmp/convert-libs; }; exec python3 -m convert "$@"')
+
+
+def converter_deps(python: str, arch: str, base: str, log=print) -> Path:
+    """The converter's requirements for CPython ``python`` on ``arch``, installed on the host,
+    with bytecode written natively: by ``base`` (the target's base) on this machine's
+    architecture, else by the Lambda base of the same Python for this machine, where there is one."""
+    compiler = base
+    if arch != architectures.host():
+        try:
+            compiler = base_image.python_base(python, architectures.host(), log=lambda *a: None)
+        except DeployError as err:
+            log(f"no native Python {python} to write the converter's bytecode ({err}): the emulated one will")
+            compiler = None
+    return wheels.installed([REQUIREMENTS], python, arch, compiler)
+
+
+def convert_command(image: str, arch: str, deps: Path, model: Path, sample: Path | None, out: Path,
+                    options: list[str], epoch: str) -> list[str]:
+    """`docker run` of `python -m convert MODEL --out OUT [--sample SAMPLE] OPTIONS` in ``image``
+    for ``arch``: sources and inputs read-only, no network, the model written to ``out`` (whose
+    parent must exist) as this user."""
+    inputs = {model: f"/opt/input/model/{model.name}"}
+    if sample is not None:
+        inputs[sample] = f"/opt/input/sample/{sample.name}"
+        options = ["--sample", inputs[sample], *options]
+    args = ["docker", "run", "--rm", "--platform", architectures.platform_of(arch), "--network", "none",
+            "--user", f"{os.getuid()}:{os.getgid()}", "--workdir", "/opt/src",
+            "-v", f"{ROOT / 'convert'}:/opt/src/convert:ro", "-v", f"{ROOT / 'runtime'}:/opt/src/runtime:ro",
+            "-v", f"{deps}:/opt/convert-deps:ro", "-v", f"{out.parent}:/opt/out",
+            "-e", "PYTHONPATH=/opt/convert-deps:/opt/src", "-e", "PYTHONDONTWRITEBYTECODE=1", "-e", "HOME=/tmp",
+            "-e", f"SOURCE_DATE_EPOCH={epoch}"]
+    for host, inside in inputs.items():
+        args += ["-v", f"{host.resolve()}:{inside}:ro"]
+    return [*args, "--entrypoint", "sh", image, "-c", SCRIPT, "convert", inputs[model],
+            "--out", f"/opt/out/{out.name}", *options]
