@@ -43,7 +43,7 @@ def add_commands(commands) -> None:
                    arg("--memory", type=int, help="memory in MB (default on create: 1024)"),
                    arg("--timeout", type=int, help="timeout in seconds (default on create: 30)"),
                    arg("--architecture", choices=["x86_64", "arm64"],
-                       help="(default on create: what the zip was built for, else x86_64)"),
+                       help="(default: what the zip or the local image was built for, else on create x86_64)"),
                    arg("--env", action="append", default=[], metavar="KEY=VALUE",
                        help="environment variable, e.g. MODEL_VERSION=2; repeatable, merged into the function's"),
                    arg("--description", help="version description (default: the image URI, or the zip's name and sha256)"),
@@ -122,7 +122,9 @@ def _function(args) -> int:
         for flag, value in (("--runtime", args.runtime), ("--s3-bucket", args.s3_bucket)):
             if value:
                 raise DeployError(f"{flag}: only for a .zip package (--zip), not a container image")
-        code = ImageCode(args.image)
+        from .ecr import image_architecture
+
+        code = ImageCode(args.image, architecture=image_architecture(args.image))
     else:
         # Every local check before any AWS call: the zip's contents and Lambda's size limits.
         package = zip_code.inspect(args.zip)

@@ -68,15 +68,18 @@ def push(ecr, image: str, repository: str | None = None, tag: str | None = None,
         run(["docker", "login", "--username", user, "--password-stdin", host],
             quiet=True, input=password, env=env)
         run(["docker", "tag", image, target], quiet=True)
+        # The pushed tag stays, as `docker push` leaves it: with it the engine keeps the image's
+        # repository digest, by which `function --image URI` finds the image's architecture.
         try:
             run(["docker", "push", "--quiet", target], quiet=True, env=env)
             digest = _repo_digest(image, f"{host}/{path}")
-        finally:
+        except DeployError:
             if target != image:
                 succeeds(["docker", "rmi", target])  # drops the extra tag only
+            raise
     log(f"pushed {target}" + (f" (standing in for {ecr_host})" if registry else ""))
     if arch != "x86_64":  # the architecture Lambda gives a new function unless told
-        log(f"{image} is an {arch} image: create its function with --architecture {arch}")
+        log(f"{image} is an {arch} image: its function must be {arch} (`python -m deploy function` on this machine sets that itself)")
     if registry is None:
         _confirm_in_ecr(ecr, repository, digest)
     return Pushed(uri, tag, digest, target, created)
@@ -110,6 +113,24 @@ def _repo_digest(image: str, repository: str) -> str:
 def _confirm_in_ecr(ecr, repository: str, digest: str) -> None:
     call(f"find {digest} in ECR repository {repository} after the push", ecr.describe_images,
          repositoryName=repository, imageIds=[{"imageDigest": digest}])
+
+
+def image_architecture(uri: str) -> str | None:
+    """Lambda's name of the architecture of the local image that ``uri`` names, by name or by its
+    repository digest (what `push` printed); None where this machine's engine has no such image."""
+    if not engine_answers():
+        return None
+    candidates = [uri]
+    digest = uri.partition("@")[2]
+    if digest:
+        listed = run(["docker", "images", "--digests", "--no-trunc", "--format", "{{.Digest}} {{.ID}}"], quiet=True)
+        candidates += [line.split()[1] for line in listed.splitlines() if line.split()[:1] == [digest]]
+    for candidate in candidates:
+        try:
+            return _local_architecture(candidate)
+        except DeployError:
+            continue
+    return None
 
 
 def _local_architecture(image: str) -> str:

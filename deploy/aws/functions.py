@@ -20,7 +20,10 @@ SNAPSTART_MAX_EPHEMERAL_MB = 512
 
 @dataclass
 class ImageCode:
+    """``architecture``: what the image was built for, where it is known (a local image)."""
+
     uri: str
+    architecture: str | None = None
     package_type = "Image"
 
     def describe(self) -> str:
@@ -74,6 +77,8 @@ def deploy(lam, spec: FunctionSpec, log=print, s3=None) -> Published:
         _same_package_type(spec, current)
     if isinstance(spec.code, ZipCode):
         _resolve_zip(spec, current)
+    else:
+        _resolve_image(spec)
     if current is None:
         latest = _create(lam, spec, s3, log)
         log(f"function {spec.name}: created from {spec.code.describe()}")
@@ -101,6 +106,19 @@ def _same_package_type(spec: FunctionSpec, current: dict) -> None:
         given = {"Image": "--image deploys a container image", "Zip": "--zip deploys a .zip package"}
         raise DeployError(f"function {spec.name} is {kinds.get(have, have)} and {given[spec.code.package_type]}; "
                           "Lambda cannot change a function's package type: deploy under another function name")
+
+
+def _resolve_image(spec: FunctionSpec) -> None:
+    """The function's architecture is the image's where it is known: Lambda takes an image of the
+    other architecture, and every invocation then fails to start it."""
+    built = spec.code.architecture
+    if built is None:
+        return
+    if spec.architecture is None:
+        spec.architecture = built
+    elif spec.architecture != built:
+        raise DeployError(f"--image {spec.code.uri} is an {built} image, which an {spec.architecture} function cannot "
+                          f"run: rebuild it with ARCH={spec.architecture} or deploy with --architecture {built}")
 
 
 def _resolve_zip(spec: FunctionSpec, current: dict | None) -> None:

@@ -22,13 +22,12 @@ def test_token_goes_through_stdin_into_a_throwaway_config(fake_docker):
     done = deploy_cli("push", "lambda-tabular/demo:7", "--registry", "127.0.0.1:5999", env=env)
     assert done.stdout == f"{ECR_HOST}/lambda-tabular-demo@sha256:{'ab' * 32}\n"
     calls = _calls(log)
-    assert [c["args"][0] for c in calls] == ["info", "image", "login", "tag", "push", "image", "rmi"]
-    _, _, login, tag, push, _, rmi = calls
+    assert [c["args"][0] for c in calls] == ["info", "image", "login", "tag", "push", "image"]
+    _, _, login, tag, push, _ = calls
     assert login["args"] == ["login", "--username", "AWS", "--password-stdin", "127.0.0.1:5999"]
     assert login["stdin"] == PASSWORD
     assert tag["args"] == ["tag", "lambda-tabular/demo:7", "127.0.0.1:5999/lambda-tabular-demo:7"]
     assert push["args"] == ["push", "--quiet", "127.0.0.1:5999/lambda-tabular-demo:7"]
-    assert rmi["args"] == ["rmi", "127.0.0.1:5999/lambda-tabular-demo:7"]  # the extra tag only
     assert login["docker_config"] == push["docker_config"] and login["config_exists"]
     assert not Path(login["docker_config"]).exists()  # removed with the token in it
     assert all(PASSWORD not in " ".join(c["args"]) for c in calls)
