@@ -132,8 +132,9 @@ def _run(args) -> int:
     if not image_exists(args.image):
         raise DeployError(f"image {args.image}: not in the local Docker engine; build it with `make image`")
     image_arch = arch.from_docker(architecture(args.image))
-    if image_arch in arch.ARCHITECTURES:
-        ensure_emulation(image_arch)
+    if image_arch not in arch.ARCHITECTURES:
+        raise DeployError(f"image {args.image}: built for {image_arch}; Lambda runs {' or '.join(arch.ARCHITECTURES)}")
+    ensure_emulation(image_arch)
     return _serve(start(args.image, memory_mb=args.memory, arch=image_arch, env=env), payloads)
 
 

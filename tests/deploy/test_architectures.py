@@ -1,11 +1,14 @@
-"""Architectures without Docker: the names on the command lines, the emulation check, the image
-archive that makes a root file system an arm64 image, and the refusals that come before any work."""
+"""Architectures: the names on the command lines, the emulation check, the image archive that
+makes a root file system an arm64 image, and the refusals that come before any work (without
+Docker, but for the last test)."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import os
+import subprocess
 import tarfile
 
 import pytest
@@ -112,3 +115,19 @@ def test_the_cli_refuses_an_unknown_arch_before_any_work(command, tmp_path):
     line = deploy_error(command, str(model), *target, "--arch", "arm", env={"PATH": "/nonexistent"})
     assert line == "error: ARCH arm: expected x86_64 or arm64 (Lambda's names)"
     assert not (tmp_path / "out.zip").exists()
+
+
+@pytest.mark.docker
+def test_run_refuses_an_image_of_an_architecture_lambda_does_not_run(docker_engine, tmp_path, monkeypatch):
+    layer = tmp_path / "layer.tar"
+    with tarfile.open(layer, "w") as out:
+        out.addfile(tarfile.TarInfo("empty"), io.BytesIO(b""))
+    monkeypatch.setitem(arch.DOCKER, "ppc64le", "ppc64le")
+    tag = "lambda-tabular/probe:ppc64le"
+    rootfs_image.write_archive(layer, tmp_path / "image.tar", tag, "ppc64le", {}, ["true"], "test")
+    subprocess.run(["docker", "load", "--quiet", "--input", str(tmp_path / "image.tar")], check=True, capture_output=True)
+    try:
+        line = deploy_error("run", tag, "--payload", "{}", env=dict(os.environ))
+    finally:
+        subprocess.run(["docker", "rmi", tag], capture_output=True)
+    assert line == f"error: image {tag}: built for ppc64le; Lambda runs x86_64 or arm64"
