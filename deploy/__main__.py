@@ -131,9 +131,7 @@ def _run(args) -> int:
             return _serve(_zip_function(Path(args.image), Path(folder), args.memory, env), payloads)
     if not image_exists(args.image):
         raise DeployError(f"image {args.image}: not in the local Docker engine; build it with `make image`")
-    image_arch = arch.from_docker(architecture(args.image))
-    if image_arch not in arch.ARCHITECTURES:
-        raise DeployError(f"image {args.image}: built for {image_arch}; Lambda runs {' or '.join(arch.ARCHITECTURES)}")
+    image_arch = arch.runnable(arch.from_docker(architecture(args.image)), f"image {args.image}")
     ensure_emulation(image_arch)
     return _serve(start(args.image, memory_mb=args.memory, arch=image_arch, env=env), payloads)
 

@@ -38,3 +38,11 @@ def platform_of(arch: str) -> str:
 def from_docker(name: str) -> str:
     """Lambda's name for Docker's ``name`` (amd64 -> x86_64); an unknown name as it is."""
     return next((arch for arch, docker in DOCKER.items() if docker == name), name)
+
+
+def runnable(found: str, what: str) -> str:
+    """``found`` (Lambda's name of an artifact's architecture) if Lambda runs it, else one line
+    naming ``what``."""
+    if found not in ARCHITECTURES:
+        raise DeployError(f"{what}: built for {found}; Lambda runs {' or '.join(ARCHITECTURES)}")
+    return found

@@ -13,7 +13,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 
-from ..arch import from_docker
+from ..arch import from_docker, runnable
 from ..errors import DeployError
 from ..local.engine import engine_answers
 from ..shell import run, succeeds
@@ -53,7 +53,7 @@ def push(ecr, image: str, repository: str | None = None, tag: str | None = None,
         )
     if not engine_answers():
         raise DeployError("no Docker engine answers; start one with `python -m deploy engine`")
-    arch = _local_architecture(image)
+    arch = runnable(_local_architecture(image), f"image {image}")
     repository = repository or default_repository(image)
     tag = tag or _split_tag(image)[1]
     uri, created = ensure_repository(ecr, repository)

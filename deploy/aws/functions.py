@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..arch import runnable
 from ..errors import DeployError
 from . import zip_code
 from .session import call
@@ -114,6 +115,7 @@ def _resolve_image(spec: FunctionSpec) -> None:
     built = spec.code.architecture
     if built is None:
         return
+    runnable(built, f"--image {spec.code.uri}")
     if spec.architecture is None:
         spec.architecture = built
     elif spec.architecture != built:

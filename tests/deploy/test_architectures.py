@@ -14,6 +14,7 @@ import tarfile
 import pytest
 
 from deploy import arch
+from deploy.aws import functions
 from deploy.errors import DeployError
 from deploy.local import emulation
 from deploy.package import base_image, rootfs_image
@@ -118,7 +119,7 @@ def test_the_cli_refuses_an_unknown_arch_before_any_work(command, tmp_path):
 
 
 @pytest.mark.docker
-def test_run_refuses_an_image_of_an_architecture_lambda_does_not_run(docker_engine, tmp_path, monkeypatch):
+def test_run_and_push_refuse_an_image_of_an_architecture_lambda_does_not_run(docker_engine, tmp_path, monkeypatch):
     layer = tmp_path / "layer.tar"
     with tarfile.open(layer, "w") as out:
         out.addfile(tarfile.TarInfo("empty"), io.BytesIO(b""))
@@ -127,7 +128,25 @@ def test_run_refuses_an_image_of_an_architecture_lambda_does_not_run(docker_engi
     rootfs_image.write_archive(layer, tmp_path / "image.tar", tag, "ppc64le", {}, ["true"], "test")
     subprocess.run(["docker", "load", "--quiet", "--input", str(tmp_path / "image.tar")], check=True, capture_output=True)
     try:
-        line = deploy_error("run", tag, "--payload", "{}", env=dict(os.environ))
+        ran = deploy_error("run", tag, "--payload", "{}", env=dict(os.environ))
+        pushed = deploy_error("push", tag, "--registry", "127.0.0.1:5999", "--endpoint", "http://127.0.0.1:9",
+                              env=dict(os.environ))  # refused before any AWS call
     finally:
         subprocess.run(["docker", "rmi", tag], capture_output=True)
-    assert line == f"error: image {tag}: built for ppc64le; Lambda runs x86_64 or arm64"
+    assert ran == pushed == f"error: image {tag}: built for ppc64le; Lambda runs x86_64 or arm64"
+
+
+@pytest.mark.parametrize("asked, built, expected", [(None, "arm64", "arm64"), ("arm64", "arm64", "arm64"),
+                                                    (None, None, None), ("arm64", None, "arm64")])
+def test_an_image_function_takes_the_images_architecture_where_it_is_known(asked, built, expected):
+    spec = functions.FunctionSpec(name="f", code=functions.ImageCode("repo@sha256:ab", built), architecture=asked)
+    functions._resolve_image(spec)
+    assert spec.architecture == expected
+
+
+@pytest.mark.parametrize("asked, built", [("x86_64", "arm64"), (None, "ppc64le")])
+def test_an_image_function_of_another_architecture_is_refused(asked, built):
+    spec = functions.FunctionSpec(name="f", code=functions.ImageCode("repo@sha256:ab", built), architecture=asked)
+    with pytest.raises(DeployError) as caught:
+        functions._resolve_image(spec)
+    assert str(caught.value).startswith(f"--image repo@sha256:ab") and built in str(caught.value)
