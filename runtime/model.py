@@ -25,6 +25,10 @@ LEVELS = {
 }
 
 
+# The Prediction field holding each kind of number a schema serves (Schema.scores).
+FIELDS = {"probabilities": "probabilities", "decision_function": "scores", "prediction": "values"}
+
+
 class Prediction(NamedTuple):
     labels: np.ndarray | None = None  # classifiers and outlier detectors: (n,)
     probabilities: np.ndarray | None = None  # classifiers: (n, classes), column i = classes[i]
@@ -32,6 +36,10 @@ class Prediction(NamedTuple):
     # decision_function: (n,) for two classes (above 0 means classes[1]) and outlier
     # detectors (below 0 means outlier), else (n, classes)
     scores: np.ndarray | None = None
+
+    def numbers(self, kind: str) -> np.ndarray:
+        """The numbers of ``kind`` (a Schema.scores value)."""
+        return getattr(self, FIELDS[kind])
 
 
 class Model:
@@ -76,9 +84,8 @@ class Model:
         results = self.session.run(self._outputs, self._feeds(inputs))
         if self.schema.task == "regression":
             return Prediction(values=_column(results[0]))
-        numbers = {self.schema.scores: _column(results[1])} if self.schema.scores else {}
-        if "decision_function" in numbers:
-            numbers = {"scores": numbers.pop("decision_function")}
+        scores = self.schema.scores
+        numbers = {FIELDS[scores]: _column(results[1])} if scores else {}
         return Prediction(labels=results[0].ravel(), **numbers)
 
     def self_check(self) -> None:
@@ -107,7 +114,7 @@ class Model:
         scores = self.schema.scores
         if scores is None:
             return
-        actual = {"probabilities": got.probabilities, "prediction": got.values}.get(scores, got.scores)
+        actual = got.numbers(scores)
         recorded = reference.get(REFERENCE_KEYS.get(scores, scores))
         try:
             expected = np.asarray(recorded, dtype=np.float64)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ..arch import from_docker, runnable
 from ..errors import DeployError
 from ..local.engine import engine_answers
+from ..package.rootfs_image import architecture
 from ..shell import run, succeeds
 from .session import call, is_loopback
 
@@ -136,11 +137,10 @@ def image_architecture(uri: str) -> str | None:
 def _local_architecture(image: str) -> str:
     """The local image's architecture, by Lambda's name."""
     try:
-        found = run(["docker", "image", "inspect", "--format", "{{.Architecture}}", image], quiet=True)
+        return from_docker(architecture(image))
     except DeployError:
         raise DeployError(f"image {image}: not in the local Docker engine; build it with `make image` "
                           "or `python -m deploy image`") from None
-    return from_docker(found.strip())
 
 
 def _split_tag(image: str) -> tuple[str, str]:

@@ -58,8 +58,7 @@ def numbers(prediction: Prediction, schema: Schema) -> tuple[str, np.ndarray] | 
     """The numbers an answer carries, under the name of what they are, or None (labels only)."""
     if schema.scores is None:
         return None
-    values = {"probabilities": prediction.probabilities, "prediction": prediction.values}.get(schema.scores, prediction.scores)
-    return schema.scores, values
+    return schema.scores, prediction.numbers(schema.scores)
 
 
 def plain(values: np.ndarray) -> list:
