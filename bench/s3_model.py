@@ -33,6 +33,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from deploy.local.network import host_address
+
 from .stats import summary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,11 +44,6 @@ BUCKET = "lambda-tabular-bench"
 PREFIX = "lambda-tabular/models/water-quality/"
 REQUEST = json.dumps({"instances": [[7.1, 2.4, 380.0, 18.5]]}).encode()
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1"}
-
-
-def gateway() -> str:
-    return subprocess.run(["docker", "network", "inspect", "bridge", "-f", "{{(index .IPAM.Config 0).Gateway}}"],
-                          capture_output=True, text=True, check=True).stdout.strip()
 
 
 def start_moto(host: str, folder: Path) -> tuple[subprocess.Popen, str]:
@@ -147,7 +144,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="s3-bench-") as folder:
-        proc, endpoint = start_moto(gateway(), Path(folder))
+        proc, endpoint = start_moto(host_address(), Path(folder))
         try:
             published = publish(endpoint, Path(folder))
             s3_env = {**CREDENTIALS, "AWS_ENDPOINT_URL_S3": endpoint, "MODEL_S3_URI": published["MODEL_S3_URI"]}

@@ -59,10 +59,10 @@ def bridge_s3(docker_engine, tmp_path_factory):
     import sys
 
     from deploy.local.container import free_port
+    from deploy.local.network import host_address
     from tests.deploy.conftest import _wait_http
 
-    gateway = subprocess.run(["docker", "network", "inspect", "bridge", "-f", "{{(index .IPAM.Config 0).Gateway}}"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+    gateway = host_address()
     folder = tmp_path_factory.mktemp("bridge-moto")
     port = free_port()
     with open(folder / "moto.log", "wb") as out:
