@@ -98,6 +98,9 @@ def print_report(metadata: dict, out: Path) -> None:
         abs_diff = outcome["max_abs_diff"]
         shown = "n/a" if abs_diff is None else f"{abs_diff:.3g}"
         print(f"  {group:<24} {outcome['rows']:>5} rows  max abs diff {shown:<10} {status}")
+    if "sample" not in report["groups"]:
+        print("note: proven on rows derived from the model (its thresholds, their float64 and float32 "
+              "neighbours, its fitted ranges); pass --sample with real rows to prove it on the values it will serve")
     print(f"wrote {out / 'model.onnx'} and {out / 'model.json'}")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from runtime import integrity  # the one definition of the artifact digest (standard library only)
 
 LIBRARIES = (
-    "numpy", "scikit-learn", "xgboost", "onnx", "onnxruntime", "skl2onnx", "onnxmltools",
+    "numpy", "scikit-learn", "xgboost", "lightgbm", "onnx", "onnxruntime", "skl2onnx", "onnxmltools",
     "protobuf", "pandas", "joblib",
 )
 
@@ -53,6 +53,23 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def canonical(onx) -> None:
+    """Put what the converters gather in sets and dicts in one order, so that the same model
+    gives the same bytes in every process: one opset entry per domain (the highest), sorted by
+    domain, and the metadata properties sorted by key."""
+    from onnx import helper
+
+    versions: dict[str, int] = {}
+    for entry in onx.opset_import:
+        domain = "" if entry.domain == "ai.onnx" else entry.domain
+        versions[domain] = max(versions.get(domain, 0), entry.version)
+    del onx.opset_import[:]
+    onx.opset_import.extend(helper.make_opsetid(domain, version) for domain, version in sorted(versions.items()))
+    properties = sorted((p.key, p.value) for p in onx.metadata_props)
+    del onx.metadata_props[:]
+    helper.set_model_props(onx, dict(properties))
 
 
 def to_json(data: dict) -> bytes:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from runtime.schema import REFERENCE_KEYS
 
-from . import artifact, export, parity, probes, scores, tree_ensemble
+from . import artifact, export, families, parity, probes, scores, tree_ensemble
 from .checks import check_request
 from .errors import ConvertError, InputError, ParityError, UnsupportedModel
 from .load import load_model
@@ -74,7 +74,8 @@ def build(request: Request, log=print) -> dict:
         )
 
     report = _parity_report(comparisons, request.tolerance, dtype, attempts, refused_missing)
-    onnx_bytes = onx.SerializeToString()
+    artifact.canonical(onx)
+    onnx_bytes = onx.SerializeToString(deterministic=True)
     metadata = {
         "schema_version": SCHEMA_VERSION,
         "name": request.name or request.model.stem,
@@ -114,6 +115,7 @@ def _convert_with_parity(model, schema, groups, references, tolerance):
     the converter wrote them (convert/tree_ensemble.py); each attempt names its form. A rewrite
     that fails is only reported in the attempts: the errors raised are the converter's own."""
     attempts, failures = [], []
+    exact = families.exact_trees(model)
     for dtype in ("float64", "float32"):
         try:
             converted = export.to_onnx(model, schema, dtype)
@@ -126,7 +128,7 @@ def _convert_with_parity(model, schema, groups, references, tolerance):
             attempts.append({"input_dtype": dtype, "outcome": str(err)})
             failures.append(err)
             continue
-        for form, onx in _forms(converted, dtype, attempts):
+        for form, onx in _forms(converted, dtype, attempts, exact):
             rewritten = form == tree_ensemble.FORM
             try:
                 session = _session(onx.SerializeToString())
@@ -157,13 +159,14 @@ def _convert_with_parity(model, schema, groups, references, tolerance):
     raise (parity_failures[0] if parity_failures else failures[0])
 
 
-def _forms(converted, dtype: str, attempts: list):
-    """The converter's model rewritten as TreeEnsemble (ai.onnx.ml 5) when it can be, then as
-    converted; a rewrite that cannot be built is recorded in ``attempts`` with its reason."""
+def _forms(converted, dtype: str, attempts: list, exact):
+    """The converter's model rewritten as TreeEnsemble (ai.onnx.ml 5) when it can be (in
+    float64 with ``exact``'s numbers, for families that compare in float64), then as converted;
+    a rewrite that cannot be built is recorded in ``attempts`` with its reason."""
     original = tree_ensemble.tree_form(converted)
     if original is not None:
         try:
-            yield tree_ensemble.FORM, tree_ensemble.rewrite(converted)
+            yield tree_ensemble.FORM, tree_ensemble.rewrite(converted, exact=exact)
         except Exception as err:  # NotRewritten says why; anything else is a gap in the rewrite
             reason = str(err) if isinstance(err, tree_ensemble.NotRewritten) else f"{type(err).__name__}: {_line(err)}"
             attempts.append(_attempt(dtype, tree_ensemble.FORM, f"not rewritten: {reason}"))

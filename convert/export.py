@@ -22,10 +22,9 @@ FLOAT32_TREES = (
     "DecisionTreeClassifier", "DecisionTreeRegressor", "RandomForestClassifier",
     "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor",
     "GradientBoostingClassifier", "GradientBoostingRegressor", "XGBClassifier", "XGBRegressor",
-    # LightGBM compares float64 inputs, but onnxmltools' trees take float32 only: the
-    # preprocessing stays float64 and the thresholds are rounded down (graph_fixes).
-    "LGBMClassifier", "LGBMRegressor", "LightGBMBoosterClassifier", "LightGBMBoosterRegressor",
 )
+# HistGradientBoosting and LightGBM compare in float64: their trees take the float64 input as it
+# is, and are written in float64 (convert.families).
 
 def check_supported(model) -> None:
     """Refuse models whose behaviour no ONNX graph can reproduce, before converting."""
@@ -79,10 +78,10 @@ def to_onnx(model, schema: Schema, dtype: str):
     except Exception as err:  # skl2onnx raises bare RuntimeError/TypeError/... for gaps
         raise UnsupportedModel(_describe_conversion_error(err)) from err
     graph_fixes.drop_unused_initializers(onx)
+    if dtype == "float64":  # first: the fixes below ask onnxruntime the types the graph computes
+        graph_fixes.double_imputers(onx, model)
     graph_fixes.lightgbm_thresholds(onx, model)
     graph_fixes.round_thresholds_down(onx, model)
-    if dtype == "float64":
-        graph_fixes.double_imputers(onx, model)
     return onx
 
 

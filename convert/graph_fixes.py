@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from onnx import ModelProto, helper, numpy_helper
 
+from .families import lightgbm as lightgbm_family
 from .third_party import lightgbm_booster_of
 from .trees import final_and_preceding, split_thresholds
 
@@ -61,7 +62,7 @@ def lightgbm_thresholds(onx: ModelProto, model) -> bool:
     attrs = {a.name: a for a in trees[0].attribute}
     if "nodes_values" not in attrs:
         return False
-    walked = _lightgbm_nodes_by_id(booster)
+    walked = lightgbm_family.nodes_by_id(booster)
     modes = [m.decode() for m in attrs["nodes_modes"].strings]
     keys = list(zip(attrs["nodes_treeids"].ints, attrs["nodes_nodeids"].ints))
     features = list(attrs["nodes_featureids"].ints)
@@ -75,7 +76,7 @@ def lightgbm_thresholds(onx: ModelProto, model) -> bool:
     for i, (mode, _, threshold) in enumerate(found):
         if mode == "BRANCH_LEQ":
             values[i] = _floor32(threshold)
-    _zero_near_zero(onx.graph, trees[0])
+    _zero_near_zero(onx, trees[0])
     return True
 
 
@@ -83,11 +84,15 @@ def lightgbm_thresholds(onx: ModelProto, model) -> bool:
 LIGHTGBM_ZERO = float(np.float32(1e-35))
 
 
-def _zero_near_zero(graph, tree) -> None:
+def _zero_near_zero(onx: ModelProto, tree) -> None:
     """Feed ``tree`` Where(|x| <= 1e-35, 0, x), as LightGBM's predictor reads its input."""
+    from onnx import TensorProto
+
+    from .tree_ensemble import element_types
+
+    graph = onx.graph
     source = tree.input[0]
-    element = next((v.type.tensor_type.elem_type for v in [*graph.input, *graph.value_info] if v.name == source), None)
-    dtype = np.float64 if element == 11 else np.float32  # TensorProto.DOUBLE
+    dtype = np.float64 if element_types(onx).get(source) == TensorProto.DOUBLE else np.float32
     names = {k: f"{source}_lightgbm_{k}" for k in ("abs", "limit", "near", "zero", "input")}
     graph.initializer.extend([
         numpy_helper.from_array(np.asarray(LIGHTGBM_ZERO, dtype=dtype), names["limit"]),
@@ -101,25 +106,6 @@ def _zero_near_zero(graph, tree) -> None:
     ]):
         graph.node.insert(index + offset, node)
     tree.input[0] = names["input"]
-
-
-def _lightgbm_nodes_by_id(booster) -> dict:
-    """(tree, node id) -> (ONNX node mode, feature, threshold), numbered as onnxmltools numbers them."""
-    nodes = {}
-    for tree_id, tree in enumerate(booster.dump_model()["tree_info"]):
-        count = 1
-        stack = [(tree["tree_structure"], 0)]
-        while stack:
-            node, node_id = stack.pop()
-            if "split_feature" not in node:
-                nodes[tree_id, node_id] = ("LEAF", 0, None)
-                continue
-            left, right = count, count + 1
-            count += 2
-            leq = node["decision_type"] == "<="
-            nodes[tree_id, node_id] = ("BRANCH_LEQ" if leq else "OTHER", int(node["split_feature"]), float(node["threshold"]) if leq else None)
-            stack.extend(((node["right_child"], right), (node["left_child"], left)))
-    return nodes
 
 
 def _floor32(value: float) -> float:

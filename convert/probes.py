@@ -4,9 +4,11 @@ Without a --sample file, parity is checked on rows derived from the fitted model
 - "random": values spread like the training data, as far as fitted steps record it
   (scaler means and scales, imputer statistics, tree split thresholds), categories drawn
   from the fitted encoders;
-- "threshold": each feature set just at and just past the model's split thresholds (mapped
-  back through scalers to raw values), where float32 rounding flips a decision, and
-  between neighbouring thresholds that collapse into one float32 value;
+- "threshold": each feature set at and next to the model's split thresholds (mapped back
+  through scalers to raw values): the threshold itself and its float64 neighbours, where a
+  float32 comparison flips a decision the original takes in float64; the float32 values just
+  at and past it, where float32 rounding flips one; and between neighbouring thresholds that
+  collapse into one float32 value;
 - "extreme": values far outside the training range;
 - "training": for models that keep their training rows (nearest neighbours), those rows and rows
   recombined from their values, where equidistant neighbours tie;
@@ -55,7 +57,8 @@ def probe_rows(model, schema: Schema) -> dict[str, pd.DataFrame]:
     for i, values in thresholds.items():
         if len(values) > THRESHOLDS_PER_FEATURE:
             values = rng.choice(values, THRESHOLDS_PER_FEATURE, replace=False)
-        for v in [v for t in values for v in _float32_neighbours(t)] + _collapsed(thresholds[i]):
+        near = [v for t in values for v in (*_float64_neighbours(t), *_float32_neighbours(t))]
+        for v in near + _collapsed(thresholds[i]):
             row = _base_row(schema, center)
             row[i] = v
             rows.append(row)
@@ -116,6 +119,11 @@ def _base_row(schema: Schema, center: np.ndarray) -> list:
         (f.categories[0] if f.categories else "a") if f.kind == "string" else float(center[i])
         for i, f in enumerate(schema.features)
     ]
+
+
+def _float64_neighbours(t: float) -> tuple[float, float, float]:
+    """t, and the float64 values just below and just above it."""
+    return float(np.nextafter(t, -np.inf)), float(t), float(np.nextafter(t, np.inf))
 
 
 def _float32_neighbours(t: float) -> tuple[float, float]:

@@ -51,23 +51,34 @@ def tree_form(onx: ModelProto) -> str | None:
     return None
 
 
-def rewrite(onx: ModelProto, copy_trees: bool = False) -> ModelProto:
+def rewrite(onx: ModelProto, exact=None, copy_trees: bool = False) -> ModelProto:
     """A copy of ``onx`` with each TreeEnsembleClassifier/Regressor replaced by TreeEnsemble
-    and standard operators producing the same outputs; raises NotRewritten otherwise."""
+    and standard operators producing the same outputs; raises NotRewritten otherwise.
+
+    Trees whose input is float32 keep the converter's float32 numbers. Trees whose input is
+    float64 are written in float64 with ``exact``'s numbers (convert.families.ExactTrees), the
+    ones the original compares and sums with; without them they are not rewritten."""
     graph = onx.graph
     positions = [i for i, n in enumerate(graph.node) if n.domain == ML and n.op_type in LEGACY]
     if not positions:
         raise NotRewritten("no TreeEnsembleClassifier or TreeEnsembleRegressor in the model")
-    dtypes = _elem_types(onx)
+    dtypes = element_types(onx)
     out = copy.deepcopy(onx)
     for position in reversed(positions):
         node = out.graph.node[position]
-        if dtypes.get(node.input[0]) != TensorProto.FLOAT:
-            raise NotRewritten(
-                "the trees take float64 inputs; TreeEnsemble would compare them in float64 with "
-                "the float32 thresholds the converter stored"
-            )
-        new_nodes, initializers = _replacement(node, dtypes, copy_trees)
+        element = dtypes.get(node.input[0])
+        if element == TensorProto.DOUBLE:
+            if exact is None:
+                raise NotRewritten(
+                    "the trees take float64 inputs and this model's family compares in float32; "
+                    "its float32 trees are the exact form"
+                )
+            if len(positions) > 1:
+                raise NotRewritten("several tree ensembles take float64 inputs; only one is rewritten in float64")
+        elif element != TensorProto.FLOAT:
+            raise NotRewritten("the trees' input is neither float32 nor float64")
+        real = np.float64 if element == TensorProto.DOUBLE else np.float32
+        new_nodes, initializers = _replacement(node, dtypes, copy_trees, real, exact if real is np.float64 else None)
         del out.graph.node[position]
         for offset, new in enumerate(new_nodes):
             out.graph.node.insert(position + offset, new)
@@ -144,6 +155,29 @@ class _Forest:
         if np.any(self.weights_per_leaf == 0):
             raise NotRewritten("a leaf has no weight")
 
+    def use_exact(self, exact) -> None:
+        """Take ``exact``'s float64 thresholds and leaf values in place of the converter's
+        float32 ones, node by node; every node must be found there, on the same feature, within
+        a float32 step of what the converter wrote."""
+        inner = np.flatnonzero(~self.is_leaf)
+        split = self.split.copy()
+        for p in inner.tolist():
+            found = exact.splits.get((int(self.tree[p]), int(self.node[p])))
+            if found is None or self.mode[p] != MODES[b"BRANCH_LEQ"] or found[0] != self.feature[p]:
+                raise NotRewritten(f"{exact.family} split ({self.tree[p]}, {self.node[p]}) has no float64 threshold here")
+            if not _within_float32_step(self.split[p], found[1]):
+                raise NotRewritten(f"{exact.family} split ({self.tree[p]}, {self.node[p]}) does not match its float64 threshold")
+            split[p] = found[1]
+        value = self.w_value.copy()
+        if np.any(self.weights_per_leaf != 1):
+            raise NotRewritten(f"{exact.family} leaves carry several weights each")
+        for i, p in enumerate(self.w_pos.tolist()):
+            found = exact.leaves.get((int(self.tree[p]), int(self.node[p])))
+            if found is None or not _within_float32_step(self.w_value[i], found):
+                raise NotRewritten(f"{exact.family} leaf ({self.tree[p]}, {self.node[p]}) does not match its float64 value")
+            value[i] = found
+        self.split, self.w_value = split, value
+
     def _locate(self, trees: np.ndarray, nodes: np.ndarray, what: str) -> np.ndarray:
         keys = trees * (int(self.node.max(initial=0)) + 1) + nodes
         found = np.searchsorted(self._keys[self._order], keys)
@@ -156,10 +190,17 @@ class _Forest:
         return np.unique(self.w_target)
 
 
+def _within_float32_step(stored: float, exact: float) -> bool:
+    """Whether the converter's float32 ``stored`` is ``exact`` rounded (either way) to float32."""
+    if float(stored) == exact or not np.isfinite(exact):
+        return float(stored) == exact
+    return abs(float(stored) - exact) <= float(np.spacing(np.float32(abs(exact))))
+
+
 # --- writing TreeEnsemble -------------------------------------------------------------------
 
 
-def _tree_ensemble(forest: _Forest, n_targets: int, aggregate: int, copy_trees: bool, name: str, inputs, outputs):
+def _tree_ensemble(forest: _Forest, n_targets: int, aggregate: int, copy_trees: bool, name: str, inputs, outputs, real=np.float32):
     """One TreeEnsemble node; each tree copied per target when leaves carry several weights."""
     if np.all(forest.weights_per_leaf == 1):
         copies = [(None, forest.w_target, forest.w_value)]
@@ -219,14 +260,14 @@ def _tree_ensemble(forest: _Forest, n_targets: int, aggregate: int, copy_trees: 
         post_transform=0,
         tree_roots=a["roots"].tolist(),
         nodes_featureids=a["feature"].tolist(),
-        nodes_splits=numpy_helper.from_array(a["split"].astype(np.float32), "nodes_splits"),
+        nodes_splits=numpy_helper.from_array(a["split"].astype(real), "nodes_splits"),
         nodes_modes=numpy_helper.from_array(a["mode"].astype(np.uint8), "nodes_modes"),
         nodes_truenodeids=a["true"].tolist(),
         nodes_falsenodeids=a["false"].tolist(),
         nodes_trueleafs=a["true_leaf"].tolist(),
         nodes_falseleafs=a["false_leaf"].tolist(),
         leaf_targetids=a["targets"].tolist(),
-        leaf_weights=numpy_helper.from_array(a["weights"].astype(np.float32), "leaf_weights"),
+        leaf_weights=numpy_helper.from_array(a["weights"].astype(real), "leaf_weights"),
     )
     if a["missing"].any():
         fields["nodes_missing_value_tracks_true"] = a["missing"].tolist()
@@ -236,15 +277,21 @@ def _tree_ensemble(forest: _Forest, n_targets: int, aggregate: int, copy_trees: 
 # --- the replacement subgraphs --------------------------------------------------------------
 
 
-def _replacement(node, dtypes: dict, copy_trees: bool):
+def _replacement(node, dtypes: dict, copy_trees: bool, real=np.float32, exact=None):
+    """The nodes and constants replacing legacy ``node``, computing in ``real`` (float32 or
+    float64) with the converter's numbers, or ``exact``'s where given."""
     attrs = _attributes(node)
     classifier = node.op_type == "TreeEnsembleClassifier"
     forest = _Forest(attrs, classifier)
+    element = TensorProto.DOUBLE if real is np.float64 else TensorProto.FLOAT
     post = attrs.get("post_transform", b"NONE")
     aggregate = AGGREGATES.get(attrs.get("aggregate_function", b"SUM"))
     if aggregate is None:
         raise NotRewritten(f"aggregate_function {attrs['aggregate_function'].decode()} is not rewritten")
     base = _floats(attrs, "base_values")
+    if exact is not None:
+        forest.use_exact(exact)
+        base = _exact_base(base, exact)
     prefix = node.name or node.output[0]
     scores = f"{prefix}_te_scores"
     nodes, inits = [], []
@@ -264,11 +311,11 @@ def _replacement(node, dtypes: dict, copy_trees: bool):
         if base is not None and len(base) not in (0, n_targets):
             raise NotRewritten("base_values do not match the number of targets")
         out = node.output[0]
-        _expect_float(dtypes, [out])
+        _expect_type(dtypes, [out], element)
         has_base = base is not None and np.any(base)
-        nodes.append(_tree_ensemble(forest, n_targets, aggregate, copy_trees, f"{prefix}_te", node.input, [scores if has_base else out]))
-        if has_base:  # added to the trees' sum, in float32, as onnxruntime adds base_values
-            add("Add", [scores, constant("base", base.astype(np.float32).reshape(1, -1))], out)
+        nodes.append(_tree_ensemble(forest, n_targets, aggregate, copy_trees, f"{prefix}_te", node.input, [scores if has_base else out], real))
+        if has_base:  # added to the trees' sum, as onnxruntime adds base_values
+            add("Add", [scores, constant("base", base.astype(real).reshape(1, -1))], out)
         return nodes, inits
 
     if aggregate != AGGREGATES[b"SUM"]:
@@ -278,17 +325,17 @@ def _replacement(node, dtypes: dict, copy_trees: bool):
     labels = np.asarray(labels_int, dtype=np.int64) if labels_int else np.asarray(labels_str, dtype=object)
     n_classes = len(labels)
     label_out, proba_out = node.output[0], node.output[1]
-    _expect_float(dtypes, [proba_out])
+    _expect_type(dtypes, [proba_out], element)
     used = forest.targets()
     base = np.zeros(0) if base is None else base
 
     def tree_scores(n_targets: int, output: str) -> str:
         """The trees' sums, plus base_values when there are any (as onnxruntime adds them)."""
         if not np.any(base):
-            nodes.append(_tree_ensemble(forest, n_targets, aggregate, copy_trees, f"{prefix}_te", node.input, [output]))
+            nodes.append(_tree_ensemble(forest, n_targets, aggregate, copy_trees, f"{prefix}_te", node.input, [output], real))
             return output
-        nodes.append(_tree_ensemble(forest, n_targets, aggregate, copy_trees, f"{prefix}_te", node.input, [scores]))
-        return add("Add", [scores, constant("base", base.astype(np.float32).reshape(1, -1))], output)
+        nodes.append(_tree_ensemble(forest, n_targets, aggregate, copy_trees, f"{prefix}_te", node.input, [scores], real))
+        return add("Add", [scores, constant("base", base.astype(real).reshape(1, -1))], output)
 
     if n_classes == 2 and len(used) == 1:
         # One score s for the second class, read as onnxruntime's binary case reads it:
@@ -298,12 +345,12 @@ def _replacement(node, dtypes: dict, copy_trees: bool):
         if used[0] != 0 or len(base) > 1:
             raise NotRewritten("binary classifier with this score layout is not rewritten")
         s = tree_scores(1, f"{prefix}_s")
-        signed = add("Mul", [s, constant("signs", np.array([[-1, 1]], np.float32))], f"{prefix}_signed")
+        signed = add("Mul", [s, constant("signs", np.array([[-1, 1]], real))], f"{prefix}_signed")
         if post == b"LOGISTIC":
             add("Sigmoid", [signed], proba_out)
             index = add("ArgMax", [signed], f"{prefix}_argmax", axis=1, keepdims=0)
         elif post == b"NONE" and np.all(forest.w_value >= 0):
-            add("Add", [signed, constant("complement", np.array([[1, 0]], np.float32))], proba_out)
+            add("Add", [signed, constant("complement", np.array([[1, 0]], real))], proba_out)
             index = add("ArgMax", [proba_out], f"{prefix}_argmax", axis=1, keepdims=0)
         else:
             raise NotRewritten(f"binary classifier with post_transform {post.decode()} and these weights is not rewritten")
@@ -338,13 +385,29 @@ def _every_class_scored(forest: _Forest, n_classes: int) -> bool:
     return True
 
 
-def _expect_float(dtypes: dict, names: list[str]) -> None:
+def _expect_type(dtypes: dict, names: list[str], element: int) -> None:
     for name in names:
-        if dtypes.get(name, TensorProto.FLOAT) != TensorProto.FLOAT:
-            raise NotRewritten(f"output {name!r} is declared {TensorProto.DataType.Name(dtypes[name])}, not float")
+        if dtypes.get(name, element) != element:
+            raise NotRewritten(
+                f"output {name!r} is declared {TensorProto.DataType.Name(dtypes[name])}, "
+                f"not {TensorProto.DataType.Name(element)}"
+            )
 
 
-def _elem_types(onx: ModelProto) -> dict[str, int]:
+def _exact_base(stored: np.ndarray | None, exact) -> np.ndarray | None:
+    """``exact``'s base values, checked against the converter's; without them, the converter's
+    must be zero."""
+    stored = np.zeros(0) if stored is None else stored
+    if exact.base is None:
+        if np.any(stored):
+            raise NotRewritten(f"{exact.family} base values have no float64 counterpart")
+        return stored
+    if len(stored) and (len(stored) != len(exact.base) or not all(map(_within_float32_step, stored, exact.base))):
+        raise NotRewritten(f"{exact.family} base values do not match the converter's")
+    return exact.base
+
+
+def element_types(onx: ModelProto) -> dict[str, int]:
     """Element type of every tensor the graph declares or a Cast produces, and of each tree
     ensemble's input (asked of onnxruntime when nothing declares it)."""
     types = {}

@@ -1,5 +1,7 @@
 """The coverage matrix: every model kind we serve or refuse, trained on synthetic data, converted,
-then served by the runtime's handler on fresh rows and compared with the original.
+then served by the runtime's handler on fresh rows and compared with the original. Each family
+is also trained on scikit-learn's bundled real data sets (measured with few digits, values that
+repeat and sit on split thresholds) and served every real row, without a --sample.
 
 The README's coverage table is rendered from it (python -m tests.convert.coverage --write) and
 tests/convert/test_coverage.py fails when the two disagree.
@@ -38,7 +40,7 @@ FRESH_SEED = 99
 class Case:
     family: str
     factory: Callable
-    data: str  # numeric | missing | mixed | frame | integers | counts
+    data: str  # numeric | missing | mixed | frame | integers | counts, or a real data set (REAL)
     target: object  # 0: regression, n: n classes, "strings": string labels, None: no target
 
 
@@ -158,6 +160,20 @@ CASES: dict[str, Case] = {
     "GaussianNB": Case("naive_bayes", lambda s: s["nb"].GaussianNB(), "numeric", 3),
     "BernoulliNB": Case("naive_bayes", lambda s: s["nb"].BernoulliNB(), "numeric", 2),
     "MultinomialNB": Case("naive_bayes", lambda s: s["nb"].MultinomialNB(), "counts", 3),
+    # real data: the converter sees no --sample; every real row is served
+    "RandomForestClassifier, breast cancer": Case("trees", lambda s: s["ens"].RandomForestClassifier(40, random_state=0), "breast_cancer", 2),
+    "ExtraTreesRegressor, diabetes": Case("trees", lambda s: s["ens"].ExtraTreesRegressor(40, random_state=0), "diabetes", 0),
+    "GradientBoostingClassifier, wine": Case("trees", lambda s: s["ens"].GradientBoostingClassifier(n_estimators=60, random_state=0), "wine", 3),
+    "HistGradientBoostingClassifier, breast cancer": Case("trees", lambda s: s["ens"].HistGradientBoostingClassifier(max_iter=60, random_state=0), "breast_cancer", 2),
+    "HistGradientBoostingClassifier, wine": Case("trees", lambda s: s["ens"].HistGradientBoostingClassifier(max_iter=60, random_state=0), "wine", 3),
+    "HistGradientBoostingRegressor, diabetes": Case("trees", lambda s: s["ens"].HistGradientBoostingRegressor(max_iter=60, random_state=0), "diabetes", 0),
+    "XGBClassifier, breast cancer": Case("xgboost", lambda s: s["xgb"].XGBClassifier(**XGB), "breast_cancer", 2),
+    "XGBRegressor, diabetes": Case("xgboost", lambda s: s["xgb"].XGBRegressor(**XGB), "diabetes", 0),
+    "LGBMClassifier, wine": Case("lightgbm", lambda s: s["lgb"].LGBMClassifier(**LGB), "wine", 3),
+    "LGBMRegressor, diabetes": Case("lightgbm", lambda s: s["lgb"].LGBMRegressor(**LGB), "diabetes", 0),
+    "StandardScaler + LGBMClassifier, breast cancer with 8% missing": Case("lightgbm", lambda s: s["pipe"].make_pipeline(s["pre"].StandardScaler(), s["lgb"].LGBMClassifier(**LGB)), "breast_cancer_missing", 2),
+    "StandardScaler + LogisticRegression, breast cancer": Case("linear", lambda s: s["pipe"].make_pipeline(s["pre"].StandardScaler(), s["lin"].LogisticRegression(max_iter=1000)), "breast_cancer", 2),
+    "Ridge, diabetes": Case("linear", lambda s: s["lin"].Ridge(), "diabetes", 0),
     # outlier detection
     "IsolationForest": Case("anomaly", lambda s: s["ens"].IsolationForest(n_estimators=50, random_state=0), "numeric", None),
     "OneClassSVM": Case("anomaly", lambda s: s["pipe"].make_pipeline(s["pre"].StandardScaler(), s["svm"].OneClassSVM(nu=0.05)), "numeric", None),
@@ -174,8 +190,25 @@ class _FitWith:
         return self.estimator.fit(X, y, **self.fit_args)
 
 
+REAL = ("breast_cancer", "breast_cancer_missing", "diabetes", "wine")
+
+
+def real_dataset(kind: str):
+    """A data set scikit-learn ships (no download); the same rows whatever the seed."""
+    import sklearn.datasets
+
+    X, y = getattr(sklearn.datasets, f"load_{kind.removesuffix('_missing')}")(return_X_y=True)
+    if kind.endswith("_missing"):
+        X = X.copy()
+        X[np.random.default_rng(0).random(X.shape) < 0.08] = np.nan
+    return X, y
+
+
 def dataset(kind: str, target, seed: int):
     rng = np.random.default_rng(seed + 1000)
+    if kind in REAL:
+        X, y = real_dataset(kind)
+        return X, (y if target is not None else None)
     if kind == "mixed":
         X, signal = mixed_frame(seed)
     elif kind == "integers":  # small counts 0-3, as in survey answers or ratings

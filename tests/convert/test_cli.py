@@ -268,19 +268,28 @@ def test_model_json_is_sealed_with_the_runtimes_digest(numeric_model, tmp_path):
         Model.load(Settings(model_dir=out))
 
 
-def test_float32_collapse_is_refused(tmp_path):
+def test_float32_collapse_in_histgradientboosting_is_served_by_float64_trees(tmp_path):
     """Timestamps as features: split thresholds a few seconds apart, but float32 spacing at
-    1.7e9 is 128 s. HistGradientBoosting compares in float64 and onnxruntime cannot run its
-    classifier trees in float64, so no faithful ONNX model exists: the converter refuses."""
+    1.7e9 is 128 s. HistGradientBoosting compares in float64; its trees are written in float64
+    with its own thresholds, and answer every training row as scikit-learn does."""
+    import onnxruntime as ort
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     rng = np.random.default_rng(0)
     t = 1.7e9 + rng.integers(0, 2000, 800).astype(float)
     X = np.column_stack([t, rng.normal(size=800)])
     y = ((t % 7) > 3).astype(int)
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    joblib.dump(HistGradientBoostingClassifier(max_iter=30).fit(X, y), tmp_path / "m.joblib")
+    model = HistGradientBoostingClassifier(max_iter=30).fit(X, y)
+    joblib.dump(model, tmp_path / "m.joblib")
     out = tmp_path / "out"
-    assert_refused(run(tmp_path / "m.joblib", "--out", out), out, "parity failed on threshold rows", code=5)
+    result = run(tmp_path / "m.joblib", "--out", out)
+    assert result.returncode == 0, result.stderr
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["onnx"]["input_dtype"] == "float64" and meta["onnx"]["tree_form"] == "TreeEnsemble-opset5"
+    session = ort.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
+    labels, probabilities = session.run(None, {"X": X})
+    np.testing.assert_array_equal(labels, model.predict(X))
+    np.testing.assert_allclose(probabilities, model.predict_proba(X), rtol=0, atol=1e-12)
 
 
 def test_float32_collapse_in_a_linear_model_is_converted_in_float64(tmp_path):
@@ -381,3 +390,14 @@ def test_new_families_through_the_command_line(tmp_path):
     grid = np.random.default_rng(4).integers(0, 4, size=(300, 4)).astype(float)
     joblib.dump(KNeighborsClassifier(n_neighbors=4).fit(grid, (grid.sum(axis=1) > 6).astype(int)), tmp_path / "knn.joblib")
     assert_refused(run(tmp_path / "knn.joblib", "--out", tmp_path / "knn"), tmp_path / "knn", "training rows", "tie", code=5)
+
+
+def test_without_a_sample_the_report_says_what_only_real_rows_can_prove(numeric_model, tmp_path):
+    X, _ = numeric_data(2)
+    sample = tmp_path / "rows.npy"
+    np.save(sample, X[:50])
+    without = run(numeric_model, "--out", tmp_path / "a")
+    with_sample = run(numeric_model, "--out", tmp_path / "b", "--sample", sample)
+    assert without.returncode == 0 and with_sample.returncode == 0, without.stderr + with_sample.stderr
+    assert "pass --sample with real rows" in without.stdout
+    assert "pass --sample" not in with_sample.stdout
