@@ -30,6 +30,16 @@ def library_versions() -> dict:
     return versions
 
 
+def version_mismatches(trained_with: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """library -> (version that saved the model, version running here), where they differ."""
+    running = library_versions()
+    return {
+        library: (trained, running[library])
+        for library, trained in trained_with.items()
+        if library in running and trained != running[library]
+    }
+
+
 def write_atomically(out: Path, files: dict[str, bytes]) -> None:
     """Write every file beside its final name, then rename: no half-written file in ``out``."""
     out.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,8 @@ from runtime.schema import REFERENCE_KEYS
 
 from . import artifact, export, families, parity, probes, scores, tree_ensemble
 from .checks import check_request
-from .errors import ConvertError, InputError, ParityError, UnsupportedModel
-from .load import load_model
+from .errors import ConvertError, InputError, LoadError, ParityError, UnsupportedModel
+from .load import load, model_file
 from .sample import read_sample
 from .schema import Schema, describe
 
@@ -39,8 +39,32 @@ class Request:
 def build(request: Request, log=print) -> dict:
     """Convert ``request.model`` and write model.onnx and model.json into ``request.out``."""
     check_request(request)  # every argument, before any work
-    model = load_model(request.model)
-    schema = describe(model, request.features)
+    loaded = load(request.model)
+    mismatched = artifact.version_mismatches(loaded.trained_with)
+    for library, (trained, running) in mismatched.items():
+        log(f"warning: the model was saved by {library} {trained} and is read here by {running}; parity proves "
+            f"the ONNX model against the model as {library} {running} computes it")
+    try:
+        return _build(request, loaded, log)
+    except ConvertError:
+        raise
+    except Exception as err:  # another release's model failing inside this release's code
+        if not mismatched:
+            raise
+        raise LoadError(f"model {request.model}: {type(err).__name__}: {_line(err)}{version_hint(mismatched)}") from err
+
+
+def version_hint(mismatched: dict) -> str:
+    return "".join(
+        f"; it was saved by {library} {trained} and is read here by {running}: convert it with {library} {trained}"
+        for library, (trained, running) in mismatched.items()
+    )
+
+
+def _build(request: Request, loaded, log) -> dict:
+    model = loaded.model
+    mismatched = artifact.version_mismatches(loaded.trained_with)
+    schema = describe(model, request.features or _signature_features(request.model, model))
     export.check_supported(model)
     log(f"model: {estimator_name(model)} ({schema.task}, {len(schema.features)} features)")
 
@@ -52,7 +76,9 @@ def build(request: Request, log=print) -> dict:
         try:
             references[group] = parity.original_outputs(model, rows, schema)
         except Exception as err:
-            raise InputError(f"the original model fails on the {group!r} parity rows: {_line(err)}") from err
+            raise InputError(
+                f"the original model fails on the {group!r} parity rows: {_line(err)}{version_hint(mismatched)}"
+            ) from err
     optional = _optional_groups(model, schema, groups["random"])
 
     onx, session, dtype, comparisons, attempts = _convert_with_parity(
@@ -94,9 +120,10 @@ def build(request: Request, log=print) -> dict:
             "tree_form": tree_ensemble.tree_form(onx),
         },
         "source": {
-            "file": request.model.name,
-            "sha256": artifact.sha256(request.model.read_bytes()),
+            "file": model_file(request.model).name,
+            "sha256": artifact.sha256(model_file(request.model).read_bytes()),
             "estimator": estimator_name(model),
+            "trained_with": loaded.trained_with,
         },
         "versions": artifact.library_versions(),
         "parity": report,
@@ -106,6 +133,15 @@ def build(request: Request, log=print) -> dict:
     metadata = artifact.sealed(metadata, metadata["onnx"]["sha256"])
     artifact.write_atomically(request.out, {"model.onnx": onnx_bytes, "model.json": artifact.to_json(metadata)})
     return metadata
+
+
+def _signature_features(path: Path, model) -> list[str] | None:
+    """An MLflow model's signature names, for a model that was fitted without names."""
+    from .mlflow_model import is_mlflow_dir, read
+
+    if not is_mlflow_dir(path) or hasattr(model, "feature_names_in_"):
+        return None
+    return read(path).features
 
 
 def _convert_with_parity(model, schema, groups, references, tolerance):

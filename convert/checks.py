@@ -9,6 +9,7 @@ from pathlib import Path
 from runtime.schema import MAX_TOLERANCE
 
 from .errors import InputError, LoadError
+from .mlflow_model import is_mlflow_dir
 
 SAMPLE_SUFFIXES = (".csv", ".npy")
 
@@ -23,8 +24,8 @@ def check_request(request) -> None:
             f"--tolerance must be a positive number no larger than {MAX_TOLERANCE:g} (differences are "
             f"scaled by max(1, |value|); a larger one would prove nothing), got {tolerance!r}"
         )
-    if not Path(request.model).is_file():
-        raise LoadError(f"model file {request.model}: no such file")
+    if not Path(request.model).is_file() and not is_mlflow_dir(Path(request.model)):
+        raise LoadError(f"model file {request.model}: no such file (nor an MLflow model directory)")
     _check_out(Path(request.out))
     if request.sample is not None:
         sample = Path(request.sample)

@@ -1,17 +1,37 @@
-"""Read a trained model from disk: joblib/pickle files and native XGBoost and LightGBM files."""
+"""Read a trained model from disk: joblib/pickle and skops files, native XGBoost and LightGBM
+files, and MLflow model directories."""
 
 from __future__ import annotations
 
 import json
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
-from . import third_party
+import numpy as np
+
+from . import mlflow_model, third_party
 from .errors import LoadError, UnsupportedModel
 
 XGBOOST_SUFFIXES = {".json", ".ubj"}
 LIGHTGBM_SUFFIXES = {".txt", ".lgb", ".lgbm"}  # Booster.save_model's text format
+SKOPS_SUFFIX = ".skops"
+# Types a skops file may hold: these libraries' own. skops rebuilds them without running code
+# from the file; anything else is refused by name.
+SKOPS_ALLOWED = ("sklearn.", "xgboost.", "lightgbm.", "numpy.", "scipy.sparse.", "builtins.", "collections.")
+
+
+def model_file(path: Path) -> Path:
+    """The file holding the model: ``path`` itself, or an MLflow directory's model file."""
+    return mlflow_model.read(path).file if mlflow_model.is_mlflow_dir(path) else path
 CLASSIFIER_OBJECTIVES = ("binary:", "multi:")
 REGRESSOR_OBJECTIVES = ("reg:", "count:")
+
+
+@dataclass
+class Loaded:
+    model: object
+    trained_with: dict[str, str]  # library -> the version that saved the model, where the file says
 
 
 def load_model(path: Path):
@@ -20,13 +40,48 @@ def load_model(path: Path):
     Pickle and joblib files run code when they are read: load only files you trust.
     This happens at build time only, never in Lambda.
     """
+    return load(path).model
+
+
+def load(path: Path) -> Loaded:
+    """The model at ``path`` and the library versions that saved it: an MLflow model's recorded
+    versions, and the scikit-learn version its pickle or skops file was written by."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", _inconsistent_version_warning())
+        model, recorded = _read(path)
+    for warning in caught:
+        original = getattr(warning.message, "original_sklearn_version", None)
+        if original and "scikit-learn" not in recorded:
+            recorded["scikit-learn"] = str(original)
+    return Loaded(model, recorded)
+
+
+def _read(path: Path):
+    if mlflow_model.is_mlflow_dir(path):
+        found = mlflow_model.read(path)
+        skops = found.serialization == "skops" or found.file.suffix.lower() == SKOPS_SUFFIX
+        pickled = found.serialization in ("pickle", "cloudpickle") or found.file.suffix.lower() in (".pkl", ".pickle", ".joblib")
+        native = {"xgboost": _load_xgboost_file, "lightgbm": _load_lightgbm_file}.get(found.flavor)
+        if native is not None and not (skops or pickled):
+            return native(found.file), dict(found.versions)
+        return _load_file(found.file, skops=skops), dict(found.versions)
     if not path.is_file():
         raise LoadError(f"model file {path}: no such file")
+    return _load_file(path), {}
+
+
+def _inconsistent_version_warning():
+    from sklearn.exceptions import InconsistentVersionWarning
+
+    return InconsistentVersionWarning
+
+
+def _load_file(path: Path, skops: bool = False):
     if path.suffix.lower() in XGBOOST_SUFFIXES:
         return _load_xgboost_file(path)
     if path.suffix.lower() in LIGHTGBM_SUFFIXES:
         return _load_lightgbm_file(path)
-    model = _unpickle(path)
+    model = _load_skops(path) if skops or path.suffix.lower() == SKOPS_SUFFIX else _unpickle(path)
     if _is_booster(model):
         model = booster_to_estimator(model)
     elif third_party.is_lightgbm_booster(model):
@@ -37,7 +92,75 @@ def load_model(path: Path):
             "Pipeline, XGBoost or LightGBM model"
         )
     _check_fitted(model, path)
+    _check_trees(model, path)
     return model
+
+
+def _load_skops(path: Path):
+    """A skops file, holding only the allowed libraries' types; nothing in it is executed."""
+    import skops.io as sio
+
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as err:  # a corrupt zip or schema raises anything from BadZipFile to KeyError
+        raise LoadError(f"model file {path}: not a readable skops file ({_first_line(err)})") from err
+    refused = sorted(t for t in untrusted if not t.startswith(SKOPS_ALLOWED))
+    if refused:
+        raise LoadError(
+            f"model file {path}: holds types from outside scikit-learn, XGBoost, LightGBM and numpy, "
+            f"which are not loaded: {', '.join(refused[:5])}"
+        )
+    try:
+        return sio.load(path, trusted=untrusted)
+    except Exception as err:
+        raise LoadError(f"model file {path}: not a readable skops file ({_first_line(err)})") from err
+
+
+def _check_trees(model, path: Path) -> None:
+    """Every scikit-learn tree's nodes point forward to nodes that exist, on features that
+    exist: their predict reads node arrays unchecked, so a crafted file could read out of
+    bounds or loop."""
+    for owner, children, features, n_features in _tree_arrays(model):
+        left, right = children
+        n = len(left)
+        index = np.arange(n)
+        inner = left != -1
+        sound = (
+            len(right) == n and np.array_equal(right != -1, inner)
+            and np.all(left[inner] > index[inner]) and np.all(right[inner] > index[inner])
+            and np.all(left[inner] < n) and np.all(right[inner] < n)
+            and np.all(features[inner] >= 0) and (n_features is None or np.all(features[inner] < n_features))
+        )
+        if not sound:
+            raise LoadError(f"model file {path}: a tree of its {owner} has nodes that point outside the tree")
+
+
+def _tree_arrays(model):
+    """(owner, (left, right), features, n_features) of every scikit-learn tree in ``model``."""
+    seen, stack = set(), [model]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        tree = getattr(obj, "tree_", None)
+        if tree is not None and hasattr(tree, "children_left"):
+            yield type(obj).__name__, (np.asarray(tree.children_left), np.asarray(tree.children_right)), np.asarray(tree.feature), tree.n_features
+        for predictors in getattr(obj, "_predictors", None) or []:
+            for predictor in predictors:
+                nodes = predictor.nodes
+                inner = nodes["is_leaf"] == 0
+                left = np.where(inner, nodes["left"].astype(np.int64), -1)
+                right = np.where(inner, nodes["right"].astype(np.int64), -1)
+                features = np.where(inner, nodes["feature_idx"].astype(np.int64), 0)
+                yield type(obj).__name__, (left, right), features, getattr(obj, "n_features_in_", None)
+        values = list(vars(obj).values()) if hasattr(obj, "__dict__") and hasattr(obj, "get_params") else []
+        for value in values:
+            items = value if isinstance(value, (list, tuple)) else (value.ravel().tolist() if isinstance(value, np.ndarray) and value.dtype == object else [value])
+            for item in items:
+                item = item[1] if isinstance(item, tuple) and len(item) >= 2 else item
+                if hasattr(item, "get_params") and not isinstance(item, type):
+                    stack.append(item)
 
 
 def _unpickle(path: Path):
@@ -46,6 +169,13 @@ def _unpickle(path: Path):
     try:
         return joblib.load(path)
     except (ModuleNotFoundError, AttributeError) as err:
+        saved = _pickled_sklearn_version(path)
+        running = _running_sklearn_version()
+        if saved and saved != running:
+            raise LoadError(
+                f"model file {path}: was saved by scikit-learn {saved}, which this converter's scikit-learn "
+                f"{running} cannot read ({_first_line(err)}); convert it with scikit-learn {saved}"
+            ) from err
         raise LoadError(
             f"model file {path}: needs code that is not installed ({_first_line(err)}); "
             "custom classes must be importable at build time, and have no ONNX converter"
@@ -55,6 +185,25 @@ def _unpickle(path: Path):
             f"model file {path}: not a readable joblib/pickle file ({_first_line(err)}); "
             "expected joblib/pickle, XGBoost .json/.ubj or LightGBM .txt"
         ) from err
+
+
+def _pickled_sklearn_version(path: Path) -> str | None:
+    """The version scikit-learn records in each estimator it pickles, read from the raw bytes of
+    an uncompressed pickle without unpickling it; None when none is found."""
+    import re
+
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    found = re.search(rb"_sklearn_version\x94?\x8c.([0-9][0-9A-Za-z.+-]{0,30})", data, re.DOTALL)
+    return found.group(1).decode() if found else None
+
+
+def _running_sklearn_version() -> str:
+    import sklearn
+
+    return sklearn.__version__
 
 
 def _load_xgboost_file(path: Path):

@@ -1,0 +1,147 @@
+"""Model formats people save: skops files, MLflow model directories (as MLflow itself wrote them,
+tests/convert/fixtures/mlflow), and pickles written by other scikit-learn releases
+(tests/convert/fixtures/versions). Each converts and serves, or is refused in one line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io as sio
+from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.tree import DecisionTreeRegressor
+
+from convert.load import load_model
+
+from .coverage import served_difference
+from .test_cli import assert_refused, run
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MLFLOW = FIXTURES / "mlflow"
+# The real rows each MLflow fixture was trained on (make_fixtures.py).
+ROWS = {
+    "sklearn_skops": lambda: load_breast_cancer(as_frame=True).data,
+    "sklearn_pickle": lambda: load_diabetes(as_frame=True).data,
+    "xgboost": lambda: load_breast_cancer().data,
+    "lightgbm": lambda: load_diabetes().data,
+    "lightgbm_booster": lambda: load_breast_cancer().data,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROWS))
+def test_mlflow_directories_convert_and_serve_their_real_rows(name, tmp_path):
+    out = tmp_path / "out"
+    result = run(MLFLOW / name, "--out", out)
+    assert result.returncode == 0, result.stderr
+    metadata = json.loads((out / "model.json").read_text())
+    spec = (MLFLOW / name / "MLmodel").read_text()
+    assert metadata["source"]["file"] in spec
+    assert metadata["source"]["trained_with"], metadata["source"]
+    worst, _ = served_difference(load_model(MLFLOW / name), metadata, out, ROWS[name]())
+    assert worst <= 1e-4
+
+
+def test_an_mlflow_signature_names_features_the_model_was_fitted_without(tmp_path):
+    out = tmp_path / "out"
+    assert run(MLFLOW / "sklearn_pickle", "--out", out).returncode == 0
+    names = [f["name"] for f in json.loads((out / "model.json").read_text())["features"]]
+    assert names == list(load_diabetes(as_frame=True).data.columns)
+
+
+def test_a_skops_file_converts_without_unpickling(tmp_path):
+    X, y = load_breast_cancer(return_X_y=True)
+    model = make_pipeline(StandardScaler(), HistGradientBoostingClassifier(max_iter=20, random_state=0)).fit(X, y)
+    sio.dump(model, tmp_path / "model.skops")
+    out = tmp_path / "out"
+    result = run(tmp_path / "model.skops", "--out", out)
+    assert result.returncode == 0, result.stderr
+    metadata = json.loads((out / "model.json").read_text())
+    worst, _ = served_difference(model, metadata, out, X)
+    assert worst <= 1e-12
+
+
+def test_a_skops_file_holding_other_code_is_refused_by_name(tmp_path):
+    X = np.abs(load_diabetes().data)
+    y = load_diabetes().target
+    model = make_pipeline(FunctionTransformer(np.sqrt), DecisionTreeRegressor(max_depth=3)).fit(X, y)
+    model.steps[0][1].func = shutil.rmtree  # a callable outside the allowed libraries, never called
+    sio.dump(model, tmp_path / "model.skops")
+    out = tmp_path / "out"
+    assert_refused(run(tmp_path / "model.skops", "--out", out), out, "which are not loaded", "shutil.rmtree", code=2)
+
+
+def test_a_corrupt_skops_file_is_one_line(tmp_path):
+    (tmp_path / "model.skops").write_bytes(b"PK\x03\x04 not really a zip")
+    out = tmp_path / "out"
+    assert_refused(run(tmp_path / "model.skops", "--out", out), out, "not a readable skops file", code=2)
+
+
+def test_a_skops_tree_pointing_outside_itself_is_refused_before_predict(tmp_path):
+    X, y = load_diabetes(return_X_y=True)
+    sio.dump(DecisionTreeRegressor(max_depth=3, random_state=0).fit(X, y), tmp_path / "good.skops")
+    crafted = tmp_path / "model.skops"
+    with zipfile.ZipFile(tmp_path / "good.skops") as source, zipfile.ZipFile(crafted, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.endswith(".npy"):
+                array = np.load(__import__("io").BytesIO(data), allow_pickle=False)
+                if array.dtype.names and "left_child" in array.dtype.names:
+                    array["left_child"][0] = 10**6
+                    buffer = __import__("io").BytesIO()
+                    np.save(buffer, array, allow_pickle=False)
+                    data = buffer.getvalue()
+            target.writestr(item, data)
+    out = tmp_path / "out"
+    assert_refused(run(crafted, "--out", out), out, "point outside the tree", code=2)
+
+
+def _mlflow_dir(tmp_path: Path, mlmodel: str, files: dict[str, bytes] | None = None) -> Path:
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "MLmodel").write_text(mlmodel)
+    for name, data in (files or {}).items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
+@pytest.mark.parametrize("mlmodel,phrase,code", [
+    ("flavors:\n  pytorch:\n    model_data: data\n", "MLflow flavor pytorch is not supported", 3),
+    ("flavors:\n  sklearn:\n    pickled_model: model.pkl\n", "names model.pkl, which is not there", 2),
+    ("flavors:\n  sklearn:\n    pickled_model: ../../etc/passwd\n", "outside the directory", 2),
+    ("flavors: [unclosed\n", "is not readable YAML", 2),
+    ("just: text\n", "has no flavors", 2),
+])
+def test_bad_mlflow_directories_are_one_line(tmp_path, mlmodel, phrase, code):
+    folder = _mlflow_dir(tmp_path, mlmodel)
+    out = tmp_path / "out"
+    assert_refused(run(folder, "--out", out), out, phrase, code=code)
+
+
+def test_a_model_from_a_newer_release_says_which_and_records_it(tmp_path):
+    import sklearn
+
+    out = tmp_path / "out"
+    result = run(FIXTURES / "versions" / "hgb-sklearn-1.9.1.joblib", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert f"saved by scikit-learn 1.9.1 and is read here by {sklearn.__version__}" in result.stdout
+    assert json.loads((out / "model.json").read_text())["source"]["trained_with"] == {"scikit-learn": "1.9.1"}
+
+
+@pytest.mark.parametrize("name,phrase", [
+    ("column-transformer-sklearn-1.9.1.joblib", "it was saved by scikit-learn 1.9.1"),
+    ("column-transformer-sklearn-1.6.1.joblib", "was saved by scikit-learn 1.6.1"),
+])
+def test_a_model_this_release_cannot_read_names_both_versions(tmp_path, name, phrase):
+    import sklearn
+
+    out = tmp_path / "out"
+    assert_refused(run(FIXTURES / "versions" / name, "--out", out), out, phrase, sklearn.__version__, code=2)
