@@ -92,6 +92,8 @@ def _feature_names(model, given: list[str] | None) -> list[str]:
     if count is None:
         raise UnsupportedModel(f"{type(model).__name__} does not record how many features it takes")
     if given is None:
+        if trained is not None:
+            _check_trained_names(trained)
         return trained or [f"f{i}" for i in range(count)]
     if len(given) != count:
         raise InputError(f"--features names {len(given)} features but the model takes {count}")
@@ -108,6 +110,26 @@ def _feature_names(model, given: list[str] | None) -> list[str]:
             f"{','.join(trained)}"
         )
     return list(given)
+
+
+def _check_trained_names(names: list[str]) -> None:
+    """The names the model file carries become model.json's features: each must be one the
+    runtime accepts, a non-empty name of its own."""
+    for i, name in enumerate(names):
+        if not name.strip():
+            raise InputError(f"the model's feature name at column {i} is empty; retrain with a name for every column")
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(f"the model's feature name at column {i} is not valid Unicode; retrain with plain names") from None
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            raise InputError(
+                f"the model's feature names repeat {name!r} (columns {seen[name]} and {i}), so requests could not "
+                "tell them apart; retrain with a distinct name for every column"
+            )
+        seen[name] = i
 
 
 def _is_column_transformer(step) -> bool:

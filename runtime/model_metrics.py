@@ -26,13 +26,13 @@ from typing import NamedTuple
 import numpy as np
 
 from .model import Prediction
+from .observability import dimension_value
 from .schema import Schema
 
 CONFIDENCE_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 THRESHOLDS = np.array(CONFIDENCE_THRESHOLDS)
 MAX_CLASSES = 20
 SMALL = 32  # rows up to which Python is cheaper than numpy
-MAX_DIMENSION_CHARS = 250
 
 
 class Summary(NamedTuple):
@@ -101,17 +101,10 @@ def for_task(schema: Schema) -> ClassificationMetrics | RegressionMetrics | None
 
 
 def class_dimension(label, index: int) -> str:
-    """A class label as a CloudWatch dimension value: ASCII, not blank, of bounded length.
-
-    Numbers and plain ASCII labels stand as they are; others as their JSON string (non-ASCII
-    escaped), or by their index when even that is too long.
-    """
-    text = label if isinstance(label, str) else json.dumps(label)
-    if not (text.isascii() and text.isprintable() and text.strip()):
-        text = json.dumps(text)
-    if len(text) > MAX_DIMENSION_CHARS:
-        text = f"class #{index}"
-    return text
+    """A class label as a CloudWatch dimension value (observability.dimension_value): numbers and
+    plain ASCII labels stand as they are, others as their JSON string, or by their index when
+    even that is too long."""
+    return dimension_value(label if isinstance(label, str) else json.dumps(label), f"class #{index}")
 
 
 def _top(probabilities: np.ndarray) -> list | np.ndarray:

@@ -94,6 +94,27 @@ class Outcome:
         return (time.perf_counter() - self.started) * 1e3
 
 
+# CloudWatch's dimension values are ASCII, not blank, without control characters, and at most
+# 1,024 characters; a shorter bound leaves room for escapes.
+MAX_DIMENSION_CHARS = 250
+
+
+def dimension_value(text: str, fallback: str) -> str:
+    """``text`` as a CloudWatch dimension value: as it is when it is plain, printable ASCII, else
+    as its JSON string (every other character escaped); ``fallback`` when that is too long."""
+    if not (text.isascii() and text.isprintable() and text.strip()):
+        text = json.dumps(text)
+    return text if len(text) <= MAX_DIMENSION_CHARS else fallback
+
+
+def _digest_named(text: str) -> str:
+    """A long name cut to its start and told apart from others by a digest of the whole."""
+    import hashlib
+
+    start = json.dumps(text[:120])[1:-1][:120]
+    return f"{start}~{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}"
+
+
 class Telemetry:
     def __init__(self, model: str, version: str, namespace: str, metrics: bool = True, logger=None,
                  function: str | None = None, model_metrics=None):
@@ -107,7 +128,9 @@ class Telemetry:
         # A directive depends only on what the line carries (an error, the model's metrics, a
         # class): each is encoded once, when first needed.
         self._directives: dict[tuple, str] = {}
-        fields = {"model": model, "model_version": version, **({"function": function} if function else {})}
+        # The model's name and version as CloudWatch takes dimension values; the log lines keep them as they are.
+        fields = {"model": dimension_value(model, _digest_named(model)), "model_version": dimension_value(version, _digest_named(version)),
+                  **({"function": function} if function else {})}
         self._model_fields = _encode(fields)[1:-1]
         self._write = _write
 

@@ -237,6 +237,8 @@ def _requested_outputs(body: dict, schema: Schema) -> list[str] | None:
         name = item.get("name") if isinstance(item, dict) else None
         if name not in names:
             raise RequestError(f"outputs[{k}]: expected an object naming one of {listing(names, quoted=True)}, got {_short(item)}")
+        if name in found:
+            raise RequestError(f"outputs[{k}]: {json.dumps(name)} is already asked for at outputs[{found.index(name)}]; name each output once")
         found.append(name)
     return found
 

@@ -401,3 +401,21 @@ def test_without_a_sample_the_report_says_what_only_real_rows_can_prove(numeric_
     assert without.returncode == 0 and with_sample.returncode == 0, without.stderr + with_sample.stderr
     assert "pass --sample with real rows" in without.stdout
     assert "pass --sample" not in with_sample.stdout
+
+
+def test_feature_names_from_the_model_file_are_checked_as_the_runtime_checks_them(tmp_path):
+    """Names the file carries become model.json's features: a repeated or empty one is refused
+    here, in one line, not by the runtime after the artifact was written."""
+    import lightgbm
+
+    X, signal = numeric_data(3)
+    booster = lightgbm.train({"objective": "binary", "verbose": -1, "num_leaves": 4},
+                             lightgbm.Dataset(X[:, :3], labels(signal, 2), feature_name=["a", "b", "c"]), 5)
+    text = booster.model_to_string().replace("feature_names=a b c", "feature_names=a a c")
+    (tmp_path / "repeated.txt").write_text(text)
+    out = tmp_path / "out"
+    assert_refused(run(tmp_path / "repeated.txt", "--out", out), out, "repeat 'a' (columns 0 and 1)", code=4)
+
+    frame = pd.DataFrame(X[:, :3], columns=["", "b", "c"])
+    joblib.dump(LogisticRegression().fit(frame, labels(signal, 2)), tmp_path / "empty.joblib")
+    assert_refused(run(tmp_path / "empty.joblib", "--out", out), out, "feature name at column 0 is empty", code=4)

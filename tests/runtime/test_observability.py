@@ -45,7 +45,7 @@ def check_emf(record: dict) -> list[tuple[str, tuple, str]]:
             assert 1 <= len(dimensions) <= 30
             for name in dimensions:
                 value = record[name]
-                assert isinstance(value, str) and value.strip() and value.isascii() and len(value) <= 1024, (name, value)
+                assert isinstance(value, str) and value.strip() and value.isascii() and value.isprintable() and len(value) <= 1024, (name, value)
             for metric in directive["Metrics"]:
                 value = record[metric["Name"]]
                 assert isinstance(value, (int, float)) and not isinstance(value, bool), metric
@@ -287,6 +287,27 @@ def test_many_classes_get_no_class_dimension_but_keep_the_confidence_buckets(gra
 ])
 def test_class_labels_as_dimension_values(label, dimension):
     assert class_dimension(label, 4) == dimension
+
+
+@pytest.mark.parametrize("name, version", [
+    ("modèle", "1"), ("fraud\nscore", "1"), ("tab\there", "2"), ("x" * 1500, "1"), ("churn", "2025-été"),
+    ("churn", ""), ("   ", "1"),
+])
+def test_any_model_name_and_version_give_valid_metric_lines(name, version, capsys):
+    from runtime.observability import Telemetry
+
+    telemetry = Telemetry(name, version, "LambdaTabular", function="fn")
+    capsys.readouterr()
+    telemetry.emit_metrics("req-1", 1.5, 3, None, False)
+    [record] = emf(lines(capsys))
+    assert len(record["model"]) <= 250 and len(record["model_version"]) <= 250
+
+
+def test_long_model_names_stay_apart_as_dimensions():
+    from runtime.observability import Telemetry
+
+    first, second = (Telemetry("x" * 1500 + end, "1", "NS")._model_fields for end in ("a", "b"))
+    assert first != second
 
 
 def test_log_level_silences_request_lines_not_metrics(water_dir, capsys):

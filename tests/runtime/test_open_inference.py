@@ -76,6 +76,14 @@ def test_requested_outputs_only(water):
     assert [o["name"] for o in water(body)["outputs"]] == ["probabilities"]
 
 
+def test_an_output_asked_for_twice_is_refused_not_repeated(water):
+    """5,000 copies of one output would multiply the answer 5,000 times past the row limit."""
+    body = {"inputs": tensors(reference_rows(water)[:2], WATER), "outputs": [{"name": "probabilities"}] * 5000}
+    code, message = error(water, body)
+    assert code == "invalid_request"
+    assert message == 'outputs[1]: "probabilities" is already asked for at outputs[0]; name each output once'
+
+
 def test_string_features_are_bytes_tensors(mixed):
     rows = reference_rows(mixed)
     answer = mixed({"inputs": tensors(rows, mixed.model.schema.names)})
