@@ -7,6 +7,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from . import environments
 from .build import Request, build
 from .checks import check_request
 from .errors import ConvertError, InputError
@@ -28,7 +29,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "Pickle/joblib files run code when loaded: convert only files you trust."
         ),
     )
-    parser.add_argument("model", type=Path, help="joblib/pickle file, XGBoost .json/.ubj, or LightGBM .txt")
+    parser.add_argument("model", type=Path, help="joblib/pickle or .skops file, XGBoost .json/.ubj, LightGBM .txt, or an MLflow model directory")
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument(
         "--features", type=_names,
@@ -40,6 +41,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--tolerance", type=float, default=1e-4,
         help="largest difference allowed, absolute below 1 and relative above (default: 1e-4)",
+    )
+    parser.add_argument(
+        "--sklearn-version", default="auto",
+        help="scikit-learn release to load and prove the model with: 'auto' (default) for the one the model "
+             "file records, installed from the package index when it is not the one here; 'installed'; or a release",
     )
     parser.add_argument("--verbose", action="store_true", help="show tracebacks and warnings")
     return parser.parse_args(argv)
@@ -60,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
             name=args.name, version=args.model_version, tolerance=args.tolerance,
         )
         check_request(request)  # every flag, before any work (build checks again for API callers)
+        release = environments.wanted(args.model, args.sklearn_version)
+        if release is not None:
+            return environments.run_inside(release, sys.argv[1:] if argv is None else argv)
+        environments.check_inside()
     except ConvertError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code

@@ -56,7 +56,8 @@ def build(request: Request, log=print) -> dict:
 
 def version_hint(mismatched: dict) -> str:
     return "".join(
-        f"; it was saved by {library} {trained} and is read here by {running}: convert it with {library} {trained}"
+        f"; it was saved by {library} {trained} and is read here by {running}"
+        + (f": --sklearn-version {trained} converts it with that release" if library == "scikit-learn" else "")
         for library, (trained, running) in mismatched.items()
     )
 

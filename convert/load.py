@@ -16,6 +16,7 @@ from .errors import LoadError, UnsupportedModel
 XGBOOST_SUFFIXES = {".json", ".ubj"}
 LIGHTGBM_SUFFIXES = {".txt", ".lgb", ".lgbm"}  # Booster.save_model's text format
 SKOPS_SUFFIX = ".skops"
+PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 # Types a skops file may hold: these libraries' own. skops rebuilds them without running code
 # from the file; anything else is refused by name.
 SKOPS_ALLOWED = ("sklearn.", "xgboost.", "lightgbm.", "numpy.", "scipy.sparse.", "builtins.", "collections.")
@@ -53,6 +54,10 @@ def load(path: Path) -> Loaded:
         original = getattr(warning.message, "original_sklearn_version", None)
         if original and "scikit-learn" not in recorded:
             recorded["scikit-learn"] = str(original)
+    if "scikit-learn" not in recorded and path.is_file() and path.suffix.lower() in PICKLE_SUFFIXES:
+        saved = pickled_sklearn_version(path)
+        if saved:
+            recorded["scikit-learn"] = saved
     return Loaded(model, recorded)
 
 
@@ -60,7 +65,7 @@ def _read(path: Path):
     if mlflow_model.is_mlflow_dir(path):
         found = mlflow_model.read(path)
         skops = found.serialization == "skops" or found.file.suffix.lower() == SKOPS_SUFFIX
-        pickled = found.serialization in ("pickle", "cloudpickle") or found.file.suffix.lower() in (".pkl", ".pickle", ".joblib")
+        pickled = found.serialization in ("pickle", "cloudpickle") or found.file.suffix.lower() in PICKLE_SUFFIXES
         native = {"xgboost": _load_xgboost_file, "lightgbm": _load_lightgbm_file}.get(found.flavor)
         if native is not None and not (skops or pickled):
             return native(found.file), dict(found.versions)
@@ -169,12 +174,12 @@ def _unpickle(path: Path):
     try:
         return joblib.load(path)
     except (ModuleNotFoundError, AttributeError) as err:
-        saved = _pickled_sklearn_version(path)
+        saved = pickled_sklearn_version(path)
         running = _running_sklearn_version()
         if saved and saved != running:
             raise LoadError(
                 f"model file {path}: was saved by scikit-learn {saved}, which this converter's scikit-learn "
-                f"{running} cannot read ({_first_line(err)}); convert it with scikit-learn {saved}"
+                f"{running} cannot read ({_first_line(err)}); --sklearn-version {saved} converts it with that release"
             ) from err
         raise LoadError(
             f"model file {path}: needs code that is not installed ({_first_line(err)}); "
@@ -187,7 +192,7 @@ def _unpickle(path: Path):
         ) from err
 
 
-def _pickled_sklearn_version(path: Path) -> str | None:
+def pickled_sklearn_version(path: Path) -> str | None:
     """The version scikit-learn records in each estimator it pickles, read from the raw bytes of
     an uncompressed pickle without unpickling it; None when none is found."""
     import re

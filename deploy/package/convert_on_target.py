@@ -7,6 +7,7 @@ does inside its build."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from .. import arch as architectures
@@ -22,8 +23,28 @@ SCRIPT = ('ldconfig -p | grep -q "libgomp\\.so\\.1 " || { mkdir -p /tmp/convert-
           '&& export LD_LIBRARY_PATH=/tmp/convert-libs; }; exec python3 -m convert "$@"')
 
 
-def converter_deps(python: str, arch: str, base: str, log=print) -> Path:
-    """The converter's requirements for CPython ``python`` on ``arch``, installed on the host,
+def requirements_for(model: Path, log=print) -> Path:
+    """The converter's requirements, with the scikit-learn release that saved ``model`` in place
+    of the pinned one, so that the build loads and proves the model with its own release (as
+    `python -m convert` does on its own, convert/environments.py)."""
+    from convert.environments import saved_by
+
+    release = saved_by(model)
+    pinned = re.search(r"(?m)^scikit-learn==(\S+)", REQUIREMENTS.read_text())
+    if release is None or (pinned and release == pinned[1]):
+        return REQUIREMENTS
+    log(f"converting with scikit-learn {release}, which saved the model")
+    text = re.sub(r"(?m)^scikit-learn==\S+", f"scikit-learn=={release}", REQUIREMENTS.read_text())
+    text = re.sub(r"(?m)^-r\s+(\S+)", lambda m: f"-r {(REQUIREMENTS.parent / m[1]).resolve()}", text)
+    path = ROOT / ".cache" / "requirements" / f"build-scikit-learn-{release}.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.is_file() or path.read_text() != text:
+        path.write_text(text)
+    return path
+
+
+def converter_deps(python: str, arch: str, base: str, log=print, requirements: Path = REQUIREMENTS) -> Path:
+    """The converter's ``requirements`` for CPython ``python`` on ``arch``, installed on the host,
     with bytecode written natively: by ``base`` (the target's base) on this machine's
     architecture, else by the Lambda base of the same Python for this machine, where there is one."""
     compiler = base
@@ -33,7 +54,7 @@ def converter_deps(python: str, arch: str, base: str, log=print) -> Path:
         except DeployError as err:
             log(f"no native Python {python} to write the converter's bytecode ({err}): the emulated one will")
             compiler = None
-    return wheels.installed([REQUIREMENTS], python, arch, compiler)
+    return wheels.installed([requirements], python, arch, compiler)
 
 
 def convert_command(image: str, arch: str, deps: Path, model: Path, sample: Path | None, out: Path,

@@ -15,7 +15,7 @@ from ..errors import DeployError
 from ..local.engine import ensure_engine
 from ..shell import docker_build, run
 from . import base_image, wheels
-from .convert_on_target import converter_deps
+from .convert_on_target import converter_deps, requirements_for
 from .rootfs_image import architecture
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,13 +49,13 @@ def build_image(request: ImageRequest, log=print) -> dict:
     RUN of the build (the convert stage and its parity gate included) runs emulated, on that
     architecture's Python, numpy and onnxruntime."""
     architectures.check(request.arch)
-    if not request.model.is_file():
-        raise DeployError(f"MODEL {request.model}: no such file")
+    if not (request.model.is_file() or (request.model / "MLmodel").is_file()):
+        raise DeployError(f"MODEL {request.model}: no such file (nor an MLflow model directory)")
     ensure_engine(log)
     base = base_image.resolve_base(request.base, request.arch, log)
     python = base_image.python_version(base, request.arch)
     site = {name: wheels.installed(requirements, python, request.arch) for name, requirements in SITE.items()}
-    site["convert"] = converter_deps(python, request.arch, base, log)
+    site["convert"] = converter_deps(python, request.arch, base, log, requirements_for(request.model, log))
     convert_args = ["--name", request.name or request.model.stem, "--model-version", request.version]
     with tempfile.TemporaryDirectory(prefix="image-context-") as tmp:
         context = Path(tmp)
@@ -95,7 +95,10 @@ def _stage(context: Path, site: dict[str, Path], request: ImageRequest) -> None:
     for name, tree in site.items():
         shutil.copytree(tree, context / "site" / name, symlinks=True, copy_function=_link_or_copy)
     (context / "input").mkdir()
-    shutil.copy2(request.model, context / "input" / request.model.name)
+    if request.model.is_dir():  # an MLflow model directory
+        shutil.copytree(request.model, context / "input" / request.model.name)
+    else:
+        shutil.copy2(request.model, context / "input" / request.model.name)
     if request.sample is not None:
         shutil.copy2(request.sample, context / "input" / request.sample.name)
 

@@ -20,7 +20,7 @@ from ..errors import DeployError
 from ..local.engine import ensure_engine
 from ..shell import run
 from . import base_image, wheels
-from .convert_on_target import convert_command, converter_deps
+from .convert_on_target import convert_command, converter_deps, requirements_for
 from .prune import prune
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,8 +117,8 @@ def unpack(zip_path: Path, folder: Path) -> Path:
 
 
 def _check(request: ZipRequest) -> None:
-    if not request.model.is_file():
-        raise DeployError(f"MODEL {request.model}: no such file")
+    if not (request.model.is_file() or (request.model / "MLmodel").is_file()):
+        raise DeployError(f"MODEL {request.model}: no such file (nor an MLflow model directory)")
     if request.python not in PYTHONS:
         raise DeployError(f"PYTHON {request.python}: Lambda's .zip runtimes for this package are "
                           f"{', '.join('python' + v for v in PYTHONS)} (Amazon Linux 2023; onnxruntime needs glibc 2.28)")
@@ -143,7 +143,7 @@ def _convert(request: ZipRequest, out: Path, base: str, log) -> None:
                               env={**os.environ, "SOURCE_DATE_EPOCH": epoch})
     else:
         log(f"converting on {request.arch} (Python {request.python}, emulated: a few minutes)")
-        deps = converter_deps(request.python, request.arch, base, log)
+        deps = converter_deps(request.python, request.arch, base, log, requirements_for(request.model, log))
         args = convert_command(base, request.arch, deps, request.model, request.sample, out, options, epoch)
         done = subprocess.run(args, capture_output=True, text=True)
         done.stdout = done.stdout.replace("/opt/out/", f"{out.parent}/")  # the container's paths, as here

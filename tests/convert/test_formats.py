@@ -126,22 +126,50 @@ def test_bad_mlflow_directories_are_one_line(tmp_path, mlmodel, phrase, code):
     assert_refused(run(folder, "--out", out), out, phrase, code=code)
 
 
-def test_a_model_from_a_newer_release_says_which_and_records_it(tmp_path):
+@pytest.mark.parametrize("release", ["1.9.1", "1.6.1"])
+@pytest.mark.parametrize("kind", ["hgb", "column-transformer"])
+def test_a_model_is_converted_and_proven_with_the_release_that_saved_it(tmp_path, release, kind):
+    """scikit-learn 1.9.1 (newer than the converter's) and 1.6.1 (older; its ColumnTransformer
+    does not even unpickle in later releases): each is installed once, from the package index,
+    and the model is loaded and proven by its own release."""
+    out = tmp_path / "out"
+    result = run(FIXTURES / "versions" / f"{kind}-sklearn-{release}.joblib", "--out", out)
+    assert result.returncode == 0, result.stderr
+    metadata = json.loads((out / "model.json").read_text())
+    assert metadata["versions"]["scikit-learn"] == release
+    assert metadata["source"]["trained_with"] == {"scikit-learn": release}
+    assert "warning" not in result.stdout
+
+
+def test_the_installed_release_can_be_asked_for_and_says_what_differs(tmp_path):
     import sklearn
 
     out = tmp_path / "out"
-    result = run(FIXTURES / "versions" / "hgb-sklearn-1.9.1.joblib", "--out", out)
+    result = run(FIXTURES / "versions" / "hgb-sklearn-1.9.1.joblib", "--out", out, "--sklearn-version", "installed")
     assert result.returncode == 0, result.stderr
     assert f"saved by scikit-learn 1.9.1 and is read here by {sklearn.__version__}" in result.stdout
-    assert json.loads((out / "model.json").read_text())["source"]["trained_with"] == {"scikit-learn": "1.9.1"}
+    metadata = json.loads((out / "model.json").read_text())
+    assert metadata["source"]["trained_with"] == {"scikit-learn": "1.9.1"}
+    assert metadata["versions"]["scikit-learn"] == sklearn.__version__
 
 
 @pytest.mark.parametrize("name,phrase", [
-    ("column-transformer-sklearn-1.9.1.joblib", "it was saved by scikit-learn 1.9.1"),
-    ("column-transformer-sklearn-1.6.1.joblib", "was saved by scikit-learn 1.6.1"),
+    ("column-transformer-sklearn-1.9.1.joblib", "--sklearn-version 1.9.1 converts it"),
+    ("column-transformer-sklearn-1.6.1.joblib", "--sklearn-version 1.6.1 converts it"),
 ])
-def test_a_model_this_release_cannot_read_names_both_versions(tmp_path, name, phrase):
+def test_a_model_the_installed_release_cannot_read_names_both_releases(tmp_path, name, phrase):
     import sklearn
 
     out = tmp_path / "out"
-    assert_refused(run(FIXTURES / "versions" / name, "--out", out), out, phrase, sklearn.__version__, code=2)
+    result = run(FIXTURES / "versions" / name, "--out", out, "--sklearn-version", "installed")
+    assert_refused(result, out, phrase, sklearn.__version__, code=2)
+
+
+@pytest.mark.parametrize("release,phrase", [
+    ("9.9.9", "scikit-learn 9.9.9 cannot be installed here"),
+    ("1.x", "expected a release such as 1.9.1"),
+])
+def test_a_release_that_cannot_be_had_is_one_line(tmp_path, release, phrase):
+    out = tmp_path / "out"
+    result = run(FIXTURES / "versions" / "hgb-sklearn-1.9.1.joblib", "--out", out, "--sklearn-version", release)
+    assert_refused(result, out, phrase, code=2)
