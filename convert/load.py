@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import mlflow_model, third_party
+from . import mlflow_model, native_files, third_party
 from .errors import LoadError, UnsupportedModel
 
 XGBOOST_SUFFIXES = {".json", ".ubj"}
@@ -214,6 +214,7 @@ def _running_sklearn_version() -> str:
 def _load_xgboost_file(path: Path):
     import xgboost
 
+    native_files.check("xgboost", path)
     try:
         booster = xgboost.Booster(model_file=str(path))
     except xgboost.core.XGBoostError as err:
@@ -228,6 +229,7 @@ def _load_lightgbm_file(path: Path):
         import lightgbm
     except (ImportError, OSError) as err:
         raise LoadError(f"model file {path}: a LightGBM model needs lightgbm at build time ({_first_line(err)})") from err
+    native_files.check("lightgbm", path)
     try:
         booster = lightgbm.Booster(model_file=str(path))
     except lightgbm.basic.LightGBMError as err:
