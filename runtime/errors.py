@@ -4,6 +4,7 @@ ServingError                  500 internal_error
 ├── RequestError              400 invalid_request   the body is JSON but not a request we know
 │   ├── InvalidEvent          400 invalid_event     the event is not a JSON object
 │   ├── InvalidBody           400 invalid_body      an HTTP body that is empty or not base64/UTF-8
+│   ├── MethodNotAllowed      405 method_not_allowed an HTTP method other than POST, GET and HEAD
 │   ├── InvalidJSON           400 invalid_json      an HTTP body that is not JSON
 │   ├── EmptyBatch            400 empty_batch
 │   ├── TooManyRows           400 too_many_rows
@@ -55,6 +56,13 @@ class InvalidBody(RequestError):
     """Raised when an HTTP event has no body, or one that is not valid base64 or UTF-8."""
 
     code = "invalid_body"
+
+
+class MethodNotAllowed(RequestError):
+    """Raised when an HTTP event's method is neither POST (a request) nor GET or HEAD (health)."""
+
+    status = 405
+    code = "method_not_allowed"
 
 
 class InvalidJSON(RequestError):

@@ -17,13 +17,15 @@ import base64
 import binascii
 import json
 
-from .errors import InvalidBody, InvalidEvent, InvalidJSON
+from .errors import InvalidBody, InvalidEvent, InvalidJSON, MethodNotAllowed
 from .protocols.batch import ALB_RESPONSE, LAMBDA_RESPONSE
 from .validate import describe, quote
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 # The reason phrase an ALB answer carries in statusDescription, for every status the handler answers.
-REASONS = {200: "OK", 400: "Bad Request", 500: "Internal Server Error"}
+REASONS = {200: "OK", 400: "Bad Request", 405: "Method Not Allowed", 500: "Internal Server Error"}
+# POST carries a request; GET and HEAD get the health answer, without inference.
+HEALTH_METHODS = ("GET", "HEAD")
 
 
 class Source:
@@ -130,12 +132,32 @@ class Direct(Source):
 
 
 class HttpSource(Source):
-    """Proxy integrations: the request is a JSON string in "body", base64 when isBase64Encoded."""
+    """Proxy integrations: the request is a JSON string in "body", base64 when isBase64Encoded.
+    A POST carries it; GET and HEAD are health checks; any other method is refused (405)."""
 
     name = "http"
 
     @staticmethod
-    def body(event):
+    def method(event) -> str | None:
+        """The request's HTTP method (payload 1.0 and ALB: httpMethod; 2.0: requestContext.http.method)."""
+        method = event.get("httpMethod")
+        if method is None:
+            context = event.get("requestContext")
+            http = context.get("http") if type(context) is dict else None
+            method = http.get("method") if type(http) is dict else None
+        return method.upper() if type(method) is str else None
+
+    @classmethod
+    def health_check(cls, event) -> bool:
+        return cls.method(event) in HEALTH_METHODS
+
+    @classmethod
+    def body(cls, event):
+        method = cls.method(event)
+        if method is not None and method != "POST":
+            raise MethodNotAllowed(
+                f"httpMethod: {quote(method, 20)} is not served; POST a request, or GET for the health answer"
+            )
         body = event.get("body")
         if body is None or body == "":
             raise InvalidBody("body: expected a JSON object, got an empty body; POST the request as JSON")
@@ -219,10 +241,12 @@ class Alb(HttpSource):
     def infer(event) -> bool:
         return _from_alb(event) and "multiValueHeaders" not in event
 
-    @staticmethod
-    def health_check(event) -> bool:
-        """An ALB health check (the target group's, when turned on): a GET without a body from
-        ELB-HealthChecker. Anything with a body is a request, whatever its user agent."""
+    @classmethod
+    def health_check(cls, event) -> bool:
+        """A GET or HEAD, as for every HTTP source; and the target group's own health check, from
+        ELB-HealthChecker without a body, whatever its method."""
+        if super().health_check(event):
+            return True
         headers = event.get("headers", event.get("multiValueHeaders"))
         agent = headers.get("user-agent") if type(headers) is dict else None
         if type(agent) is list and agent:

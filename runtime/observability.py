@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from .errors import ServingError, UnsupportedEvent
 
 LOGGER = "runtime"
-# On every request's line. ValidationFailures: refused with a 400 (the caller's input);
+# On every request's line. ValidationFailures: refused with a 4xx (the caller's input);
 # ServerErrors: answered with a 500 (ours; Lambda counts neither as a function error).
 REQUEST_METRICS = (
     ("Latency", "Milliseconds"), ("Rows", "Count"), ("ColdStart", "Count"),
@@ -180,7 +180,7 @@ class Telemetry:
             "Latency": round(latency_ms, 3),
             "Rows": rows,
             "ColdStart": int(cold_start),
-            "ValidationFailures": int(status == 400),
+            "ValidationFailures": int(400 <= status < 500),
             # An unsupported event is raised, not answered: Lambda counts it as a function error.
             "ServerErrors": int(status >= 500 and not isinstance(error, UnsupportedEvent)),
             "Errors": int(error is not None),

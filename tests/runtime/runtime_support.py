@@ -48,10 +48,14 @@ def load_event(name: str) -> dict:
 
 
 def with_body(event: dict, body, *, encoded: bool | None = None) -> dict:
-    """``event`` carrying ``body`` (an object is sent as JSON), encoded as the event says."""
+    """``event`` POSTing ``body`` (an object is sent as JSON), encoded as the event says."""
     text = body if isinstance(body, str) else json.dumps(body)
     encode = event.get("isBase64Encoded", False) if encoded is None else encoded
     event = copy.deepcopy(event)
+    if "httpMethod" in event:
+        event["httpMethod"] = "POST"
+    elif isinstance(event.get("requestContext", {}).get("http"), dict):
+        event["requestContext"]["http"]["method"] = "POST"
     event["body"] = base64.b64encode(text.encode()).decode() if encode else text
     event["isBase64Encoded"] = encode
     return event

@@ -26,7 +26,7 @@ def alb_json(response: dict, multi_value: bool):
     headers = "multiValueHeaders" if multi_value else "headers"
     assert set(response) == {"statusCode", "statusDescription", "isBase64Encoded", headers, "body"}
     status = response["statusCode"]
-    assert response["statusDescription"] == {200: "200 OK", 400: "400 Bad Request", 500: "500 Internal Server Error"}[status]
+    assert response["statusDescription"] == {200: "200 OK", 400: "400 Bad Request", 405: "405 Method Not Allowed", 500: "500 Internal Server Error"}[status]
     assert response["isBase64Encoded"] is False
     assert response[headers] == ({"Content-Type": ["application/json"]} if multi_value else {"Content-Type": "application/json"})
     return json.loads(response["body"])
@@ -46,19 +46,21 @@ def test_our_variants_are_recognised_as_alb(name, source):
     assert source_of(load_event(name)) is source
 
 
-def test_aws_samples_carry_no_request_and_get_alb_shaped_400s(water):
-    """AWS's samples are GETs with "Test" and an empty body: refused, in the shape each target
-    group setting requires, naming what is wrong with the body."""
-    plain = water(sample("albEvent"))
-    assert plain["statusCode"] == 400
-    assert alb_json(plain, multi_value=False)["error"] == {
-        "code": "invalid_json", "message": "body: not valid JSON (Expecting value at line 1 column 1)",
-    }
-    multi = water(sample("albMultiValueHeadersEvent"))
-    assert multi["statusCode"] == 400
-    assert alb_json(multi, multi_value=True)["error"] == {
-        "code": "invalid_body", "message": "body: expected a JSON object, got an empty body; POST the request as JSON",
-    }
+def test_aws_samples_are_gets_and_get_the_health_answer_in_alb_shape(water):
+    """AWS's samples are GETs (with "Test" and an empty body): a GET is a health check, answered
+    in the shape each target group setting requires, without inference."""
+    healthy = {"healthy": True, "model": {"name": "water_quality", "version": "7"}}
+    assert alb_json(water(sample("albEvent")), multi_value=False) == healthy
+    assert alb_json(water(sample("albMultiValueHeadersEvent")), multi_value=True) == healthy
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "OPTIONS", "PATCH"])
+def test_other_methods_get_an_alb_shaped_405(water, method):
+    event = with_body(sample("albEvent"), {"instances": [[7.1, 2.4, 380.0, 18.5]]})
+    event["httpMethod"] = method
+    response = water(event)
+    assert response["statusCode"] == 405 and response["statusDescription"] == "405 Method Not Allowed"
+    assert alb_json(response, multi_value=False)["error"]["code"] == "method_not_allowed"
 
 
 @pytest.mark.parametrize("name", ["albEvent", "albMultiValueHeadersEvent"])

@@ -126,9 +126,35 @@ def test_bodies_that_are_not_requests(water, body, encoded, code, message):
     assert http_json(response) == {"error": {"code": code, "message": message}}
 
 
-def test_a_get_without_body_is_told_to_post(water):
+@pytest.mark.parametrize("name", ["function-url", "http-api-v2", "apigw-v1-proxy"])
+@pytest.mark.parametrize("method", ["GET", "HEAD", "get"])
+def test_a_get_or_head_is_the_health_answer_whatever_it_carries(water, name, method):
+    event = load_event(name)
+    if "httpMethod" in event:
+        event["httpMethod"] = method
+    else:
+        event["requestContext"]["http"]["method"] = method
+    assert http_json(water(event)) == {"healthy": True, "model": {"name": "water_quality", "version": "7"}}
+
+
+@pytest.mark.parametrize("name", ["function-url", "http-api-v2", "apigw-v1-proxy"])
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "OPTIONS", "PATCH"])
+def test_other_methods_are_refused_with_a_405(water, name, method):
+    event = load_event(name)
+    if "httpMethod" in event:
+        event["httpMethod"] = method
+    else:
+        event["requestContext"]["http"]["method"] = method
+    response = water(event)
+    assert response["statusCode"] == 405
+    assert http_json(response)["error"] == {
+        "code": "method_not_allowed",
+        "message": f'httpMethod: "{method}" is not served; POST a request, or GET for the health answer',
+    }
+
+
+def test_a_post_without_body_is_told_to_post_json(water):
     event = load_event("function-url")
-    event["requestContext"]["http"]["method"] = "GET"
     del event["body"]
     assert http_json(water(event))["error"]["code"] == "invalid_body"
 
