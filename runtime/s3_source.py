@@ -176,10 +176,14 @@ class S3Source:
         fetch_ms = (time.perf_counter() - started) * 1e3
         partial = os.path.join(self.cache, f"{PARTIAL}{ident}-{os.getpid()}")
         os.mkdir(partial)
-        for name, data in files.items():
-            with open(os.path.join(partial, name), "xb") as stream:
-                stream.write(data)
-        os.rename(partial, folder)  # complete, or not there at all
+        try:
+            for name, data in files.items():
+                with open(os.path.join(partial, name), "xb") as stream:
+                    stream.write(data)
+            os.rename(partial, folder)  # complete, or not there at all
+        except OSError:
+            shutil.rmtree(partial, ignore_errors=True)  # a full /tmp keeps no half-written folder
+            raise
         try:
             model = self._checked(folder, publication)
         except ModelError:
@@ -238,15 +242,29 @@ class S3Source:
                 shutil.rmtree(entry.path, ignore_errors=True)
 
     def _room_for(self, manifest: Manifest) -> None:
+        """Room in the cache for ``manifest``'s files; short of it, the copies kept beside the one
+        served are let go first."""
         needed = sum(ref.size for ref in manifest.objects)
+        free = self._free()
+        if free is None or needed <= free:
+            return
+        served = self.kept[-1:]
+        for entry in os.scandir(self.cache):
+            if entry.is_dir(follow_symlinks=False) and entry.name not in served:
+                shutil.rmtree(entry.path, ignore_errors=True)
+        self.kept = served
+        free = self._free()
+        if free is not None and needed > free:
+            raise ModelSourceError(f"{self.location.uri()}: the model needs {needed / 2**20:.1f} MiB in {self.cache}, "
+                                   f"which has {free / 2**20:.1f} MiB free: raise the function's ephemeral storage")
+
+
+    def _free(self) -> int | None:
         try:
             stats = os.statvfs(self.cache)
         except OSError:
-            return
-        free = stats.f_bavail * stats.f_frsize
-        if needed > free:
-            raise ModelSourceError(f"{self.location.uri()}: the model needs {needed / 2**20:.1f} MiB in {self.cache}, "
-                                   f"which has {free / 2**20:.1f} MiB free: raise the function's ephemeral storage")
+            return None
+        return stats.f_bavail * stats.f_frsize
 
 
 def cache_id(location: Location, manifest: Manifest) -> str:

@@ -195,6 +195,36 @@ def test_a_newer_publication_reaches_a_warm_environment_within_the_interval(mode
     assert [method for method, _ in faulty.requests] == ["HEAD"]  # unchanged: one HEAD, nothing fetched
 
 
+def test_a_tmp_that_fits_two_copies_makes_room_by_letting_the_unserved_copy_go(tmp_path, monkeypatch):
+    """/tmp with room for two copies: the copy kept beside the served one is let go when the
+    next publication needs its room (it used to block every refresh after the first)."""
+    from types import SimpleNamespace
+
+    from runtime.errors import ModelSourceError
+    from runtime.s3_source import S3Source
+
+    copy = 65_000
+    cache = tmp_path / "lambda-tabular-models"
+    for name in ("previous", "served"):
+        (cache / name).mkdir(parents=True)
+        (cache / name / "model.onnx").write_bytes(b"\0" * copy)
+
+    def statvfs(path):
+        used = sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+        return SimpleNamespace(f_bavail=max(int(copy * 2.5) - used, 0), f_frsize=1)
+
+    monkeypatch.setattr(os, "statvfs", statvfs)
+    source = S3Source.__new__(S3Source)
+    source.cache, source.kept = str(cache), ["previous", "served"]
+    source.location = SimpleNamespace(uri=lambda: URI)
+    source._room_for(SimpleNamespace(objects=[SimpleNamespace(size=copy)]))
+    assert sorted(p.name for p in cache.iterdir()) == ["served"] and source.kept == ["served"]
+
+    with pytest.raises(ModelSourceError, match="raise the function's ephemeral storage"):
+        source._room_for(SimpleNamespace(objects=[SimpleNamespace(size=copy * 2)]))  # too big even alone
+    assert [p.name for p in cache.iterdir()] == ["served"]
+
+
 def test_a_real_interval_of_one_second(models, s3, env, baked):
     publish(models["v1"])
     app = App.from_env({**env, "MODEL_REFRESH_SECONDS": "1"})
