@@ -1,6 +1,5 @@
 """Run an image the way Lambda runs it, on loopback: read-only root file system, a writable
-/tmp only, a non-root user, no CPU lists under /sys, and the memory and CPU share of the
-function's memory size."""
+/tmp only, a non-root user, the function's memory as the container's limit."""
 
 from __future__ import annotations
 
@@ -14,18 +13,6 @@ from ..shell import run
 
 LAMBDA_USER = "993:990"  # like Lambda's sbx_user1051: not root, owns nothing in the image
 READY_TIMEOUT_S = 30
-MEMORY_MB = 1769  # the memory at which a function gets one full vCPU
-# What Lambda's sandbox shows a function, as far as a container can: a read-only root, /tmp the
-# only writable place (512 MB by default), a user that is not root, and no CPU lists under
-# /sys/devices/system/cpu (Lambda's arm64 sandbox has neither "possible" nor "present";
-# onnxruntime before 1.26 aborts at import there).
-SANDBOX = ("--read-only", "--tmpfs", "/tmp:rw,size=512m", "--user", LAMBDA_USER,
-           "--mount", "type=tmpfs,destination=/sys/devices/system/cpu")
-
-
-def cpus_of(memory_mb: int) -> float:
-    """Lambda's CPU share at ``memory_mb``: one vCPU at 1,769 MB, in proportion."""
-    return round(memory_mb / MEMORY_MB, 3)
 
 
 @dataclass
@@ -76,24 +63,23 @@ def start(image: str, *, port: int | None = None, memory_mb: int | None = None, 
           command: list[str] | None = None, arch: str | None = None) -> Container:
     """``command``: the arguments after the image (a Lambda base image takes the handler's name).
     ``arch``: Lambda's name of the image's architecture, when it is not this machine's (run
-    emulated: see deploy.local.emulation). ``memory_mb``: the function's memory (default 1,769 MB),
-    which also sets its CPU share unless ``cpus`` does."""
+    emulated: see deploy.local.emulation)."""
     port = port or free_port()
-    memory_mb = memory_mb or MEMORY_MB
-    args = ["docker", "run", "-d", *SANDBOX, "-p", f"127.0.0.1:{port}:8080",
-            "--memory", f"{memory_mb}m", "--memory-swap", f"{memory_mb}m",
-            "-e", f"AWS_LAMBDA_FUNCTION_MEMORY_SIZE={memory_mb}"]
-    emulated = bool(arch) and arch != host()
-    if not emulated:  # an emulated run is no measure of time: it keeps every core
-        args += ["--cpus", str(cpus or cpus_of(memory_mb))]
+    args = ["docker", "run", "-d", "--read-only", "--tmpfs", "/tmp:rw,size=512m",
+            "--user", LAMBDA_USER, "-p", f"127.0.0.1:{port}:8080"]
     if arch:
         args += ["--platform", platform_of(arch)]
+    if memory_mb:
+        args += ["--memory", f"{memory_mb}m", "--memory-swap", f"{memory_mb}m",
+                 "-e", f"AWS_LAMBDA_FUNCTION_MEMORY_SIZE={memory_mb}"]
+    if cpus:
+        args += ["--cpus", str(cpus)]
     for key, value in (env or {}).items():
         args += ["-e", f"{key}={value}"]
     for volume in volumes or []:
         args += ["-v", volume]
     container = Container(run([*args, image, *(command or [])], quiet=True).strip(), port)
-    wait_listening(container, answers=emulated)
+    wait_listening(container, answers=bool(arch) and arch != host())
     return container
 
 

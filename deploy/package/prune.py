@@ -11,9 +11,9 @@ import shutil
 import sys
 from pathlib import Path
 
-# Declared by onnxruntime, never imported to run a model: protobuf/flatbuffers/packaging serve
-# its converters and tooling (sympy and mpmath, its symbolic shape tools, in releases that still
-# declared them); bin/ and share/ hold their scripts.
+# Declared by onnxruntime, never imported to run a model: sympy and mpmath serve its symbolic
+# shape tools, protobuf/flatbuffers/packaging its converters and tooling; bin/ and share/ hold
+# their scripts.
 TOP_LEVEL = ("sympy*", "mpmath*", "isympy.py", "google", "protobuf*", "flatbuffers*", "packaging*", "bin", "share")
 # Inside the two libraries: tools, converters, build helpers and a second copy of onnxruntime's
 # library (the Python module links its own).
