@@ -107,9 +107,14 @@ def dimension_value(text: str, fallback: str) -> str:
     return text if len(text) <= MAX_DIMENSION_CHARS else fallback
 
 
+def _name_dimension(text: str) -> str:
+    """A model's name or version as a dimension value; a long one cut to its start and told
+    apart from others by a digest of the whole."""
+    return dimension_value(text, "") or _digest_named(text)
+
+
 def _digest_named(text: str) -> str:
-    """A long name cut to its start and told apart from others by a digest of the whole."""
-    import hashlib
+    import hashlib  # only for names too long to stand as they are: hashlib costs milliseconds at init
 
     start = json.dumps(text[:120])[1:-1][:120]
     return f"{start}~{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}"
@@ -129,7 +134,7 @@ class Telemetry:
         # class): each is encoded once, when first needed.
         self._directives: dict[tuple, str] = {}
         # The model's name and version as CloudWatch takes dimension values; the log lines keep them as they are.
-        fields = {"model": dimension_value(model, _digest_named(model)), "model_version": dimension_value(version, _digest_named(version)),
+        fields = {"model": _name_dimension(model), "model_version": _name_dimension(version),
                   **({"function": function} if function else {})}
         self._model_fields = _encode(fields)[1:-1]
         self._write = _write
