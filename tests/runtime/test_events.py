@@ -126,26 +126,26 @@ def test_bodies_that_are_not_requests(water, body, encoded, code, message):
     assert http_json(response) == {"error": {"code": code, "message": message}}
 
 
-@pytest.mark.parametrize("name", ["function-url", "http-api-v2", "apigw-v1-proxy"])
-@pytest.mark.parametrize("method", ["GET", "HEAD", "get"])
-def test_a_get_or_head_is_the_health_answer_whatever_it_carries(water, name, method):
-    event = load_event(name)
+def with_method(event: dict, method: str) -> dict:
+    """``event`` with its HTTP method (payload 1.0: httpMethod; 2.0: requestContext.http.method)."""
     if "httpMethod" in event:
         event["httpMethod"] = method
     else:
         event["requestContext"]["http"]["method"] = method
+    return event
+
+
+@pytest.mark.parametrize("name", ["function-url", "http-api-v2", "apigw-v1-proxy"])
+@pytest.mark.parametrize("method", ["GET", "HEAD", "get"])
+def test_a_get_or_head_is_the_health_answer_whatever_it_carries(water, name, method):
+    event = with_method(load_event(name), method)
     assert http_json(water(event)) == {"healthy": True, "model": {"name": "water_quality", "version": "7"}}
 
 
 @pytest.mark.parametrize("name", ["function-url", "http-api-v2", "apigw-v1-proxy"])
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "OPTIONS", "PATCH"])
 def test_other_methods_are_refused_with_a_405(water, name, method):
-    event = load_event(name)
-    if "httpMethod" in event:
-        event["httpMethod"] = method
-    else:
-        event["requestContext"]["http"]["method"] = method
-    response = water(event)
+    response = water(with_method(load_event(name), method))
     assert response["statusCode"] == 405
     assert http_json(response)["error"] == {
         "code": "method_not_allowed",
