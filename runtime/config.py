@@ -190,9 +190,9 @@ def aws_environment(environ=None) -> AwsEnvironment:
     if not all(c.isalnum() or c == "-" for c in region) or len(region) > 32:
         raise ConfigError(f"{AWS_REGION} must be an AWS region such as us-east-1, got {region!r:.40}")
     endpoint = get(AWS_ENDPOINT_URL_S3) or get(AWS_ENDPOINT_URL)
-    if endpoint is not None and not endpoint.startswith(("https://", "http://")):
-        name = AWS_ENDPOINT_URL_S3 if get(AWS_ENDPOINT_URL_S3) else AWS_ENDPOINT_URL
-        raise ConfigError(f"{name} must be an http:// or https:// URL, got {endpoint!r:.80}")
+    problem = endpoint and _endpoint_problem(endpoint)
+    if problem:
+        raise ConfigError(f"{AWS_ENDPOINT_URL_S3 if get(AWS_ENDPOINT_URL_S3) else AWS_ENDPOINT_URL} {problem}")
     access, secret = get(AWS_ACCESS_KEY_ID), get(AWS_SECRET_ACCESS_KEY)
     if (access is None) != (secret is None):
         missing = AWS_SECRET_ACCESS_KEY if secret is None else AWS_ACCESS_KEY_ID
@@ -205,6 +205,23 @@ def aws_environment(environ=None) -> AwsEnvironment:
                           "function's execution role")
     return AwsEnvironment(region, endpoint, access, secret, get(AWS_SESSION_TOKEN), container,
                           get(CONTAINER_AUTHORIZATION_TOKEN), get(CONTAINER_AUTHORIZATION_TOKEN_FILE))
+
+
+def _endpoint_problem(url: str) -> str | None:
+    """What keeps ``url`` from being an S3 endpoint, shown without any user:password in it."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    shown = repr(url.replace(parts.netloc, parts.netloc.rpartition("@")[2], 1) if "@" in parts.netloc else url)[:80]
+    if parts.scheme not in ("http", "https"):
+        return f"must be an http:// or https:// URL, got {shown}"
+    try:
+        parts.port
+    except ValueError:
+        return f"must name a port from 0 to 65535, got {shown}"
+    if not parts.hostname:
+        return f"must name a host, got {shown}"
+    return None
 
 
 def model_cache_dir(environ=None) -> str:

@@ -58,6 +58,21 @@ def test_what_s3_needs_from_the_environment_is_named_when_missing(env, variable)
     assert "\n" not in caught.value.message and "secret-key" not in caught.value.message
 
 
+@pytest.mark.parametrize("url,words", [
+    ("http://127.0.0.1:99999", "a port from 0 to 65535"),
+    ("http://127.0.0.1:abc", "a port from 0 to 65535"),
+    ("http://:9000", "must name a host"),
+    ("ftp://user:hunter2@host/", "http:// or https://"),
+    ("http://user:hunter2@127.0.0.1:99999/", "a port from 0 to 65535"),
+])
+def test_an_endpoint_that_cannot_be_reached_is_one_line_without_its_password(url, words):
+    with pytest.raises(ConfigError) as caught:
+        aws_environment({**BASE, "AWS_ENDPOINT_URL_S3": url})
+    message = caught.value.message
+    assert message.startswith("AWS_ENDPOINT_URL_S3") and words in message
+    assert "hunter2" not in message and "user" not in message
+
+
 def test_the_environment_s3_reads(monkeypatch):
     aws = aws_environment({**BASE, "AWS_SESSION_TOKEN": "token", "AWS_ENDPOINT_URL": "http://127.0.0.1:5000"})
     assert (aws.region, aws.endpoint_url, aws.session_token) == ("us-east-1", "http://127.0.0.1:5000", "token")
