@@ -285,8 +285,10 @@ def container_credentials(aws: AwsEnvironment, deadline: Deadline) -> Credential
     try:
         data = json.loads(body)
         expires = data.get("Expiration")
-        return Credentials(data["AccessKeyId"], data["SecretAccessKey"], data.get("Token"),
-                           _epoch(expires) if expires else None)
+        access, secret, token = data["AccessKeyId"], data["SecretAccessKey"], data.get("Token")
+        if not (type(access) is str and access and type(secret) is str and secret and type(token) in (str, type(None))):
+            raise TypeError("credentials must be strings")
+        return Credentials(access, secret, token, _epoch(expires) if expires else None)
     except (ValueError, KeyError, TypeError, AttributeError):
         raise S3Error("failed", "the container credentials endpoint answered something other than credentials") from None
 
@@ -303,7 +305,7 @@ def _encode(value: str) -> str:
 
 def _read(response, limit: int, deadline: Deadline, what: str) -> bytes:
     length = response.getheader("content-length")
-    expected = int(length) if length and length.isdigit() else None
+    expected = int(length) if length and length.isascii() and length.isdigit() else None  # "²".isdigit() is true
     if expected is not None and expected > limit:
         raise S3Error("failed", f"{what}: {expected} bytes, more than the {limit} expected")
     chunks, size = [], 0

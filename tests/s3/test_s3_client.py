@@ -121,6 +121,34 @@ def test_snapstart_container_credentials_are_fetched_and_renewed_before_they_exp
     assert bucket.requests[-1][2]["x-amz-security-token"] == "token-TWO"
 
 
+@pytest.mark.parametrize("credentials", [
+    {"AccessKeyId": "A", "SecretAccessKey": None, "Token": "t"},
+    {"AccessKeyId": 7, "SecretAccessKey": "s"},
+    {"AccessKeyId": "A", "SecretAccessKey": "", "Token": "t"},
+    {"AccessKeyId": "A", "SecretAccessKey": "s", "Token": ["t"]},
+])
+def test_credentials_that_are_not_strings_are_an_s3_error_not_a_crash(endpoints, credentials):
+    lambda_credentials = endpoints([(200, {}, json.dumps(credentials).encode())])
+    reader = s3.S3Client(aws_environment({
+        "AWS_REGION": "us-east-1", "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"{lambda_credentials.url}/creds"}))
+    with pytest.raises(s3.S3Error, match="something other than credentials"):
+        reader.get("models", "k", None, s3.Deadline(5), 10)
+
+
+def test_a_content_length_of_unicode_digits_is_not_a_number():
+    class Answer:
+        def __init__(self):
+            self.parts = [b"data", b""]
+
+        def getheader(self, name):
+            return "²"
+
+        def read(self, size):
+            return self.parts.pop(0)
+
+    assert s3._read(Answer(), 10, s3.Deadline(5), "k") == b"data"
+
+
 def test_a_credentials_endpoint_anywhere_but_loopback_over_plain_http_is_refused():
     reader = s3.S3Client(aws_environment({"AWS_REGION": "us-east-1",
                                           "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://attacker.example/creds"}))
