@@ -165,7 +165,8 @@ class S3Client:
             name, path = self.host, f"{self.base_path}/{bucket}/{encoded}"
         else:
             name, path = f"{bucket}.{self.host}", f"/{encoded}"
-        host = name if port == default_port else f"{name}:{port}"
+        shown = f"[{name}]" if ":" in name else name  # an IPv6 address is bracketed in Host and URLs
+        host = shown if port == default_port else f"{shown}:{port}"
         return Address(name, port, host, path, f"{self.scheme}://{host}")
 
     def _exchange(self, method, address: Address, query, headers, deadline, max_bytes, what):

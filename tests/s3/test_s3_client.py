@@ -135,6 +135,13 @@ def test_credentials_that_are_not_strings_are_an_s3_error_not_a_crash(endpoints,
         reader.get("models", "k", None, s3.Deadline(5), 10)
 
 
+def test_an_ipv6_endpoint_is_bracketed_in_the_host_header():
+    reader = client(AWS_REGION="us-east-1", AWS_ENDPOINT_URL_S3="http://[::1]:9000")
+    address = reader._address("models", "m/model.json")
+    assert (address.name, address.port, address.host) == ("::1", 9000, "[::1]:9000")
+    assert address.origin == "http://[::1]:9000"
+
+
 def test_a_content_length_of_unicode_digits_is_not_a_number():
     class Answer:
         def __init__(self):
