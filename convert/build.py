@@ -45,7 +45,7 @@ def build(request: Request, log=print) -> dict:
         log(f"warning: the model was saved by {library} {trained} and is read here by {running}; parity proves "
             f"the ONNX model against the model as {library} {running} computes it")
     try:
-        return _build(request, loaded, log)
+        return _build(request, loaded, mismatched, log)
     except ConvertError:
         raise
     except Exception as err:  # another release's model failing inside this release's code
@@ -62,9 +62,8 @@ def version_hint(mismatched: dict) -> str:
     )
 
 
-def _build(request: Request, loaded, log) -> dict:
+def _build(request: Request, loaded, mismatched: dict, log) -> dict:
     model = loaded.model
-    mismatched = artifact.version_mismatches(loaded.trained_with)
     schema = describe(model, request.features or _signature_features(request.model, model))
     export.check_supported(model)
     log(f"model: {estimator_name(model)} ({schema.task}, {len(schema.features)} features)")

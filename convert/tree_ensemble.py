@@ -12,14 +12,18 @@ graph_fixes.round_thresholds_down), same comparisons and missing-value direction
 weights summed in the same tree order. What TreeEnsemble does not do is rebuilt with standard
 operators: base_values become an Add, a classifier's probabilities and label are computed from
 the scores as onnxruntime's TreeEnsembleClassifier computes them, under the same output names.
+Trees whose input is float64 belong to a family that compares in float64 (convert/families):
+they are written in float64 with that family's own thresholds, leaf values and baseline, and the
+scores are summed and linked in float64.
 It is only ever served after passing the same parity gate as the original (convert/build.py).
 
 Rewritten: every tree ensemble whose leaves carry one weight each (gradient boosting, XGBoost,
-HistGradientBoosting, binary forests and trees, single-target regressors) and whose input is
-float32. Refused (NotRewritten, the original form is kept): leaves carrying several weights
-(multiclass forests, multi-target regressors: TreeEnsemble would need one copy of every tree
-per class, `copy_trees=True` builds it, measured slower to predict), float64 tree inputs, and
-any mode, post-transform or base-value layout whose meaning is not pinned down here.
+HistGradientBoosting, LightGBM, binary forests and trees, single-target regressors). Refused
+(NotRewritten, the original form is kept): leaves carrying several weights (multiclass forests,
+multi-target regressors: TreeEnsemble would need one copy of every tree per class,
+`copy_trees=True` builds it, measured slower to predict), float64 tree inputs without their
+family's numbers, and any mode, post-transform or base-value layout whose meaning is not pinned
+down here.
 """
 
 from __future__ import annotations

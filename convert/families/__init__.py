@@ -49,7 +49,3 @@ def exact_trees(model) -> ExactTrees | None:
         if found is not None:
             return found
     return None
-
-
-def compares_in_float64(model) -> bool:
-    return exact_trees(model) is not None

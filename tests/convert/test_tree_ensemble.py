@@ -250,3 +250,27 @@ def _graph(tmp_path):
     import onnx
 
     return onnx.load(str(tmp_path / "out" / "model.onnx")).graph
+
+
+def test_float64_trees_take_their_familys_numbers_only_where_every_node_matches():
+    """HistGradientBoosting compares in float64: its trees are rewritten in float64 with its own
+    thresholds, and not at all when one of those numbers does not match the converter's node."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from convert import families
+
+    X, y = load_breast_cancer(return_X_y=True)
+    model = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(X, y)
+    onx = export.to_onnx(model, describe(model, None), "float64")
+    exact = families.exact_trees(model)
+    rewritten = tree_ensemble.rewrite(onx, exact=exact)
+    _, probabilities = session(rewritten).run(None, {"X": X})
+    np.testing.assert_allclose(probabilities, model.predict_proba(X), rtol=0, atol=1e-12)
+
+    with pytest.raises(tree_ensemble.NotRewritten, match="compares in float32"):
+        tree_ensemble.rewrite(onx)
+    key = next(iter(exact.splits))
+    exact.splits[key] = (exact.splits[key][0], exact.splits[key][1] + 1.0)
+    with pytest.raises(tree_ensemble.NotRewritten, match="does not match its float64 threshold"):
+        tree_ensemble.rewrite(onx, exact=exact)
