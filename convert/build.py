@@ -16,7 +16,7 @@ from runtime.schema import REFERENCE_KEYS
 from . import artifact, export, families, parity, probes, scores, tree_ensemble
 from .checks import check_request
 from .errors import ConvertError, InputError, LoadError, ParityError, UnsupportedModel
-from .load import load, model_file
+from .load import load
 from .sample import read_sample
 from .schema import Schema, describe
 
@@ -64,7 +64,9 @@ def version_hint(mismatched: dict) -> str:
 
 def _build(request: Request, loaded, mismatched: dict, log) -> dict:
     model = loaded.model
-    schema = describe(model, request.features or _signature_features(request.model, model))
+    # An MLflow signature names the features of a model fitted without names.
+    signature = None if hasattr(model, "feature_names_in_") else loaded.signature
+    schema = describe(model, request.features or signature)
     export.check_supported(model)
     log(f"model: {estimator_name(model)} ({schema.task}, {len(schema.features)} features)")
 
@@ -120,8 +122,8 @@ def _build(request: Request, loaded, mismatched: dict, log) -> dict:
             "tree_form": tree_ensemble.tree_form(onx),
         },
         "source": {
-            "file": model_file(request.model).name,
-            "sha256": artifact.sha256(model_file(request.model).read_bytes()),
+            "file": loaded.file.name,
+            "sha256": artifact.sha256(loaded.file.read_bytes()),
             "estimator": estimator_name(model),
             "trained_with": loaded.trained_with,
         },
@@ -133,15 +135,6 @@ def _build(request: Request, loaded, mismatched: dict, log) -> dict:
     metadata = artifact.sealed(metadata, metadata["onnx"]["sha256"])
     artifact.write_atomically(request.out, {"model.onnx": onnx_bytes, "model.json": artifact.to_json(metadata)})
     return metadata
-
-
-def _signature_features(path: Path, model) -> list[str] | None:
-    """An MLflow model's signature names, for a model that was fitted without names."""
-    from .mlflow_model import is_mlflow_dir, read
-
-    if not is_mlflow_dir(path) or hasattr(model, "feature_names_in_"):
-        return None
-    return read(path).features
 
 
 def _convert_with_parity(model, schema, groups, references, tolerance):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import mlflow_model, native_files, third_party
-from .errors import LoadError, UnsupportedModel
+from . import environments, mlflow_model, native_files, third_party
+from .errors import LoadError, UnsupportedModel, first_line
 
 XGBOOST_SUFFIXES = {".json", ".ubj"}
 LIGHTGBM_SUFFIXES = {".txt", ".lgb", ".lgbm"}  # Booster.save_model's text format
@@ -20,11 +20,6 @@ PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 # Types a skops file may hold: these libraries' own. skops rebuilds them without running code
 # from the file; anything else is refused by name.
 SKOPS_ALLOWED = ("sklearn.", "xgboost.", "lightgbm.", "numpy.", "scipy.sparse.", "builtins.", "collections.")
-
-
-def model_file(path: Path) -> Path:
-    """The file holding the model: ``path`` itself, or an MLflow directory's model file."""
-    return mlflow_model.read(path).file if mlflow_model.is_mlflow_dir(path) else path
 CLASSIFIER_OBJECTIVES = ("binary:", "multi:")
 REGRESSOR_OBJECTIVES = ("reg:", "count:")
 
@@ -32,7 +27,9 @@ REGRESSOR_OBJECTIVES = ("reg:", "count:")
 @dataclass
 class Loaded:
     model: object
+    file: Path  # the file the model was read from (an MLflow directory's model file)
     trained_with: dict[str, str]  # library -> the version that saved the model, where the file says
+    signature: list[str] | None = None  # an MLflow signature's feature names
 
 
 def load_model(path: Path):
@@ -49,30 +46,30 @@ def load(path: Path) -> Loaded:
     versions, and the scikit-learn version its pickle or skops file was written by."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", _inconsistent_version_warning())
-        model, recorded = _read(path)
+        loaded = _read(path)
+    recorded = loaded.trained_with
     for warning in caught:
         original = getattr(warning.message, "original_sklearn_version", None)
         if original and "scikit-learn" not in recorded:
             recorded["scikit-learn"] = str(original)
-    if "scikit-learn" not in recorded and path.is_file() and path.suffix.lower() in PICKLE_SUFFIXES:
-        saved = pickled_sklearn_version(path)
+    if "scikit-learn" not in recorded and loaded.file.suffix.lower() in PICKLE_SUFFIXES:
+        saved = pickled_sklearn_version(loaded.file)
         if saved:
             recorded["scikit-learn"] = saved
-    return Loaded(model, recorded)
+    return loaded
 
 
-def _read(path: Path):
+def _read(path: Path) -> Loaded:
     if mlflow_model.is_mlflow_dir(path):
         found = mlflow_model.read(path)
         skops = found.serialization == "skops" or found.file.suffix.lower() == SKOPS_SUFFIX
         pickled = found.serialization in ("pickle", "cloudpickle") or found.file.suffix.lower() in PICKLE_SUFFIXES
         native = {"xgboost": _load_xgboost_file, "lightgbm": _load_lightgbm_file}.get(found.flavor)
-        if native is not None and not (skops or pickled):
-            return native(found.file), dict(found.versions)
-        return _load_file(found.file, skops=skops), dict(found.versions)
+        model = native(found.file) if native is not None and not (skops or pickled) else _load_file(found.file, skops=skops)
+        return Loaded(model, found.file, dict(found.versions), found.features)
     if not path.is_file():
         raise LoadError(f"model file {path}: no such file")
-    return _load_file(path), {}
+    return Loaded(_load_file(path), path, {})
 
 
 def _inconsistent_version_warning():
@@ -108,7 +105,7 @@ def _load_skops(path: Path):
     try:
         untrusted = sio.get_untrusted_types(file=path)
     except Exception as err:  # a corrupt zip or schema raises anything from BadZipFile to KeyError
-        raise LoadError(f"model file {path}: not a readable skops file ({_first_line(err)})") from err
+        raise LoadError(f"model file {path}: not a readable skops file ({first_line(err)})") from err
     refused = sorted(t for t in untrusted if not t.startswith(SKOPS_ALLOWED))
     if refused:
         raise LoadError(
@@ -118,7 +115,7 @@ def _load_skops(path: Path):
     try:
         return sio.load(path, trusted=untrusted)
     except Exception as err:
-        raise LoadError(f"model file {path}: not a readable skops file ({_first_line(err)})") from err
+        raise LoadError(f"model file {path}: not a readable skops file ({first_line(err)})") from err
 
 
 def _check_trees(model, path: Path) -> None:
@@ -175,19 +172,19 @@ def _unpickle(path: Path):
         return joblib.load(path)
     except (ModuleNotFoundError, AttributeError) as err:
         saved = pickled_sklearn_version(path)
-        running = _running_sklearn_version()
+        running = environments.running()
         if saved and saved != running:
             raise LoadError(
                 f"model file {path}: was saved by scikit-learn {saved}, which this converter's scikit-learn "
-                f"{running} cannot read ({_first_line(err)}); --sklearn-version {saved} converts it with that release"
+                f"{running} cannot read ({first_line(err)}); --sklearn-version {saved} converts it with that release"
             ) from err
         raise LoadError(
-            f"model file {path}: needs code that is not installed ({_first_line(err)}); "
+            f"model file {path}: needs code that is not installed ({first_line(err)}); "
             "custom classes must be importable at build time, and have no ONNX converter"
         ) from err
     except Exception as err:  # unpickling junk raises anything from EOFError to struct.error
         raise LoadError(
-            f"model file {path}: not a readable joblib/pickle file ({_first_line(err)}); "
+            f"model file {path}: not a readable joblib/pickle file ({first_line(err)}); "
             "expected joblib/pickle, XGBoost .json/.ubj or LightGBM .txt"
         ) from err
 
@@ -205,12 +202,6 @@ def pickled_sklearn_version(path: Path) -> str | None:
     return found.group(1).decode() if found else None
 
 
-def _running_sklearn_version() -> str:
-    import sklearn
-
-    return sklearn.__version__
-
-
 def _load_xgboost_file(path: Path):
     import xgboost
 
@@ -219,7 +210,7 @@ def _load_xgboost_file(path: Path):
         booster = xgboost.Booster(model_file=str(path))
     except xgboost.core.XGBoostError as err:
         raise LoadError(
-            f"model file {path}: not a readable XGBoost model ({_first_line(err)})"
+            f"model file {path}: not a readable XGBoost model ({first_line(err)})"
         ) from err
     return booster_to_estimator(booster)
 
@@ -228,13 +219,13 @@ def _load_lightgbm_file(path: Path):
     try:
         import lightgbm
     except (ImportError, OSError) as err:
-        raise LoadError(f"model file {path}: a LightGBM model needs lightgbm at build time ({_first_line(err)})") from err
+        raise LoadError(f"model file {path}: a LightGBM model needs lightgbm at build time ({first_line(err)})") from err
     native_files.check("lightgbm", path)
     try:
         booster = lightgbm.Booster(model_file=str(path))
     except lightgbm.basic.LightGBMError as err:
         raise LoadError(
-            f"model file {path}: not a readable LightGBM model ({_first_line(err)}); "
+            f"model file {path}: not a readable LightGBM model ({first_line(err)}); "
             "expected the text format of Booster.save_model"
         ) from err
     return third_party.lightgbm_booster_estimator(booster)
@@ -278,7 +269,3 @@ def _check_fitted(model, path: Path) -> None:
     except TypeError:
         pass
 
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return text[0][:200] if text else type(err).__name__

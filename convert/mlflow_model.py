@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import LoadError, UnsupportedModel
+from .errors import LoadError, UnsupportedModel, first_line
 
 MLMODEL = "MLmodel"
 # flavor -> (key naming the model file, key naming the training version, library)
@@ -37,7 +37,7 @@ def read(path: Path) -> MlflowModel:
     try:
         spec = yaml.safe_load((path / MLMODEL).read_text())
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise LoadError(f"model directory {path}: {MLMODEL} is not readable YAML ({_first_line(err)})") from err
+        raise LoadError(f"model directory {path}: {MLMODEL} is not readable YAML ({first_line(err)})") from err
     flavors = spec.get("flavors") if isinstance(spec, dict) else None
     if not isinstance(flavors, dict):
         raise LoadError(f"model directory {path}: {MLMODEL} has no flavors")
@@ -72,7 +72,7 @@ def _signature_names(signature, path: Path) -> list[str] | None:
     try:
         inputs = json.loads(signature["inputs"])
     except ValueError as err:
-        raise LoadError(f"model directory {path}: {MLMODEL}'s signature inputs are not JSON ({_first_line(err)})") from err
+        raise LoadError(f"model directory {path}: {MLMODEL}'s signature inputs are not JSON ({first_line(err)})") from err
     if not isinstance(inputs, list) or not all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in inputs):
         return None
     return [i["name"] for i in inputs]
@@ -89,8 +89,3 @@ def _requirements(path: Path) -> dict[str, str]:
         if sep and name in ("scikit-learn", "xgboost", "xgboost-cpu", "lightgbm", "numpy"):
             found[name.removesuffix("-cpu")] = version.strip()
     return found
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return text[0][:200] if text else type(err).__name__

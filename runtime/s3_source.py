@@ -258,7 +258,6 @@ class S3Source:
             raise ModelSourceError(f"{self.location.uri()}: the model needs {needed / 2**20:.1f} MiB in {self.cache}, "
                                    f"which has {free / 2**20:.1f} MiB free: raise the function's ephemeral storage")
 
-
     def _free(self) -> int | None:
         try:
             stats = os.statvfs(self.cache)
