@@ -5,8 +5,11 @@
 # Python and architecture (site/: pip --target from wheels fetched on the host, so no network
 # and no pip inside the build), convert/, runtime/ and the model in input/. The classic builder
 # is enough: no RUN --mount, no buildx. For ARCH=arm64 the build runs with --platform
-# linux/arm64 on an arm64 base: on an x86_64 machine every RUN below is emulated, so the
-# convert stage's parity gate proves the model on arm64's own Python and onnxruntime.
+# linux/arm64 on an arm64 base. On an x86_64 machine every RUN below is then emulated, and a
+# RUN cannot hide the host's CPU lists, which the emulated onnxruntime fails on: `make image`
+# converts the model first in an emulated container of the same base that hides them, so that
+# the parity gate still proves it on arm64's own Python and onnxruntime, and passes
+# CONVERTED=folder, which the convert stage takes as it is.
 
 # Pinned by tag, not digest: no registry answers where this project is built, so no digest of
 # it could be read (deploy/package/base_image.py AWS_DIGESTS); `make image` passes the base.
@@ -16,6 +19,7 @@ ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.13
 FROM ${BASE_IMAGE} AS convert
 ARG MODEL_FILE
 ARG CONVERT_ARGS=""
+ARG CONVERTED=""
 COPY site/convert/ /opt/convert-deps/
 # LightGBM needs the system's libgomp.so.1; a base without one gets scikit-learn's bundled copy.
 RUN mkdir -p /opt/convert-libs && { ldconfig -p | grep -q 'libgomp\.so\.1 ' \
@@ -23,8 +27,9 @@ RUN mkdir -p /opt/convert-libs && { ldconfig -p | grep -q 'libgomp\.so\.1 ' \
 COPY convert/ /opt/src/convert/
 COPY runtime/ /opt/src/runtime/
 COPY input/ /opt/src/input/
-RUN cd /opt/src && PYTHONPATH=/opt/convert-deps:/opt/src LD_LIBRARY_PATH=/opt/convert-libs \
-    python3 -m convert "input/${MODEL_FILE}" --out /opt/model ${CONVERT_ARGS} \
+RUN cd /opt/src && if [ -n "${CONVERTED}" ]; then cp -a "input/${CONVERTED}" /opt/model; \
+    else PYTHONPATH=/opt/convert-deps:/opt/src LD_LIBRARY_PATH=/opt/convert-libs \
+        python3 -m convert "input/${MODEL_FILE}" --out /opt/model ${CONVERT_ARGS}; fi \
     && chmod -R a+rX /opt/model
 
 # --- deps: onnxruntime + numpy, pruned, the handler, all byte-compiled. ------------------

@@ -6,7 +6,7 @@ RIE := .cache/aws-lambda-rie
 
 DEMO_IMAGE := lambda-tabular/water-quality:demo
 
-.PHONY: demo test venv examples models image zip engine bench clean
+.PHONY: demo test venv examples models image zip engine bench bump clean
 
 venv: $(VENV)/.installed
 
@@ -51,6 +51,13 @@ bench: models
 
 test: venv $(RIE)
 	$(PY) -m pytest
+
+# Every pin that is behind and not held moves to the newest release; then what proves the new
+# set: a clean install, the whole suite and the coverage table. Re-run `make bench` after it.
+bump: venv
+	$(PY) -m tests.pins --write
+	$(MAKE) venv test
+	$(PY) -m tests.convert.coverage --write
 
 clean:
 	rm -rf build .cache .pytest_cache

@@ -12,12 +12,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from deploy import arch
+from deploy.local import sandbox
 
 from . import aggregate, images, measure, report
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP_MB = (512, 1024, 1769, 3008)
-DEFAULT_MEMORY_MB = 1769  # one vCPU of time, two CPUs visible: where most functions run
+DEFAULT_MEMORY_MB = sandbox.DEFAULT_MEMORY_MB
 # What numpy's OpenBLAS does by default: one thread per visible CPU, whatever the CPU quota.
 UNTUNED_ENV = {"OPENBLAS_NUM_THREADS": str(os.cpu_count() or 1)}
 # The best environment we know for importing numpy and onnxruntime (what runtime/ sets itself).
@@ -93,7 +94,7 @@ def main(argv=None) -> int:
         for image in dict.fromkeys(image for image, _ in VARIANTS.values()):
             measure.cold_run(built[image]["image"], bodies, {}, **_layout(built[image]))  # untimed: fills the cache
 
-    shape = {"memory_mb": args.memory, "cpus": aggregate.cpus_for(args.memory)}
+    shape = {"memory_mb": args.memory, "cpus": sandbox.cpus_for(args.memory)}
     runs: dict[str, list[measure.Run]] = {label: [] for label in VARIANTS}
     records = []
     for i in range(args.runs):
@@ -115,7 +116,7 @@ def main(argv=None) -> int:
                 if cold:
                     measure.drop_page_cache()
                 run = measure.cold_run(built[image]["image"], bodies, warm, env=env, memory_mb=memory_mb,
-                                       cpus=aggregate.cpus_for(memory_mb))
+                                       cpus=sandbox.cpus_for(memory_mb))
                 sweep_runs.setdefault((label, memory_mb), []).append(run)
                 print(f"[sweep {i + 1}/{args.sweep_runs}] {label:<12} {memory_mb:>5} MB: cold start "
                       f"{run.cold_start_ms:7.1f} ms, init {run.init.get('init_ms') or float('nan'):7.1f} ms",
@@ -165,7 +166,7 @@ def _versions() -> dict:
     for name in ("requirements-runtime.txt", "bench/baseline/requirements.txt"):
         for line in (ROOT / name).read_text().splitlines():
             if "==" in line and not line.startswith("#"):
-                package, version = line.split("==")
+                package, version = line.split("#")[0].split("==")
                 pins[package.strip()] = version.strip()
     return pins
 

@@ -7,11 +7,12 @@ import platform
 import subprocess
 from dataclasses import asdict
 
+from deploy.local.sandbox import cpus_for
+
 from . import prices
 from .measure import Run
 from .stats import latency_summary, ratio, summary
 
-LAMBDA_VCPU_MB = 1769  # Lambda gives one full vCPU at 1,769 MB, and CPU in proportion to memory
 
 
 def image_summary(report: dict, runs: list[Run]) -> dict:
@@ -129,10 +130,6 @@ def costs(sweep: list[dict], images: dict[str, dict], memory_mb: int, measured_o
                                                   for a in prices.PER_GB_SECOND_USD},
                          "durations_from": measured_on})
     return rows
-
-
-def cpus_for(memory_mb: int) -> float:
-    return round(min(os.cpu_count() or 1, memory_mb / LAMBDA_VCPU_MB), 3)
 
 
 def machine() -> dict:

@@ -12,7 +12,7 @@ imports, read, session, one row), peak RSS and what the model adds to it, file s
 1,000-row predict time. Medians are reported.
 
 Where: `docker` runs the processes in the lean image (lambda-tabular/bench-lean:latest) with
-Lambda's 1,769 MB shape (`--cpus=1 --memory=1769m`: one vCPU of time, every CPU visible), one
+Lambda's 1,769 MB shape (`--cpus=1 --memory=1769m`: one vCPU of time) in Lambda's sandbox (deploy/local/sandbox.py), one
 short `docker run` per model under `flock /tmp/docker.lock`; `host` runs them here with
 OPENBLAS_NUM_THREADS=1 and no CPU quota (`auto`: docker when that image exists). The output
 says which.
@@ -37,10 +37,12 @@ from pathlib import Path
 
 import numpy as np
 
+from deploy.local import sandbox
+
 from .stats import summary
 
 IMAGE = "lambda-tabular/bench-lean:latest"
-MEMORY_MB = 1769
+MEMORY_MB = sandbox.VCPU_MB
 DOCKER_LOCK = "/tmp/docker.lock"  # docker commands take turns with the other benchmarks on this machine
 LOCK_WAIT_S = "1800"
 PROBE = Path(__file__).with_name("model_size_probe.py")
@@ -158,7 +160,7 @@ def measure(entries: list[dict], models: Path, repeat: int, where: str) -> list[
     else:
         command = [
             "flock", "-w", LOCK_WAIT_S, DOCKER_LOCK, "docker", "run", "--rm", "--network", "none",
-            "--cpus=1", f"--memory={MEMORY_MB}m", "-e", "OPENBLAS_NUM_THREADS=1", "-e", "PYTHONPATH=/var/task",
+            *sandbox.docker_args(MEMORY_MB, env={"OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": "/var/task"}),
             "-v", f"{models.resolve()}:/models:ro", "-v", f"{PROBE.resolve()}:/probe.py:ro",
             "--entrypoint", "python3", IMAGE, "/probe.py", "drive", "/models/plan.json",
         ]

@@ -33,13 +33,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+from deploy.local import sandbox
 from deploy.local.network import host_address
 
 from .stats import summary
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = Path(__file__).with_name("s3_client_probe.py")
-MEMORY_MB = 1769
+MEMORY_MB = sandbox.VCPU_MB
 BUCKET = "lambda-tabular-bench"
 PREFIX = "lambda-tabular/models/water-quality/"
 REQUEST = json.dumps({"instances": [[7.1, 2.4, 380.0, 18.5]]}).encode()
@@ -89,10 +90,8 @@ def client_costs(image: str, env: dict, repeat: int) -> list[dict]:
     import site
 
     packages = next(p for p in site.getsitepackages() if p.endswith("site-packages"))
-    args = ["docker", "run", "--rm", "--read-only", "--cpus=1", f"--memory={MEMORY_MB}m", "--entrypoint", "python3",
+    args = ["docker", "run", "--rm", *sandbox.docker_args(MEMORY_MB, env=env), "--entrypoint", "python3",
             "-v", f"{PROBE}:/opt/probe.py:ro", "-v", f"{packages}:/opt/host-site:ro"]
-    for key, value in env.items():
-        args += ["-e", f"{key}={value}"]
     done = subprocess.run([*args, image, "/opt/probe.py", "drive", str(repeat)], capture_output=True, text=True,
                           timeout=600)
     if done.returncode != 0:

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import DeployError
+from .local import sandbox
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("run", help="run an image or a .zip as Lambda does on loopback, invoke it with each payload, stop it")
     serve.add_argument("image", help="image name:tag, or a .zip from `zip` (run in the Lambda base of its Python)")
     serve.add_argument("--payload", action="append", required=True, help="JSON text, or @file")
-    serve.add_argument("--memory", type=int, help="function memory in MB (container limit)")
+    serve.add_argument("--memory", type=int, default=sandbox.DEFAULT_MEMORY_MB,
+                       help="function memory in MB: the container's memory limit and CPU share, as on Lambda "
+                            f"(default {sandbox.DEFAULT_MEMORY_MB}: one vCPU)")
     serve.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                        help="the function's environment, e.g. MODEL_S3_URI=s3://BUCKET/PREFIX/; repeatable")
     serve.set_defaults(run=_run)
@@ -126,6 +129,9 @@ def _run(args) -> int:
 
     payloads = [_payload(p) for p in args.payload]
     env = _environment(args.env)
+    if not sandbox.MIN_MEMORY_MB <= args.memory <= sandbox.MAX_MEMORY_MB:
+        raise DeployError(f"--memory {args.memory}: Lambda's memory sizes are "
+                          f"{sandbox.MIN_MEMORY_MB} to {sandbox.MAX_MEMORY_MB} MB")
     if args.image.endswith(".zip"):
         with tempfile.TemporaryDirectory(prefix="zip-task-") as folder:
             return _serve(_zip_function(Path(args.image), Path(folder), args.memory, env), payloads)

@@ -82,7 +82,7 @@ def arm64_emulation(docker_engine):
 @pytest.fixture(scope="session")
 def arm64_image(arm64_emulation, examples) -> dict:
     """The water-quality example's image for arm64, built once per test session: on x86_64 the
-    whole build runs emulated, the convert stage's parity gate on arm64's onnxruntime included."""
+    build runs emulated, and the model is converted and proven in an arm64 container first."""
     from deploy.package.image import ImageRequest, build_image
 
     return build_image(

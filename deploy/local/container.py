@@ -1,5 +1,4 @@
-"""Run an image the way Lambda runs it, on loopback: read-only root file system, a writable
-/tmp only, a non-root user, the function's memory as the container's limit."""
+"""Run an image the way Lambda runs it, on loopback, in Lambda's sandbox (deploy.local.sandbox)."""
 
 from __future__ import annotations
 
@@ -10,8 +9,7 @@ from dataclasses import dataclass
 from ..arch import host, platform_of
 from ..errors import DeployError
 from ..shell import run
-
-LAMBDA_USER = "993:990"  # like Lambda's sbx_user1051: not root, owns nothing in the image
+from . import sandbox
 READY_TIMEOUT_S = 30
 
 
@@ -61,21 +59,15 @@ def free_port() -> int:
 def start(image: str, *, port: int | None = None, memory_mb: int | None = None, cpus: float | None = None,
           env: dict[str, str] | None = None, volumes: list[str] | None = None,
           command: list[str] | None = None, arch: str | None = None) -> Container:
-    """``command``: the arguments after the image (a Lambda base image takes the handler's name).
+    """``memory_mb``: the function's memory size (default 1,769 MB), which sets the container's
+    memory limit and CPU share as Lambda does; ``cpus`` overrides that share.
+    ``command``: the arguments after the image (a Lambda base image takes the handler's name).
     ``arch``: Lambda's name of the image's architecture, when it is not this machine's (run
     emulated: see deploy.local.emulation)."""
     port = port or free_port()
-    args = ["docker", "run", "-d", "--read-only", "--tmpfs", "/tmp:rw,size=512m",
-            "--user", LAMBDA_USER, "-p", f"127.0.0.1:{port}:8080"]
+    args = ["docker", "run", "-d", *sandbox.docker_args(memory_mb, cpus=cpus, env=env), "-p", f"127.0.0.1:{port}:8080"]
     if arch:
         args += ["--platform", platform_of(arch)]
-    if memory_mb:
-        args += ["--memory", f"{memory_mb}m", "--memory-swap", f"{memory_mb}m",
-                 "-e", f"AWS_LAMBDA_FUNCTION_MEMORY_SIZE={memory_mb}"]
-    if cpus:
-        args += ["--cpus", str(cpus)]
-    for key, value in (env or {}).items():
-        args += ["-e", f"{key}={value}"]
     for volume in volumes or []:
         args += ["-v", volume]
     container = Container(run([*args, image, *(command or [])], quiet=True).strip(), port)

@@ -1,8 +1,9 @@
 """`python -m convert` on the architecture a package will run on, for a package built on another
 one: in a container of the target's Lambda Python base (emulated here), with the converter's
-requirements installed on the host for that Python and architecture. The parity gate then
+requirements installed on the host for that Python and architecture, and without the host's CPU
+lists, as in Lambda's sandbox (an emulated onnxruntime fails on them). The parity gate then
 compares the original model with that architecture's onnxruntime, as the image's convert stage
-does inside its build."""
+does inside a native build."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from .. import arch as architectures
 from ..errors import DeployError
+from ..local import sandbox
 from . import base_image, wheels
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +69,7 @@ def convert_command(image: str, arch: str, deps: Path, model: Path, sample: Path
         inputs[sample] = f"/opt/input/sample/{sample.name}"
         options = ["--sample", inputs[sample], *options]
     args = ["docker", "run", "--rm", "--platform", architectures.platform_of(arch), "--network", "none",
-            "--user", f"{os.getuid()}:{os.getgid()}", "--workdir", "/opt/src",
+            *sandbox.hide_cpu_lists(), "--user", f"{os.getuid()}:{os.getgid()}", "--workdir", "/opt/src",
             "-v", f"{ROOT / 'convert'}:/opt/src/convert:ro", "-v", f"{ROOT / 'runtime'}:/opt/src/runtime:ro",
             "-v", f"{deps}:/opt/convert-deps:ro", "-v", f"{out.parent}:/opt/out",
             "-e", "PYTHONPATH=/opt/convert-deps:/opt/src", "-e", "PYTHONDONTWRITEBYTECODE=1", "-e", "HOME=/tmp",
@@ -76,3 +78,33 @@ def convert_command(image: str, arch: str, deps: Path, model: Path, sample: Path
         args += ["-v", f"{host.resolve()}:{inside}:ro"]
     return [*args, "--entrypoint", "sh", image, "-c", SCRIPT, "convert", inputs[model],
             "--out", f"/opt/out/{out.name}", *options]
+
+
+def convert(model: Path, out: Path, *, arch: str, python: str, base: str, options: list[str],
+            sample: Path | None = None, log=print) -> None:
+    """Convert ``model`` into ``out`` on ``arch`` in ``base`` (Python ``python``), emulated: its
+    parity gate proves the model on that architecture's onnxruntime. A failure is a DeployError
+    with the converter's own last line."""
+    import subprocess
+
+    log(f"converting on {arch} (Python {python}, emulated: a few minutes)")
+    deps = converter_deps(python, arch, base, log, requirements_for(model, log))
+    done = subprocess.run(convert_command(base, arch, deps, model, sample, out, options, epoch(model)),
+                          capture_output=True, text=True)
+    report(model, done, log, here=out.parent)
+
+
+def epoch(model: Path) -> str:
+    """model.json's created_at: SOURCE_DATE_EPOCH if set, else the model file's modification
+    time, so that the same model file gives the same bytes."""
+    return os.environ.get("SOURCE_DATE_EPOCH") or str(int(model.stat().st_mtime))
+
+
+def report(model: Path, done, log, here: Path | None = None) -> None:
+    """The converter's output, logged; its failure, raised in one line."""
+    stdout = done.stdout.replace("/opt/out/", f"{here}/") if here else done.stdout  # the container's paths, as here
+    for line in stdout.splitlines():
+        log(line)
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        raise DeployError(f"convert {model}: {reason}")

@@ -14,8 +14,7 @@ from .. import arch as architectures
 from ..errors import DeployError
 from ..local.engine import ensure_engine
 from ..shell import docker_build, run
-from . import base_image, wheels
-from .convert_on_target import converter_deps, requirements_for
+from . import base_image, convert_on_target, wheels
 from .rootfs_image import architecture
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +26,7 @@ STAGED = ("convert", "runtime", "deploy/package/lambda-entrypoint.sh", "deploy/p
 # What the deps stage installs, each tree installed on the host for the base's Python and
 # architecture: numpy + onnxruntime, and the runtime interface client for a base that lacks it.
 # The convert stage's tree is the converter's (convert_on_target.converter_deps).
+CONVERTED = "converted"  # input/'s folder for a model converted before the build
 SITE = {
     "task": [ROOT / "requirements-runtime.txt"],
     "client": [ROOT / "deploy" / "package" / "lambda-client.txt"],
@@ -45,9 +45,11 @@ class ImageRequest:
 
 
 def build_image(request: ImageRequest, log=print) -> dict:
-    """Build the image for ``request.arch``: on another architecture than this machine's, every
-    RUN of the build (the convert stage and its parity gate included) runs emulated, on that
-    architecture's Python, numpy and onnxruntime."""
+    """Build the image for ``request.arch``. On this machine's architecture the convert stage
+    converts and proves the model inside the build. On another one every RUN of the build runs
+    emulated, and the model is converted and proved first in an emulated container of the same
+    base (convert_on_target), because a build's RUN cannot hide the host's CPU lists from the
+    emulated onnxruntime; the convert stage then takes that proven model as it is."""
     architectures.check(request.arch)
     if not (request.model.is_file() or (request.model / "MLmodel").is_file()):
         raise DeployError(f"MODEL {request.model}: no such file (nor an MLflow model directory)")
@@ -55,20 +57,29 @@ def build_image(request: ImageRequest, log=print) -> dict:
     base = base_image.resolve_base(request.base, request.arch, log)
     python = base_image.python_version(base, request.arch)
     site = {name: wheels.installed(requirements, python, request.arch) for name, requirements in SITE.items()}
-    site["convert"] = converter_deps(python, request.arch, base, log, requirements_for(request.model, log))
+    emulated = request.arch != architectures.host()
+    if not emulated:
+        site["convert"] = convert_on_target.converter_deps(
+            python, request.arch, base, log, convert_on_target.requirements_for(request.model, log))
     convert_args = ["--name", request.name or request.model.stem, "--model-version", request.version]
     with tempfile.TemporaryDirectory(prefix="image-context-") as tmp:
         context = Path(tmp)
         _stage(context, site, request)
-        if request.sample is not None:
+        build_args = []
+        if emulated:
+            convert_on_target.convert(request.model, context / "input" / CONVERTED, arch=request.arch, python=python,
+                                      base=base, options=convert_args, sample=request.sample, log=log)
+            build_args = ["--build-arg", f"CONVERTED={CONVERTED}"]
+        elif request.sample is not None:
             convert_args += ["--sample", f"input/{request.sample.name}"]
-        emulated = "" if request.arch == architectures.host() else ", emulated: several minutes"
-        log(f"building {request.tag} for {request.arch} on {base.split('@')[0]} (Python {python}{emulated})")
+        note = ", emulated: several minutes" if emulated else ""
+        log(f"building {request.tag} for {request.arch} on {base.split('@')[0]} (Python {python}{note})")
         docker_build([
             "-f", str(ROOT / "Dockerfile"),
             "--build-arg", f"BASE_IMAGE={base}",
             "--build-arg", f"MODEL_FILE={request.model.name}",
             "--build-arg", f"CONVERT_ARGS={' '.join(convert_args)}",
+            *build_args,
             "-t", request.tag, str(context),
         ], arch=request.arch)
     built = architecture(request.tag)
@@ -92,8 +103,11 @@ def _stage(context: Path, site: dict[str, Path], request: ImageRequest) -> None:
             shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "README.md"))
         else:
             shutil.copy2(source, target)
-    for name, tree in site.items():
-        shutil.copytree(tree, context / "site" / name, symlinks=True, copy_function=_link_or_copy)
+    for name in (*SITE, "convert"):
+        if name in site:
+            shutil.copytree(site[name], context / "site" / name, symlinks=True, copy_function=_link_or_copy)
+        else:  # the converter's tree, for a model converted before the build
+            (context / "site" / name).mkdir(parents=True)
     (context / "input").mkdir()
     if request.model.is_dir():  # an MLflow model directory
         shutil.copytree(request.model, context / "input" / request.model.name)

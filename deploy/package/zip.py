@@ -19,8 +19,7 @@ from .. import arch as architectures
 from ..errors import DeployError
 from ..local.engine import ensure_engine
 from ..shell import run
-from . import base_image, wheels
-from .convert_on_target import convert_command, converter_deps, requirements_for
+from . import base_image, convert_on_target, wheels
 from .prune import prune
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,26 +131,16 @@ def _convert(request: ZipRequest, out: Path, base: str, log) -> None:
     this Python for this machine's, else in a container of ``base`` (the target's Lambda base,
     emulated). A parity failure fails the zip."""
     options = ["--name", request.name or request.model.stem, "--model-version", request.version]
-    # model.json's created_at: SOURCE_DATE_EPOCH if set, else the model file's modification
-    # time, so that the same model file gives the same bytes.
-    epoch = os.environ.get("SOURCE_DATE_EPOCH") or str(int(request.model.stat().st_mtime))
-    if request.arch == architectures.host():
-        args = [sys.executable, "-m", "convert", str(request.model), "--out", str(out), *options]
-        if request.sample is not None:
-            args += ["--sample", str(request.sample)]
-        done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True,
-                              env={**os.environ, "SOURCE_DATE_EPOCH": epoch})
-    else:
-        log(f"converting on {request.arch} (Python {request.python}, emulated: a few minutes)")
-        deps = converter_deps(request.python, request.arch, base, log, requirements_for(request.model, log))
-        args = convert_command(base, request.arch, deps, request.model, request.sample, out, options, epoch)
-        done = subprocess.run(args, capture_output=True, text=True)
-        done.stdout = done.stdout.replace("/opt/out/", f"{out.parent}/")  # the container's paths, as here
-    for line in done.stdout.splitlines():
-        log(line)
-    if done.returncode != 0:
-        reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
-        raise DeployError(f"convert {request.model}: {reason}")
+    if request.arch != architectures.host():
+        convert_on_target.convert(request.model, out, arch=request.arch, python=request.python, base=base,
+                                  options=options, sample=request.sample, log=log)
+        return
+    args = [sys.executable, "-m", "convert", str(request.model), "--out", str(out), *options]
+    if request.sample is not None:
+        args += ["--sample", str(request.sample)]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "SOURCE_DATE_EPOCH": convert_on_target.epoch(request.model)})
+    convert_on_target.report(request.model, done, log)
 
 
 def _install(task: Path, request: ZipRequest) -> None:

@@ -1,6 +1,6 @@
 """The lean image for arm64, built on this machine (emulated on x86_64), checked from its bytes
-and run the way Lambda runs it, read-only and non-root, under the emulator: its answers are the
-x86_64 image's, within the parity tolerance."""
+and run the way Lambda runs it, in Lambda's sandbox (no CPU lists under /sys, read-only,
+non-root), under the emulator: its answers are the x86_64 image's, within the parity tolerance."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from deploy.aws.invoke import invoke, lambda_client
-from deploy.local import container as local
+from deploy.local import container as local, sandbox
 from deploy.package.image import ADDED_BYTES_BUDGET
 
 from .elf import census, image_files
@@ -45,6 +45,17 @@ def test_the_parity_gate_ran_on_aarch64(arm64_image):
     assert parity["passed"] and parity["machine"] == "aarch64"
 
 
+def test_onnxruntime_imports_where_lambda_arm64_has_no_cpu_lists(arm64_image):
+    done = subprocess.run(["docker", "run", "--rm", "--platform", "linux/arm64", *sandbox.docker_args(),
+                           "--entrypoint", "python3", arm64_image["image"], "-c",
+                           "import sys, os; sys.path.insert(0, '/var/task'); import onnxruntime; "
+                           "print(os.listdir('/sys/devices/system/cpu'), onnxruntime.InferenceSession("
+                           "'/var/task/model/model.onnx').get_inputs()[0].name)"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[0] == "[]"
+
+
 def test_size_is_within_the_budget(arm64_image):
     print(f"\narm64 image {arm64_image['size_bytes'] / 2**20:.1f} MiB, {arm64_image['added_bytes'] / 2**20:.1f} MiB "
           "over the base")
@@ -52,7 +63,7 @@ def test_size_is_within_the_budget(arm64_image):
 
 
 def _answers(image: str, arch: str | None, payloads: list[dict]) -> list[dict]:
-    running = local.start(image, arch=arch)  # read-only root, writable /tmp, non-root user
+    running = local.start(image, arch=arch)  # in Lambda's sandbox
     try:
         client = lambda_client(running.endpoint, timeout_s=180)
         answers = [invoke(client, json.dumps(p).encode()) for p in payloads]

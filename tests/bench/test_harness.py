@@ -8,6 +8,7 @@ import pytest
 from bench import aggregate, measure, prices, report
 from bench.measure import Run
 from bench.stats import percentile, ratio, summary
+from deploy.local import sandbox
 
 
 @pytest.mark.parametrize("q", [0, 10, 50, 90, 99, 100])
@@ -51,8 +52,8 @@ def test_cost_per_million_rounds_duration_up_to_the_billing_granularity():
 
 
 def test_cpu_share_follows_lambda_memory():
-    assert aggregate.cpus_for(1769) == pytest.approx(1.0)
-    assert aggregate.cpus_for(512) == pytest.approx(512 / 1769, abs=1e-3)
+    assert sandbox.cpus_for(1769) == pytest.approx(1.0)
+    assert sandbox.cpus_for(512) == pytest.approx(512 / 1769, abs=1e-3)
 
 
 def fake_run(cold, init, predict_single, predict_batch, peak, read):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deploy.local import container as local
+from deploy.local import container as local, sandbox
 from deploy.package.image import ADDED_BYTES_BUDGET
 from deploy.aws.invoke import invoke, lambda_client
 
@@ -19,7 +19,7 @@ FORBIDDEN = ("sklearn", "xgboost", "pandas", "scipy", "joblib", "skl2onnx", "onn
 
 def in_image(image: str, code: str) -> str:
     return subprocess.run(
-        ["docker", "run", "--rm", "--read-only", "--user", local.LAMBDA_USER, "--entrypoint", "python3", image, "-c", code],
+        ["docker", "run", "--rm", *sandbox.docker_args(), "--entrypoint", "python3", image, "-c", code],
         capture_output=True, text=True, check=True, timeout=120,
     ).stdout
 
