@@ -2,7 +2,7 @@
 them, `--write` moves each pin that is behind to the newest, except those held.
 
 A pin is held by a trailing comment that starts with `held:` and says why, e.g.
-`scikit-learn==1.8.0  # held: skl2onnx 1.20 cannot convert OneHotEncoder under 1.9`.
+`protobuf==6.33.6  # held: skl2onnx 1.20 fails on HistGradientBoosting under protobuf 7`.
 `make bump` runs `--write`, reinstalls, and runs what proves the new set (the tests and the
 coverage table); the benchmark is then re-run by hand (`make bench`).
 """

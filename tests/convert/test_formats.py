@@ -50,6 +50,20 @@ def test_mlflow_directories_convert_and_serve_their_real_rows(name, tmp_path):
     assert worst <= 1e-4
 
 
+def test_an_mlflow_skops_model_of_another_release_converts_with_that_release(tmp_path):
+    """MLflow's default format, saved by scikit-learn 1.8.0: 1.9 cannot load its loss (a module
+    it renamed), so the converter loads and proves it in 1.8.0."""
+    import sklearn
+
+    assert sklearn.__version__ != "1.8.0"
+    out = tmp_path / "out"
+    result = run(FIXTURES / "versions" / "mlflow-skops-sklearn-1.8.0", "--out", out)
+    assert result.returncode == 0, result.stderr
+    metadata = json.loads((out / "model.json").read_text())
+    assert metadata["source"]["trained_with"] == {"scikit-learn": "1.8.0"}
+    assert metadata["versions"]["scikit-learn"] == "1.8.0" and metadata["parity"]["passed"]
+
+
 def test_an_mlflow_signature_names_features_the_model_was_fitted_without(tmp_path):
     out = tmp_path / "out"
     assert run(MLFLOW / "sklearn_pickle", "--out", out).returncode == 0
@@ -126,12 +140,12 @@ def test_bad_mlflow_directories_are_one_line(tmp_path, mlmodel, phrase, code):
     assert_refused(run(folder, "--out", out), out, phrase, code=code)
 
 
-@pytest.mark.parametrize("release", ["1.9.1", "1.6.1"])
+@pytest.mark.parametrize("release", ["1.8.0", "1.6.1"])
 @pytest.mark.parametrize("kind", ["hgb", "column-transformer"])
 def test_a_model_is_converted_and_proven_with_the_release_that_saved_it(tmp_path, release, kind):
-    """scikit-learn 1.9.1 (newer than the converter's) and 1.6.1 (older; its ColumnTransformer
-    does not even unpickle in later releases): each is installed once, from the package index,
-    and the model is loaded and proven by its own release."""
+    """scikit-learn 1.8.0 and 1.6.1, whose gradient boosting models do not unpickle in 1.9 (their
+    loss lives in a module 1.9 renamed), nor 1.6.1's ColumnTransformer in later releases: each is
+    installed once, from the package index, and the model is loaded and proven by its own release."""
     out = tmp_path / "out"
     result = run(FIXTURES / "versions" / f"{kind}-sklearn-{release}.joblib", "--out", out)
     assert result.returncode == 0, result.stderr
@@ -145,16 +159,16 @@ def test_the_installed_release_can_be_asked_for_and_says_what_differs(tmp_path):
     import sklearn
 
     out = tmp_path / "out"
-    result = run(FIXTURES / "versions" / "hgb-sklearn-1.9.1.joblib", "--out", out, "--sklearn-version", "installed")
+    result = run(FIXTURES / "versions" / "hgb-sklearn-1.9.0.joblib", "--out", out, "--sklearn-version", "installed")
     assert result.returncode == 0, result.stderr
-    assert f"saved by scikit-learn 1.9.1 and is read here by {sklearn.__version__}" in result.stdout
+    assert f"saved by scikit-learn 1.9.0 and is read here by {sklearn.__version__}" in result.stdout
     metadata = json.loads((out / "model.json").read_text())
-    assert metadata["source"]["trained_with"] == {"scikit-learn": "1.9.1"}
+    assert metadata["source"]["trained_with"] == {"scikit-learn": "1.9.0"}
     assert metadata["versions"]["scikit-learn"] == sklearn.__version__
 
 
 @pytest.mark.parametrize("name,phrase", [
-    ("column-transformer-sklearn-1.9.1.joblib", "--sklearn-version 1.9.1 converts it"),
+    ("column-transformer-sklearn-1.8.0.joblib", "--sklearn-version 1.8.0 converts it"),
     ("column-transformer-sklearn-1.6.1.joblib", "--sklearn-version 1.6.1 converts it"),
 ])
 def test_a_model_the_installed_release_cannot_read_names_both_releases(tmp_path, name, phrase):
