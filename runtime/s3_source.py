@@ -66,7 +66,7 @@ class S3Source:
     # -- at init ------------------------------------------------------------------------------
 
     def load(self) -> Model:
-        deadline = Deadline(INIT_BUDGET_S, self.clock)
+        deadline = Deadline(INIT_BUDGET_S)
         try:
             publication = self._publication(self.settings.model_s3_version_id, deadline)
             model = self._materialize(publication, deadline)
@@ -102,7 +102,7 @@ class S3Source:
         latest. Raises a StartupError subclass when the check or the new model fails: the caller
         keeps serving the model it has."""
         self.next_check = self.clock() + self.interval
-        deadline = Deadline(REFRESH_BUDGET_S, self.clock)
+        deadline = Deadline(REFRESH_BUDGET_S)
         try:
             head = self._s3(self.client.head, MANIFEST, None, deadline)
             if self.serving is not None and self.serving.same(head.version_id, head.etag):

@@ -356,6 +356,45 @@ def test_s3_too_slow_is_refused_within_the_budget(models, s3, env, faulty, capsy
     assert failed["error_code"] == "model_source_error" and "did not answer in time" in failed["error_message"]
 
 
+@pytest.mark.parametrize("mode", ["drip-body", "drip-headers"])
+def test_s3_dripping_its_answers_is_refused_within_the_budget(models, s3, env, faulty, capsys, monkeypatch, mode):
+    """Each read waits at most the time left: a server that keeps sending a little never holds
+    the init past its budget, and the message tells the time it took."""
+    from runtime import s3 as client, s3_source
+
+    publish(models["v1"])
+    monkeypatch.setattr(client, "READ_TIMEOUT_S", 0.4)
+    monkeypatch.setattr(s3_source, "INIT_BUDGET_S", 1.5)
+    faulty.mode = mode
+    started = time.monotonic()
+    failed = refuse({**env, "AWS_ENDPOINT_URL_S3": faulty.url}, capsys)
+    took = time.monotonic() - started
+    assert took < 1.5 + 0.4
+    assert failed["error_code"] == "model_source_error" and "the 1.5 s budget for S3 ran out after" in failed["error_message"]
+    told = float(failed["error_message"].split("ran out after ")[1].split(" s")[0])
+    assert abs(told - took) < 0.3
+
+
+def test_a_refresh_from_s3_dripping_its_answers_gives_up_within_its_budget(models, s3, env, baked, faulty, capsys,
+                                                                             monkeypatch):
+    from runtime import s3 as client, s3_source
+
+    publish(models["v1"])
+    app, clock = refreshing_app({**env, "AWS_ENDPOINT_URL_S3": faulty.url})
+    served = app.model
+    publish(models["v2"])
+    lines(capsys)
+    monkeypatch.setattr(client, "READ_TIMEOUT_S", 0.4)
+    monkeypatch.setattr(s3_source, "REFRESH_BUDGET_S", 1.0)
+    for mode in ("drip-headers", "drip-body"):
+        faulty.mode = mode
+        started = time.monotonic()
+        failed = refresh_failure(app, clock, capsys, baked["v1"])
+        assert time.monotonic() - started < 1.0 + 0.4 + 0.3  # the budget, one read, and the request itself
+        assert failed["error_code"] == "model_source_error" and "the 1 s budget for S3 ran out" in failed["error_message"]
+    assert app.model is served
+
+
 def test_a_dropped_connection_is_retried_then_refused(models, s3, env, faulty, capsys):
     publish(models["v1"])
     faulty.mode = "drop"
