@@ -17,6 +17,7 @@ from .model_source import describe as describe_source, load as load_model
 from .observability import Outcome, Rehearsal, Telemetry, configure_logging, model_refresh
 from .protocols import protocol_of
 from .protocols.batch import ALB_RESPONSE, LAMBDA_RESPONSE, RowLimit, rows_that_fit
+from .response_size import check_fits
 
 
 class LambdaContext(Protocol):
@@ -147,8 +148,7 @@ class App:
             if source is Unsupported:
                 outcome.error = UnsupportedEvent(Unsupported.message(event))
             else:
-                limit = self.row_limits[source.response_limit]
-                response = source.respond(200, self._answer(source.body(event), limit, outcome))
+                response = self._answer(source.body(event), source, outcome)
         except RequestError as err:
             outcome.error = err
         except Exception:
@@ -164,15 +164,18 @@ class App:
             response = source.respond(outcome.error.status, outcome.error.to_json())
         return response
 
-    def _answer(self, body, limit: RowLimit, outcome: Outcome) -> dict:
+    def _answer(self, body, source, outcome: Outcome) -> dict:
+        """The event's answer to the request in ``body``, once it fits the event shape's response limit."""
         protocol = protocol_of(body)
         outcome.protocol = protocol.NAME
-        batch = protocol.parse(body, self.model.schema, limit)
+        batch = protocol.parse(body, self.model.schema, self.row_limits[source.response_limit])
         outcome.rows = batch.rows
         started = time.perf_counter()
         prediction = outcome.prediction = self.model.predict(batch.inputs)
         outcome.predict_ms = (time.perf_counter() - started) * 1e3
-        return protocol.respond(batch, prediction, self.model.schema)
+        response = source.respond(200, protocol.respond(batch, prediction, self.model.schema))
+        check_fits(response, batch.rows, source.response_limit, protocol.KEY)
+        return response
 
     def _model_info(self) -> dict:
         return {"name": self.model.schema.name, "version": self.model.schema.version}
