@@ -40,10 +40,14 @@ CREDENTIALS_MARGIN_S = 300  # container credentials are renewed this long before
 # The container credentials endpoint may be plain HTTP only on these hosts (as the AWS SDKs rule).
 CONTAINER_HOSTS = ("127.0.0.1", "localhost", "169.254.170.2", "169.254.170.23", "[::1]", "[fd00:ec2::23]")
 RETRY_STATUS = frozenset((429, 500, 502, 503, 504))
+# S3's error codes for credentials it no longer takes, or never did: no permission would help.
+EXPIRED_CODES = frozenset(("ExpiredToken", "TokenRefreshRequired"))
+INVALID_CODES = frozenset(("InvalidToken", "InvalidAccessKeyId", "SignatureDoesNotMatch"))
 
 
 class S3Error(Exception):
-    """kind: "missing" (404), "denied" (403), "unreachable", "timeout", or "failed" (any other answer)."""
+    """kind: "missing" (404), "denied" (403), "expired" or "invalid" (credentials S3 refuses),
+    "unreachable", "timeout", or "failed" (any other answer)."""
 
     def __init__(self, kind: str, message: str):
         super().__init__(message)
@@ -211,7 +215,10 @@ class S3Client:
                 continue
             if status == 200:
                 return Answer(status, answer_headers.get("x-amz-version-id"), answer_headers.get("etag"), body)
-            raise _refusal(status, body, answer_headers, what)
+            refusal = _refusal(status, body, answer_headers, what)
+            if refusal.kind == "expired":
+                self._credentials = None
+            raise refusal
         took = f"{attempts} attempt{'s' if attempts != 1 else ''} in {_took(started)}"
         if failure is None:
             raise S3Error("timeout", f"{what}: the {deadline.seconds:g} s budget for S3 ran out before this request "
@@ -404,6 +411,14 @@ def _code(body: bytes | None) -> str:
 
 def _refusal(status: int, body: bytes | None, headers: dict, what: str) -> S3Error:
     detail = _code(body)
+    code = detail[1:].split(":")[0]
+    if code in EXPIRED_CODES:
+        return S3Error("expired", f"{what}: S3 refused the credentials (HTTP {status}{detail}): they expired, "
+                                  "which no permission changes; credentials from the container endpoint are fetched "
+                                  "again at the next request to S3")
+    if code in INVALID_CODES:
+        return S3Error("invalid", f"{what}: S3 refused the credentials (HTTP {status}{detail}): they are invalid "
+                                  "(a wrong or revoked key, token or secret), not short of a permission")
     if status == 404:
         return S3Error("missing", f"{what} does not exist (HTTP 404{detail})")
     if status == 403:

@@ -224,6 +224,17 @@ def test_a_tmp_that_fits_two_copies_makes_room_by_letting_the_unserved_copy_go(t
         source._room_for(SimpleNamespace(objects=[SimpleNamespace(size=copy * 2)]))  # too big even alone
     assert [p.name for p in cache.iterdir()] == ["served"]
 
+    # Beyond the most /tmp Lambda can give, with the served copy kept: not a setting to raise.
+    from runtime.s3_source import MAX_EPHEMERAL_BYTES
+
+    with pytest.raises(ModelSourceError) as caught:
+        source._room_for(SimpleNamespace(objects=[SimpleNamespace(size=MAX_EPHEMERAL_BYTES - copy + 1)]))
+    assert "beyond the 10,240 MB of /tmp Lambda can give a function" in caught.value.message
+    assert "beside the 0.1 MiB of the model served" in caught.value.message and "raise" not in caught.value.message
+    source.kept = []
+    with pytest.raises(ModelSourceError, match="raise the function's ephemeral storage"):
+        source._room_for(SimpleNamespace(objects=[SimpleNamespace(size=MAX_EPHEMERAL_BYTES - copy + 1)]))
+
 
 def test_a_real_interval_of_one_second(models, s3, env, baked):
     publish(models["v1"])
@@ -317,6 +328,20 @@ def test_something_else_than_a_manifest_is_refused(s3, env, capsys):
     put(s3, "manifest.json", b"model.joblib")
     failed = refuse(env, capsys)
     assert failed["error_code"] == "model_error" and "is not a manifest this runtime reads" in failed["error_message"]
+
+
+@pytest.mark.parametrize("name,size,words", [
+    ("model.onnx", 4 * 1024**3, "declares 4.0 GiB, beyond the 2 GiB one ONNX file can be"),
+    ("model.json", 5 * 1024**3, "declares 5.0 GiB, beyond what a Lambda function can load"),
+    ("model.onnx", -1, "must be a whole number of bytes"),
+])
+def test_a_manifest_declaring_a_size_no_function_can_load_says_so(name, size, words):
+    refs = (ObjectRef("model.json", "v1", "a" * 64, 10), ObjectRef("model.onnx", "v2", "b" * 64, 10))
+    meta = json.loads(Manifest("m", "1", "c" * 64, refs).to_json("2026-11-26T00:00:00Z"))
+    meta["objects"][name]["size"] = size
+    with pytest.raises(ValueError) as caught:
+        Manifest.from_json(json.dumps(meta).encode())
+    assert words in str(caught.value) and "ephemeral" not in str(caught.value)
 
 
 def test_access_denied_by_a_bucket_policy_is_refused(models, s3, env, capsys):

@@ -258,3 +258,30 @@ def test_a_slow_but_steady_answer_within_the_budget_is_read_whole(dripping):
     answer = client(AWS_REGION="us-east-1", AWS_ENDPOINT_URL_S3=server.url).get(
         "models", "k", None, s3.Deadline(5), 100)
     assert answer.body == b"y" * 64
+
+
+@pytest.mark.parametrize("status,code,kind,words", [
+    (400, "ExpiredToken", "expired", "they expired"),
+    (403, "ExpiredToken", "expired", "they expired"),
+    (400, "TokenRefreshRequired", "expired", "they expired"),
+    (400, "InvalidToken", "invalid", "they are invalid"),
+    (403, "InvalidAccessKeyId", "invalid", "they are invalid"),
+])
+def test_credentials_s3_refuses_are_not_called_a_missing_permission(endpoints, status, code, kind, words):
+    refused = endpoints([(status, {}, f"<Error><Code>{code}</Code><Message>m</Message></Error>".encode())])
+    with pytest.raises(s3.S3Error) as caught:
+        client(AWS_REGION="us-east-1", AWS_ENDPOINT_URL_S3=refused.url).get("models", "k", None, s3.Deadline(5), 10)
+    assert caught.value.kind == kind and words in caught.value.message and f"HTTP {status} {code}" in caught.value.message
+    assert "s3:GetObject" not in caught.value.message and len(refused.requests) == 1
+
+
+def test_expired_container_credentials_are_fetched_again_at_the_next_request(endpoints):
+    lambda_credentials = endpoints([(200, {}, json.dumps({"AccessKeyId": "A", "SecretAccessKey": "s"}).encode())])
+    bucket = endpoints([(400, {}, b"<Error><Code>ExpiredToken</Code></Error>"), (200, {}, b"data")])
+    reader = s3.S3Client(aws_environment({
+        "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": bucket.url,
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"{lambda_credentials.url}/creds"}))
+    with pytest.raises(s3.S3Error, match="they expired"):
+        reader.get("models", "k", None, s3.Deadline(5), 10)
+    assert reader.get("models", "k", None, s3.Deadline(5), 10).body == b"data"
+    assert len(lambda_credentials.requests) == 2
