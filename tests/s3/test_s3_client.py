@@ -11,6 +11,8 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runtime import s3
 from runtime.config import aws_environment
@@ -285,3 +287,26 @@ def test_expired_container_credentials_are_fetched_again_at_the_next_request(end
         reader.get("models", "k", None, s3.Deadline(5), 10)
     assert reader.get("models", "k", None, s3.Deadline(5), 10).body == b"data"
     assert len(lambda_credentials.requests) == 2
+
+
+@settings(max_examples=8, derandomize=True, deadline=None, database=None)
+@given(mode=st.sampled_from(["drip-body", "drip-headers"]), budget=st.floats(0.2, 0.7),
+       size=st.integers(2_000, 50_000), head=st.booleans())
+def test_any_dripping_answer_is_given_up_on_within_the_budget_and_told_truthfully(mode, budget, size, head):
+    head = head and mode == "drip-headers"  # a HEAD answer has no body to drip
+    server = Dripping(mode, b"z" * size)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(s3, "READ_TIMEOUT_S", READ_S)
+            reader = client(AWS_REGION="us-east-1", AWS_ENDPOINT_URL_S3=server.url)
+            started = time.monotonic()
+            with pytest.raises(s3.S3Error) as caught:
+                if head:
+                    reader.head("models", "k", None, s3.Deadline(budget))
+                else:
+                    reader.get("models", "k", None, s3.Deadline(budget), size)
+            took = time.monotonic() - started
+    finally:
+        server.close()
+    assert caught.value.kind == "timeout" and took < budget + READ_S
+    assert abs(told(caught.value.message, r"ran out after ([\d.]+) s") - took) < 0.2
