@@ -10,7 +10,7 @@ import numpy as np
 from . import graph_fixes, kbins, third_party
 from .errors import UnsupportedModel
 from .schema import Schema
-from .trees import final_and_preceding
+from .trees import final_and_preceding, xgboost_nan_split
 
 # onnxmltools' XGBoost converter refuses opsets above 15; ai.onnx.ml 3 stores tree
 # thresholds as tensors, which double-precision inputs need.
@@ -42,6 +42,10 @@ def check_supported(model) -> None:
                 "that parity confirms"
             )
         _refuse_sparse_before(preceding, "XGBoost")
+        nan_split = xgboost_nan_split(final)
+        if nan_split is not None:
+            raise UnsupportedModel(f"XGBoost tree {nan_split[0]}, node {nan_split[1]}: the split threshold is not a "
+                                   "number (NaN), which no training writes; the model file was damaged or edited")
     booster = third_party.lightgbm_booster_of(final)
     if booster is not None:
         third_party.check_lightgbm(final, booster, preceding)

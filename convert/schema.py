@@ -62,6 +62,14 @@ def describe(model, feature_names: list[str] | None = None) -> Schema:
     classes = [_plain(c) for c in model.classes_] if task == "classification" else None
     if classes is not None and len(classes) < 2:
         raise UnsupportedModel(f"{type(model).__name__} was fitted on a single class {classes}")
+    odd = classes and next((c for c in classes if type(c) in (float, bool)), None)
+    if odd is not None:
+        kind = "boolean" if type(odd) is bool else "floating-point"
+        raise UnsupportedModel(
+            f"{type(model).__name__} was fitted on {kind} class labels ({', '.join(map(repr, classes[:4]))}); ONNX "
+            "labels are integers or strings, so its answers would not be these: refit with integer or string "
+            "labels (y.astype(int) or y.astype(str))"
+        )
     by_column = bool(strings) or any(
         hasattr(step, "feature_names_in_") for step in _column_transformers(model)
     )

@@ -51,14 +51,28 @@ def _sklearn_trees(estimator):
 
 
 def _xgboost_thresholds(estimator):
-    booster = estimator.get_booster()
-    frame = booster.trees_to_dataframe()
-    frame = frame[frame["Feature"] != "Leaf"]
+    frame = xgboost_splits(estimator)
+    frame = frame[frame["Category"].isna()]
     if frame.empty:
         return
-    index = {n: i for i, n in enumerate(booster.feature_names or [])}
-    features = frame["Feature"].map(lambda n: index[n] if n in index else int(str(n)[1:]))
-    yield features.to_numpy(dtype=np.int64), frame["Split"].to_numpy(dtype=np.float64)
+    yield frame["Feature"].to_numpy(dtype=np.int64), frame["Split"].to_numpy(dtype=np.float64)
+
+
+def xgboost_splits(estimator):
+    """The split nodes of an XGBoost model (trees_to_dataframe), each feature by its index."""
+    booster = estimator.get_booster().copy()
+    booster.feature_names = None  # the dump then says f0, f1, ...: no name is ever parsed
+    frame = booster.trees_to_dataframe()
+    frame = frame[frame["Feature"] != "Leaf"].copy()
+    frame["Feature"] = frame["Feature"].map(lambda n: int(n[1:]))
+    return frame
+
+
+def xgboost_nan_split(estimator) -> tuple[int, int] | None:
+    """(tree, node) of the first numeric split whose threshold is not a number, or None."""
+    frame = xgboost_splits(estimator)
+    bad = frame[frame["Category"].isna() & frame["Split"].isna()]
+    return None if bad.empty else (int(bad["Tree"].iloc[0]), int(bad["Node"].iloc[0]))
 
 
 def lightgbm_nodes(booster):

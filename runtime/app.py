@@ -5,8 +5,9 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import threading
 import time
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from . import model_metrics
 from .config import Settings
@@ -17,22 +18,49 @@ from .model_source import describe as describe_source, load as load_model
 from .observability import Outcome, Rehearsal, Telemetry, configure_logging, model_refresh
 from .protocols import protocol_of
 from .protocols.batch import ALB_RESPONSE, LAMBDA_RESPONSE, RowLimit, rows_that_fit
+from .response_size import check_fits
 
 
 class LambdaContext(Protocol):
     aws_request_id: str
 
 
+class Served(NamedTuple):
+    """The model served and what goes with it. A request takes it once, at its start, and uses
+    nothing else: a refresh swaps the whole, so no answer mixes two models, even with requests
+    in several threads."""
+
+    model: Model
+    row_limits: dict  # ResponseLimit -> RowLimit
+    telemetry: Telemetry
+
+
 class App:
     def __init__(self, model: Model, settings: Settings, source=None):
         self.settings = settings
         self.source = source  # None: the baked model; else runtime/s3_source.py's S3Source, which refreshes it
+        self._refreshing = threading.Lock()  # one refresh at a time; other requests keep being served
         self._serve(model)
         self._cold = True
 
+    @property
+    def model(self) -> Model:
+        return self.served.model
+
+    @property
+    def row_limits(self) -> dict:
+        return self.served.row_limits
+
+    @property
+    def telemetry(self) -> Telemetry:
+        return self.served.telemetry
+
+    @property
+    def max_rows(self) -> int:
+        return self.served.row_limits[LAMBDA_RESPONSE].rows
+
     def _serve(self, model: Model) -> None:
-        """Serve ``model`` from the next request on. Lambda sends an environment one request at a
-        time, and this runs between two of them: no request sees a half-made swap."""
+        """Serve ``model`` from the next request on, in one assignment."""
         schema, settings = model.schema, self.settings
         row_limits = {
             limit: RowLimit(min(settings.max_rows, rows_that_fit(schema, limit.bytes)), limit)
@@ -42,8 +70,7 @@ class App:
             schema.name, schema.version, settings.metrics_namespace, settings.metrics,
             function=settings.function_name, model_metrics=model_metrics.for_task(schema),
         )
-        self.model, self.row_limits, self.telemetry = model, row_limits, telemetry
-        self.max_rows = row_limits[LAMBDA_RESPONSE].rows
+        self.served = Served(model, row_limits, telemetry)
 
     @classmethod
     def from_env(cls, environ=None, imports_ms: float | None = None) -> App:
@@ -91,12 +118,13 @@ class App:
         lines are formatted, then dropped, and the cold-start flag stays as it was. Returns the
         answer and the request's outcome. The SnapStart warm-up (runtime/snapstart.py) runs it
         during init, when Lambda sends no request."""
-        cold, telemetry = self._cold, self.telemetry
-        self.telemetry = rehearsal = Rehearsal(telemetry)
+        cold, served = self._cold, self.served
+        rehearsal = Rehearsal(served.telemetry)
+        self.served = served._replace(telemetry=rehearsal)
         try:
             response = self(event)
         finally:
-            self._cold, self.telemetry = cold, telemetry
+            self._cold, self.served = cold, served
         return response, rehearsal.outcomes[-1]
 
     def restored(self) -> None:
@@ -130,8 +158,13 @@ class App:
                 **self.source.describe()})
 
     def _handle(self, event, context: LambdaContext | None) -> dict:
-        if self.source is not None and self.source.due():
-            self._refresh()
+        if self.source is not None and self.source.due() and self._refreshing.acquire(blocking=False):
+            try:
+                if self.source.due():
+                    self._refresh()
+            finally:
+                self._refreshing.release()
+        served = self.served
         outcome = Outcome(getattr(context, "aws_request_id", None), cold_start=self._cold)
         self._cold = False
         source = Direct  # the answer's shape should even classifying the event fail
@@ -139,16 +172,15 @@ class App:
             source = source_of(event)
             outcome.source = source.name
             if source is Warmup:
-                self.telemetry.warmup(outcome)
-                return {"warmup": True, "model": self._model_info()}
+                served.telemetry.warmup(outcome)
+                return {"warmup": True, "model": _model_info(served.model)}
             if source.health_check(event):
-                self.telemetry.warmup(outcome, "health check")
-                return source.respond(200, {"healthy": True, "model": self._model_info()})
+                served.telemetry.warmup(outcome, "health check")
+                return source.respond(200, {"healthy": True, "model": _model_info(served.model)})
             if source is Unsupported:
                 outcome.error = UnsupportedEvent(Unsupported.message(event))
             else:
-                limit = self.row_limits[source.response_limit]
-                response = source.respond(200, self._answer(source.body(event), limit, outcome))
+                response = _answer(served, source.body(event), source, outcome)
         except RequestError as err:
             outcome.error = err
         except Exception:
@@ -156,26 +188,13 @@ class App:
             outcome.error = InternalError(
                 f"internal error; the function's log has the details under request id {outcome.request_id}"
             )
-        self.telemetry.request(outcome)
+        served.telemetry.request(outcome)
         if isinstance(outcome.error, UnsupportedEvent):
             # A failed invocation, not an answer: the event source retries, then dead-letters.
             raise outcome.error
         if outcome.error is not None:
             response = source.respond(outcome.error.status, outcome.error.to_json())
         return response
-
-    def _answer(self, body, limit: RowLimit, outcome: Outcome) -> dict:
-        protocol = protocol_of(body)
-        outcome.protocol = protocol.NAME
-        batch = protocol.parse(body, self.model.schema, limit)
-        outcome.rows = batch.rows
-        started = time.perf_counter()
-        prediction = outcome.prediction = self.model.predict(batch.inputs)
-        outcome.predict_ms = (time.perf_counter() - started) * 1e3
-        return protocol.respond(batch, prediction, self.model.schema)
-
-    def _model_info(self) -> dict:
-        return {"name": self.model.schema.name, "version": self.model.schema.version}
 
     def log_startup(self, imports_ms: float | None, model_load_ms: float) -> None:
         """One "init" line: what the cold start cost, and the settings the session runs with."""
@@ -199,6 +218,25 @@ class App:
             **describe_source(self.source),
         }
         self.telemetry.logger.info("init", extra={"fields": fields})
+
+
+def _answer(served: Served, body, source, outcome: Outcome) -> dict:
+    """The event's answer to the request in ``body``, once it fits the event shape's response limit."""
+    model, schema = served.model, served.model.schema
+    protocol = protocol_of(body)
+    outcome.protocol = protocol.NAME
+    batch = protocol.parse(body, schema, served.row_limits[source.response_limit])
+    outcome.rows = batch.rows
+    started = time.perf_counter()
+    prediction = outcome.prediction = model.predict(batch.inputs)
+    outcome.predict_ms = (time.perf_counter() - started) * 1e3
+    response = source.respond(200, protocol.respond(batch, prediction, schema))
+    check_fits(response, batch.rows, source.response_limit, protocol.KEY)
+    return response
+
+
+def _model_info(model: Model) -> dict:
+    return {"name": model.schema.name, "version": model.schema.version}
 
 
 def _log_failure(logger, err: StartupError) -> None:

@@ -8,6 +8,7 @@ ServingError                  500 internal_error
 │   ├── InvalidJSON           400 invalid_json      an HTTP body that is not JSON
 │   ├── EmptyBatch            400 empty_batch
 │   ├── TooManyRows           400 too_many_rows
+│   ├── AnswerTooLarge        413 answer_too_large  an answer beyond its event shape's response limit
 │   ├── InvalidRow            400 invalid_row       a row that is neither a list nor an object
 │   ├── WrongRowLength        400 wrong_row_length
 │   ├── UnknownFeature        400 unknown_feature
@@ -81,6 +82,13 @@ class TooManyRows(RequestError):
     """Raised when a request holds more rows than the limit that keeps responses under 6 MB."""
 
     code = "too_many_rows"
+
+
+class AnswerTooLarge(RequestError):
+    """Raised when an answer would not fit its event shape's response limit (Lambda's 6 MB, an ALB's 1 MB)."""
+
+    status = 413
+    code = "answer_too_large"
 
 
 class InvalidRow(RequestError):

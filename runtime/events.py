@@ -23,7 +23,8 @@ from .validate import describe, quote
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 # The reason phrase an ALB answer carries in statusDescription, for every status the handler answers.
-REASONS = {200: "OK", 400: "Bad Request", 405: "Method Not Allowed", 500: "Internal Server Error"}
+REASONS = {200: "OK", 400: "Bad Request", 405: "Method Not Allowed", 413: "Content Too Large",
+           500: "Internal Server Error"}
 # POST carries a request; GET and HEAD get the health answer, without inference.
 HEALTH_METHODS = ("GET", "HEAD")
 

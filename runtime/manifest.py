@@ -22,6 +22,7 @@ MANIFEST = "manifest.json"
 MODEL_JSON = "model.json"
 MAX_MANIFEST_BYTES = 64 * 1024
 MAX_OBJECT_BYTES = 4 * 1024**3  # beyond what any Lambda function could load
+MAX_ONNX_BYTES = 2 * 1024**3  # an ONNX file is one protobuf message, which protobuf caps at 2 GiB
 MAX_KEY_BYTES = 1024  # S3's limit on a key
 MAX_VERSION_ID = 1024
 HEX = frozenset("0123456789abcdef")
@@ -110,7 +111,12 @@ class Manifest(NamedTuple):
             version_id, sha256, size = ref.get("version_id"), ref.get("sha256"), ref.get("size")
             _expect(version_id_problem(version_id) is None, f'"objects"."{name}".version_id: {version_id_problem(version_id)}')
             _expect(_hex64(sha256), f'"objects"."{name}".sha256 must be 64 lowercase hex digits')
-            _expect(type(size) is int and 0 < size <= MAX_OBJECT_BYTES, f'"objects"."{name}".size must be a whole number of bytes')
+            _expect(type(size) is int and size > 0, f'"objects"."{name}".size must be a whole number of bytes')
+            _expect(size <= MAX_OBJECT_BYTES, f'"objects"."{name}".size declares {size / 1024**3:.1f} GiB, beyond what '
+                                              f"a Lambda function can load")
+            _expect(name == MODEL_JSON or size <= MAX_ONNX_BYTES,
+                    f'"objects"."{name}".size declares {size / 1024**3:.1f} GiB, beyond the 2 GiB one ONNX file can be '
+                    "(protobuf's limit; larger models keep weights in external data, which this runtime does not load)")
             refs.append(ObjectRef(name, version_id, sha256, size))
         return cls(model["name"], model["version"], meta["digest"], tuple(refs))
 

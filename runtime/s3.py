@@ -18,17 +18,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import io
 import json
 import re
 import socket
 import time
+from functools import partial
 from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
 from .config import AwsEnvironment
 
 CONNECT_TIMEOUT_S = 2.0
-READ_TIMEOUT_S = 5.0  # per socket read: a stalled transfer fails in this long
+READ_TIMEOUT_S = 5.0  # per socket receive: a stalled transfer fails in this long
+RECEIVE_BYTES = 64 * 1024  # the most one socket receive asks for
 ATTEMPTS = 3  # per request, on connection errors, timeouts, 5xx and throttling
 BACKOFF_S = 0.2  # before the second attempt; doubled before the third
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -37,10 +40,14 @@ CREDENTIALS_MARGIN_S = 300  # container credentials are renewed this long before
 # The container credentials endpoint may be plain HTTP only on these hosts (as the AWS SDKs rule).
 CONTAINER_HOSTS = ("127.0.0.1", "localhost", "169.254.170.2", "169.254.170.23", "[::1]", "[fd00:ec2::23]")
 RETRY_STATUS = frozenset((429, 500, 502, 503, 504))
+# S3's error codes for credentials it no longer takes, or never did: no permission would help.
+EXPIRED_CODES = frozenset(("ExpiredToken", "TokenRefreshRequired"))
+INVALID_CODES = frozenset(("InvalidToken", "InvalidAccessKeyId", "SignatureDoesNotMatch"))
 
 
 class S3Error(Exception):
-    """kind: "missing" (404), "denied" (403), "unreachable", "timeout", or "failed" (any other answer)."""
+    """kind: "missing" (404), "denied" (403), "expired" or "invalid" (credentials S3 refuses),
+    "unreachable", "timeout", or "failed" (any other answer)."""
 
     def __init__(self, kind: str, message: str):
         super().__init__(message)
@@ -74,15 +81,76 @@ class Address(NamedTuple):
 
 
 class Deadline:
-    """A budget of seconds for everything one init or one refresh asks of S3."""
+    """A budget of seconds for everything one init or one refresh asks of S3, on the real clock:
+    every connect, send and receive waits at most the time it has left."""
 
-    def __init__(self, seconds: float, clock=time.monotonic):
-        self.clock = clock
+    def __init__(self, seconds: float):
         self.seconds = seconds
-        self.at = clock() + seconds
+        self.started = time.monotonic()
+        self.at = self.started + seconds
 
     def left(self) -> float:
-        return self.at - self.clock()
+        return self.at - time.monotonic()
+
+    def spent(self) -> float:
+        return time.monotonic() - self.started
+
+    def timeout(self, most: float) -> float:
+        """A socket timeout for the next wait: ``most``, or the time left if shorter; none left
+        is a timeout at once."""
+        left = self.left()
+        if left <= 0:
+            raise TimeoutError("timed out")
+        return min(most, left)
+
+
+class Receiver(io.RawIOBase):
+    """The read side of a socket on which every receive, of the status line and headers as of
+    the body, waits at most READ_TIMEOUT_S and never past the deadline: a server that drips its
+    answer cannot hold a request past the budget."""
+
+    def __init__(self, stream: io.RawIOBase, sock: socket.socket, deadline: Deadline):
+        super().__init__()
+        self.stream, self.sock, self.deadline = stream, sock, deadline  # stream: the socket's own makefile
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        self.sock.settimeout(self.deadline.timeout(READ_TIMEOUT_S))
+        return self.stream.readinto(memoryview(buffer)[:RECEIVE_BYTES])
+
+    def close(self) -> None:
+        if not self.closed:
+            self.stream.close()
+        super().close()
+
+
+class Response(http.client.HTTPResponse):
+    """http.client's response, reading everything through a Receiver."""
+
+    def __init__(self, sock, *args, deadline: Deadline, **kwargs):
+        super().__init__(sock, *args, **kwargs)
+        self.fp = io.BufferedReader(Receiver(self.fp.detach(), sock, deadline), RECEIVE_BYTES)
+
+
+def connect(scheme: str, host: str, port: int | None, deadline: Deadline) -> http.client.HTTPConnection:
+    """A connection to ``host`` whose connect, sends and receives all keep to ``deadline``."""
+    timeout = deadline.timeout(CONNECT_TIMEOUT_S)
+    if scheme == "https":
+        import ssl
+
+        connection = http.client.HTTPSConnection(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    connection.connect()
+    return connection
+
+
+def keep_to(connection: http.client.HTTPConnection, deadline: Deadline) -> None:
+    """Hold the next exchange on ``connection`` to ``deadline``."""
+    connection.sock.settimeout(deadline.timeout(READ_TIMEOUT_S))
+    connection.response_class = partial(Response, deadline=deadline)
 
 
 class S3Client:
@@ -121,7 +189,7 @@ class S3Client:
         what = f"s3://{bucket}/{key}" + (f" (version {version_id})" if version_id else "")
         address = self._address(bucket, key)
         query = f"versionId={_encode(version_id)}" if version_id else ""
-        failure, attempts = None, 0
+        failure, attempts, started = None, 0, time.monotonic()
         while attempts < ATTEMPTS:
             if attempts:
                 pause = BACKOFF_S * 2 ** (attempts - 1)
@@ -147,13 +215,18 @@ class S3Client:
                 continue
             if status == 200:
                 return Answer(status, answer_headers.get("x-amz-version-id"), answer_headers.get("etag"), body)
-            raise _refusal(status, body, answer_headers, what)
-        spent = f"{attempts} attempt{'s' if attempts != 1 else ''} in {deadline.seconds - max(0.0, deadline.left()):.1f} s"
+            refusal = _refusal(status, body, answer_headers, what)
+            if refusal.kind == "expired":
+                self._credentials = None
+            raise refusal
+        took = f"{attempts} attempt{'s' if attempts != 1 else ''} in {_took(started)}"
         if failure is None:
-            raise S3Error("timeout", f"{what}: the {deadline.seconds:g} s budget for S3 ran out before this request")
-        if deadline.left() <= 0 and failure.kind != "timeout":
-            raise S3Error("timeout", f"{failure.message}; the {deadline.seconds:g} s budget ran out ({spent})")
-        raise S3Error(failure.kind, f"{failure.message} ({spent})")
+            raise S3Error("timeout", f"{what}: the {deadline.seconds:g} s budget for S3 ran out before this request "
+                                     f"(after {deadline.spent():.1f} s)")
+        if deadline.left() <= 0:
+            raise S3Error("timeout", f"{failure.message}; the {deadline.seconds:g} s budget for S3 ran out after "
+                                     f"{deadline.spent():.1f} s ({took})")
+        raise S3Error(failure.kind, f"{failure.message} ({took})")
 
     def _address(self, bucket: str, key: str) -> Address:
         """Where the object is: path-style for an endpoint override and for bucket names with
@@ -171,7 +244,7 @@ class S3Client:
 
     def _exchange(self, method, address: Address, query, headers, deadline, max_bytes, what):
         connection = self._connect(address, deadline)
-        connection.sock.settimeout(max(0.05, min(READ_TIMEOUT_S, deadline.left())))  # never past the budget
+        keep_to(connection, deadline)
         target = address.path + (f"?{query}" if query else "")
         connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
         for name, value in headers.items():
@@ -184,7 +257,7 @@ class S3Client:
             body = None
         else:
             limit = max_bytes if response.status == 200 else 64 * 1024  # an error's XML
-            body = _read(response, limit, deadline, what)
+            body = _read(response, limit, what)
         if response.will_close:
             self.close()
         return response.status, answer_headers, body
@@ -194,15 +267,7 @@ class S3Client:
         if self._connection is not None and self._connection_host == address.host:
             return self._connection
         self.close()
-        timeout = max(0.05, min(CONNECT_TIMEOUT_S, deadline.left()))
-        if self.scheme == "https":
-            import ssl
-
-            connection = http.client.HTTPSConnection(address.name, address.port, timeout=timeout,
-                                                     context=ssl.create_default_context())
-        else:
-            connection = http.client.HTTPConnection(address.name, address.port, timeout=timeout)
-        connection.connect()
+        connection = connect(self.scheme, address.name, address.port, deadline)
         self._connection, self._connection_host = connection, address.host
         return connection
 
@@ -270,15 +335,20 @@ def container_credentials(aws: AwsEnvironment, deadline: Deadline) -> Credential
                 token = stream.read().strip()
         except OSError as err:
             raise S3Error("denied", f"cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: {err.strerror or err}") from None
-    cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    timeout = max(0.05, min(CONNECT_TIMEOUT_S, deadline.left()))
+    started = time.monotonic()
     try:
-        connection = cls(host, parts.port, timeout=timeout)
-        connection.request("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
-                           headers={"Authorization": token} if token else {})
-        response = connection.getresponse()
-        body = response.read(64 * 1024)
-        connection.close()
+        connection = connect(parts.scheme, host, parts.port, deadline)
+        try:
+            keep_to(connection, deadline)
+            connection.request("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                               headers={"Authorization": token} if token else {})
+            response = connection.getresponse()
+            body = response.read(64 * 1024)
+        finally:
+            connection.close()
+    except (socket.timeout, TimeoutError):
+        raise S3Error("timeout", f"the container credentials endpoint did not answer in time ({_took(started)}; "
+                                 f"{deadline.spent():.1f} s of the {deadline.seconds:g} s budget for S3)") from None
     except (OSError, http.client.HTTPException) as err:
         raise S3Error("unreachable", f"cannot reach the container credentials endpoint: {_reason(err)}") from None
     if response.status != 200:
@@ -304,15 +374,17 @@ def _encode(value: str) -> str:
     return quote(value, safe="-_.~")
 
 
-def _read(response, limit: int, deadline: Deadline, what: str) -> bytes:
+def _took(started: float) -> str:
+    return f"{time.monotonic() - started:.1f} s"
+
+
+def _read(response, limit: int, what: str) -> bytes:
     length = response.getheader("content-length")
     expected = int(length) if length and length.isascii() and length.isdigit() else None  # "²".isdigit() is true
     if expected is not None and expected > limit:
         raise S3Error("failed", f"{what}: {expected} bytes, more than the {limit} expected")
     chunks, size = [], 0
     while True:
-        if deadline.left() <= 0:
-            raise TimeoutError(f"the transfer took longer than the {deadline.seconds:g} s budget")
         chunk = response.read(min(CHUNK, limit + 1 - size))
         if not chunk:
             break
@@ -339,6 +411,14 @@ def _code(body: bytes | None) -> str:
 
 def _refusal(status: int, body: bytes | None, headers: dict, what: str) -> S3Error:
     detail = _code(body)
+    code = detail[1:].split(":")[0]
+    if code in EXPIRED_CODES:
+        return S3Error("expired", f"{what}: S3 refused the credentials (HTTP {status}{detail}): they expired, "
+                                  "which no permission changes; credentials from the container endpoint are fetched "
+                                  "again at the next request to S3")
+    if code in INVALID_CODES:
+        return S3Error("invalid", f"{what}: S3 refused the credentials (HTTP {status}{detail}): they are invalid "
+                                  "(a wrong or revoked key, token or secret), not short of a permission")
     if status == 404:
         return S3Error("missing", f"{what} does not exist (HTTP 404{detail})")
     if status == 403:

@@ -35,6 +35,7 @@ from .s3 import Deadline, S3Client, S3Error
 INIT_BUDGET_S = 8.0  # of Lambda's 10 s for an init: imports and the model's checks need the rest
 REFRESH_BUDGET_S = 5.0  # the request that carries a refresh waits at most this long for it
 KEEP = 2  # cached models: the one served and the one before it
+MAX_EPHEMERAL_BYTES = 10_240 * 2**20  # the most /tmp Lambda gives a function (ephemeral storage, 10,240 MB)
 PARTIAL = ".partial-"
 
 
@@ -66,7 +67,7 @@ class S3Source:
     # -- at init ------------------------------------------------------------------------------
 
     def load(self) -> Model:
-        deadline = Deadline(INIT_BUDGET_S, self.clock)
+        deadline = Deadline(INIT_BUDGET_S)
         try:
             publication = self._publication(self.settings.model_s3_version_id, deadline)
             model = self._materialize(publication, deadline)
@@ -102,7 +103,7 @@ class S3Source:
         latest. Raises a StartupError subclass when the check or the new model fails: the caller
         keeps serving the model it has."""
         self.next_check = self.clock() + self.interval
-        deadline = Deadline(REFRESH_BUDGET_S, self.clock)
+        deadline = Deadline(REFRESH_BUDGET_S)
         try:
             head = self._s3(self.client.head, MANIFEST, None, deadline)
             if self.serving is not None and self.serving.same(head.version_id, head.etag):
@@ -245,10 +246,16 @@ class S3Source:
         """Room in the cache for ``manifest``'s files; short of it, the copies kept beside the one
         served are let go first."""
         needed = sum(ref.size for ref in manifest.objects)
+        served = self.kept[-1:]
+        held = sum(_bytes_in(os.path.join(self.cache, name)) for name in served)
+        if needed + held > MAX_EPHEMERAL_BYTES:
+            beside = f", beside the {held / 2**20:.1f} MiB of the model served," if held else ""
+            raise ModelSourceError(f"{self.location.uri()}: the manifest declares {needed / 2**20:.1f} MiB of model "
+                                   f"files{beside} beyond the 10,240 MB of /tmp Lambda can give a function; publish "
+                                   "a smaller model")
         free = self._free()
         if free is None or needed <= free:
             return
-        served = self.kept[-1:]
         for entry in os.scandir(self.cache):
             if entry.is_dir(follow_symlinks=False) and entry.name not in served:
                 shutil.rmtree(entry.path, ignore_errors=True)
@@ -264,6 +271,13 @@ class S3Source:
         except OSError:
             return None
         return stats.f_bavail * stats.f_frsize
+
+
+def _bytes_in(folder: str) -> int:
+    try:
+        return sum(entry.stat().st_size for entry in os.scandir(folder) if entry.is_file(follow_symlinks=False))
+    except OSError:
+        return 0
 
 
 def cache_id(location: Location, manifest: Manifest) -> str:

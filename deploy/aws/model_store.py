@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,8 +140,29 @@ def read_publication(s3, uri: str, version_id: str) -> Publication:
         if head is None or head["ContentLength"] != ref.size:
             raise DeployError(f"{shown} names {where.uri(ref.name)} version {ref.version_id}, which "
                               f"{'is gone' if head is None else 'has another size'}: this publication cannot be served")
+    _check_model_json(s3, where, manifest, shown)
     return Publication(where.uri(), version_id, manifest.name, manifest.version, manifest.digest,
                        {ref.name: ref.version_id for ref in manifest.objects})
+
+
+def _check_model_json(s3, where, manifest, shown: str) -> None:
+    """The manifest's name, version and digest are model.json's: a release names what it serves."""
+    from runtime.manifest import MODEL_JSON
+
+    ref = next(r for r in manifest.objects if r.name == MODEL_JSON)
+    got = call(f"read {where.uri(ref.name)} (version {ref.version_id})", s3.get_object, Bucket=where.bucket,
+               Key=where.key(ref.name), VersionId=ref.version_id)
+    try:
+        meta = json.loads(got["Body"].read())
+        found = (meta["name"], meta["version"], meta["integrity"]["digest"])
+    except (ValueError, KeyError, TypeError):
+        raise DeployError(f"{shown} names a model.json that is not a converted model's: this publication cannot be "
+                          "served") from None
+    declared = (manifest.name, manifest.version, manifest.digest)
+    for field, said, real in zip(("name", "version", "artifact digest"), declared, found):
+        if said != real:
+            raise DeployError(f"{shown} says model {field} {said!r:.80}, but the model.json it names says {real!r:.80}: "
+                              "the manifest was edited after publishing; publish the model again with `publish-model`")
 
 
 def release(lam, s3, function: str, alias: str, version_id: str, percent: float, log=print):

@@ -419,3 +419,42 @@ def test_feature_names_from_the_model_file_are_checked_as_the_runtime_checks_the
     frame = pd.DataFrame(X[:, :3], columns=["", "b", "c"])
     joblib.dump(LogisticRegression().fit(frame, labels(signal, 2)), tmp_path / "empty.joblib")
     assert_refused(run(tmp_path / "empty.joblib", "--out", out), out, "feature name at column 0 is empty", code=4)
+
+
+@pytest.mark.parametrize("kind,make", [
+    ("floating-point", lambda signal: np.where(labels(signal, 2) == 1, 1.0, -2.0)),
+    ("boolean", lambda signal: labels(signal, 2) == 1),
+])
+def test_float_or_boolean_class_labels_are_refused_up_front_naming_their_type(tmp_path, kind, make):
+    X, signal = numeric_data(1)
+    joblib.dump(LogisticRegression().fit(X, make(signal)), tmp_path / "m.joblib")
+    out = tmp_path / "out"
+    result = run(tmp_path / "m.joblib", "--out", out)
+    assert_refused(result, out, f"fitted on {kind} class labels", "refit with integer or string labels", code=3)
+    assert "parity" not in result.stderr
+
+
+def test_a_nan_threshold_in_an_xgboost_file_is_one_line(tmp_path):
+    X, signal = numeric_data(1)
+    XGBClassifier(n_estimators=3, max_depth=2).fit(X, labels(signal, 2)).save_model(tmp_path / "m.json")
+    model = json.loads((tmp_path / "m.json").read_text())
+    tree = model["learner"]["gradient_booster"]["model"]["trees"][1]
+    node = next(i for i, left in enumerate(tree["left_children"]) if left != -1)
+    tree["split_conditions"][node] = float("nan")
+    (tmp_path / "m.json").write_text(json.dumps(model))  # Python writes NaN, as a damaged file may hold it
+    out = tmp_path / "out"
+    result = run(tmp_path / "m.json", "--out", out)
+    assert_refused(result, out, f"XGBoost tree 1, node {node}: the split threshold is not a number (NaN)", code=3)
+    assert "Expecting value" not in result.stderr
+
+
+def test_xgboost_feature_names_with_commas_and_index_like_names_convert(tmp_path):
+    """Splits are read by feature index, never by parsing a name out of XGBoost's text dump."""
+    X, signal = numeric_data(1)
+    names = ["price, usd", "f0", "a=1,b"] + [f"x{i}" for i in range(3, X.shape[1])]
+    frame = pd.DataFrame(X, columns=names)
+    XGBClassifier(n_estimators=5, max_depth=3).fit(frame, labels(signal, 2)).save_model(tmp_path / "m.json")
+    out = tmp_path / "out"
+    result = run(tmp_path / "m.json", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert [f["name"] for f in json.loads((out / "model.json").read_text())["features"]] == names

@@ -18,7 +18,7 @@ def test_codes_are_unique_except_the_internal_default():
 def test_statuses():
     for cls in CLASSES:
         if issubclass(cls, RequestError):
-            assert cls.status == (405 if cls is errors.MethodNotAllowed else 400), cls
+            assert cls.status == {errors.MethodNotAllowed: 405, errors.AnswerTooLarge: 413}.get(cls, 400), cls
         else:
             assert cls.status == 500, cls
 

@@ -86,3 +86,69 @@ def test_an_echoed_id_cannot_grow_the_answer(water):
     answer = water({"id": "\x01" * MAX_ECHO_CHARS, "inputs": good})
     assert answer["id"] == "\x01" * MAX_ECHO_CHARS
     assert max(sizes(answer)) < 6 * 1024 + 4096
+
+
+# -- every answer measured before it is returned -------------------------------------------------
+
+def test_the_measure_of_an_answer_is_never_below_what_the_runtime_client_sends(grades, mixed, ridge):
+    from runtime.response_size import json_bytes_at_most
+
+    rng = np.random.default_rng(1)
+    for app, width in ((grades, 4), (ridge, 5)):
+        rows = rng.normal(size=(300, width)).tolist()
+        for name in ("direct", "http-api-v2", "alb"):
+            event = {"instances": rows} if name == "direct" else with_body(load_event(name), {"instances": rows})
+            response = app(event)
+            assert "error" not in response and "error" not in response.get("body", "")
+            measured, sent = json_bytes_at_most(response), encoded(response)
+            assert sent <= measured <= sent + 24 * 300 * 13  # only the numbers are counted at their longest
+    labels_only = {"predictions": ["é", "\U0001f600", 'say "hi"', 7, None, True], "model": {"name": "\x01"}}
+    assert json_bytes_at_most(labels_only) == encoded(labels_only)  # no floats: exact
+
+
+def answer_limit_only(app_dir, response_limit):
+    """An app whose row limit lets through any batch, as if the row limit were wrong: the measure
+    of each answer is all that stands between it and the event source."""
+    from runtime.protocols.batch import RowLimit
+
+    app = make_app(app_dir)
+    app.row_limits[response_limit] = RowLimit(10**9, response_limit)
+    return app
+
+
+@pytest.mark.parametrize("name", ["direct", "http-api-v2", "alb", "alb-multi-value-headers"])
+def test_an_answer_that_would_not_fit_is_a_413_naming_the_limit_and_the_rows_that_fit(grades_dir, name):
+    from runtime.protocols.batch import ALB_RESPONSE, LAMBDA_RESPONSE
+
+    limit = ALB_RESPONSE if name.startswith("alb") else LAMBDA_RESPONSE
+    app = answer_limit_only(grades_dir, limit)
+    rows = np.random.default_rng(2).normal(size=(4 * rows_that_fit(app.model.schema, limit.bytes), 4)).tolist()
+
+    def ask(batch):
+        event = {"instances": batch} if name == "direct" else with_body(load_event(name), {"instances": batch})
+        response = app(event)
+        if name == "direct":
+            return response.get("statusCode", 200), response, response
+        return response["statusCode"], json.loads(response["body"]), response
+
+    status, body, response = ask(rows)
+    assert status == 413 and body["error"]["code"] == "answer_too_large"
+    if name.startswith("alb"):
+        assert response["statusDescription"] == "413 Content Too Large"
+    message = body["error"]["message"]
+    assert message.startswith(f"instances: the answer to {len(rows)} rows takes up to ")
+    assert f"more than {limit.name} ({limit.bytes} bytes)" in message
+    fit = int(message.split("about ")[1].split(" rows")[0])
+    # The estimate is at least the row limit's pessimistic count, and that many rows are answered within the limit.
+    assert rows_that_fit(app.model.schema, limit.bytes) <= fit < len(rows)
+    status, body, response = ask(rows[:fit])
+    assert status == 200 and encoded(response) <= limit.bytes
+
+
+def test_open_inference_names_its_own_field(ridge_dir):
+    from runtime.protocols.batch import LAMBDA_RESPONSE
+
+    app = answer_limit_only(ridge_dir, LAMBDA_RESPONSE)
+    n = 2 * rows_that_fit(app.model.schema)
+    answer = app({"inputs": [{"name": "X", "shape": [n, 5], "datatype": "FP64", "data": [0.5] * (5 * n)}]})
+    assert answer["statusCode"] == 413 and answer["error"]["message"].startswith(f"inputs: the answer to {n} rows")

@@ -15,6 +15,7 @@ import json
 import math
 import os
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,7 +24,7 @@ from runtime import errors
 from runtime.events import Unsupported, source_of
 from runtime.protocols.batch import RESPONSE_LIMIT
 
-from .runtime_support import EVENTS, load_event
+from .runtime_support import EVENTS, load_event, make_app, with_body
 
 SETTINGS = settings(
     max_examples=120, derandomize=True, deadline=None, database=None,
@@ -338,3 +339,65 @@ def test_a_100000_deep_list_in_each_field_of_each_event(water, name):
             target = target[key]
         target[path[-1]] = junk_value
         check_served(water, event)
+
+
+# -- what issue 22 closed, generated --------------------------------------------------------------
+
+@SETTINGS
+@given(picks=st.lists(st.integers(0, 1), min_size=2, max_size=6).filter(lambda p: len(set(p)) < len(p)),
+       rows=st.integers(1, 60), event=st.sampled_from(["direct", "http-api-v2", "alb"]))
+def test_an_output_asked_for_twice_is_refused_however_the_request_is_sent(water, picks, rows, event):
+    names = list(water.model.schema.outputs)
+    body = {"inputs": [{"name": "X", "shape": [rows, 4], "datatype": "FP64", "data": [7.0, 2.0, 400.0, 18.0] * rows}],
+            "outputs": [{"name": names[k % len(names)]} for k in picks]}
+    if event == "direct":
+        answer = water(body)
+        check_direct(answer)
+        error = answer["error"]
+    else:
+        response = water(with_body(load_event(event), body))
+        assert response["statusCode"] == 400
+        error = strict_json(response["body"])["error"]
+    assert error["code"] == "invalid_request" and "is already asked for at outputs[" in error["message"]
+
+
+@pytest.fixture(scope="module")
+def unlimited_grades(grades_dir):
+    """grades, with its row limits lifted: only the measure of each answer keeps it within its limit."""
+    from runtime.protocols.batch import RowLimit
+
+    app = make_app(grades_dir)
+    for limit in list(app.row_limits):
+        app.row_limits[limit] = RowLimit(10**9, limit)
+    return app
+
+
+@settings(SETTINGS, max_examples=15)
+@given(share=st.floats(0.8, 1.8), seed=st.integers(0, 2**32 - 1),
+       name=st.sampled_from(["alb", "alb-multi-value-headers"]), v2=st.booleans())
+def test_batches_around_the_answer_limit_fit_or_are_a_413(unlimited_grades, share, seed, name, v2):
+    from runtime.protocols.batch import ALB_RESPONSE, rows_that_fit
+
+    app = unlimited_grades
+    n = int(share * rows_that_fit(app.model.schema, ALB_RESPONSE.bytes))  # the row limit's count, and beyond
+    rows = np.random.default_rng(seed).normal(scale=3, size=(n, 4)).tolist()
+    body = {"inputs": [{"name": "X", "shape": [n, 4], "datatype": "FP64", "data": rows}]} if v2 else {"instances": rows}
+    response = app(with_body(load_event(name), body))
+    assert len(sent(response)) <= ALB_RESPONSE.bytes  # what the runtime client posts, whatever the answer
+    if response["statusCode"] == 200:
+        return
+    assert response["statusCode"] == 413 and response["statusDescription"] == "413 Content Too Large"
+    error = strict_json(response["body"])["error"]
+    assert error["code"] == "answer_too_large" and error["message"].startswith(f"{'inputs' if v2 else 'instances'}: ")
+    fit = int(error["message"].split("about ")[1].split(" rows")[0])
+    assert rows_that_fit(app.model.schema, ALB_RESPONSE.bytes) <= fit < n
+
+
+@SETTINGS
+@given(value=json_values | st.lists(st.floats(allow_nan=True, allow_infinity=True) | st.none(), max_size=30))
+def test_the_measure_of_any_answer_is_never_below_either_encoding(value):
+    from runtime.response_size import json_bytes_at_most
+
+    measured = json_bytes_at_most(value)
+    assert measured >= len(json.dumps(value).encode())
+    assert measured >= len(json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass"))

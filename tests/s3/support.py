@@ -8,6 +8,7 @@ import http.client
 import io
 import http.server
 import json
+import socketserver
 import subprocess
 import sys
 import threading
@@ -82,12 +83,15 @@ def log_records(text: str) -> list[dict]:
 class FaultyS3:
     """An HTTP endpoint in front of moto's S3 that passes requests on, or, by ``mode``: answers
     403 AccessDenied as S3 does ("deny"), drops the connection unanswered ("drop"), answers
-    nothing for longer than any timeout ("hang"), or flips a byte of every object body it
-    passes ("tamper": what corruption on the way or at rest looks like)."""
+    nothing for longer than any timeout ("hang"), flips a byte of every object body it
+    passes ("tamper": what corruption on the way or at rest looks like), or passes S3's answer
+    on slowly, each wait shorter than a read timeout ("drip-body": the body a few bytes at a time;
+    "drip-headers": one header line at a time, with PADDING more lines)."""
 
     def __init__(self, upstream: str):
         self.upstream = upstream.removeprefix("http://")
         self.mode = "pass"
+        self.closed = threading.Event()
         self.requests: list[tuple[str, str]] = []
         faulty = self
 
@@ -135,19 +139,87 @@ class FaultyS3:
             body = body[:-1] + bytes([body[-1] ^ 1])
         self._answer(request, response.status, headers, body, head=request.command == "HEAD")
 
-    @staticmethod
-    def _answer(request, status: int, headers, body: bytes, head: bool = False) -> None:
+    def _answer(self, request, status: int, headers, body: bytes, head: bool = False) -> None:
+        headers = [(k, v) for k, v in headers if head or k.lower() != "content-length"]  # HEAD keeps the object's
+        if not head:
+            headers.append(("Content-Length", str(len(body))))
+        if self.mode.startswith("drip"):
+            request.close_connection = True
+            padding = [(f"x-amz-meta-pad-{i}", "x") for i in range(PADDING)] if self.mode == "drip-headers" else []
+            drip(request.wfile, head_of(status, headers + padding), b"" if head else body, self.mode, self.closed)
+            return
         request.send_response(status)
         for key, value in headers:
-            if head or key.lower() != "content-length":  # a HEAD answer keeps the object's length
-                request.send_header(key, value)
-        if not head:
-            request.send_header("Content-Length", str(len(body)))
+            request.send_header(key, value)
         request.end_headers()
         if not head:
             request.wfile.write(body)
 
     def close(self) -> None:
+        self.closed.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+DRIP_PAUSE_S = 0.05  # between two writes of a dripped answer: far shorter than any read timeout
+DRIP_BYTES = 16  # a dripped body's bytes per write
+PADDING = 60  # header lines a dripped head carries beyond the answer's own
+
+
+def head_of(status: int, headers) -> bytes:
+    lines = [f"HTTP/1.1 {status} {http.client.responses.get(status, 'Status')}"] + [f"{k}: {v}" for k, v in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def drip(out, head: bytes, body: bytes, mode: str, stop: threading.Event) -> None:
+    """Write an answer slowly: "drip-headers", the head one line per pause, then the body; "drip-body",
+    the head at once, then the body DRIP_BYTES per pause. Stops when the reader hangs up."""
+    if mode == "drip-headers":
+        parts = [line + b"\r\n" for line in head.split(b"\r\n")[:-1]] + [body]
+    else:
+        parts = [head] + [body[i:i + DRIP_BYTES] for i in range(0, len(body), DRIP_BYTES)]
+    try:
+        for part in parts:
+            if stop.wait(DRIP_PAUSE_S):
+                return
+            out.write(part)
+            out.flush()
+    except OSError:
+        return
+
+
+class Dripping:
+    """A loopback HTTP server that answers every request with ``status``, ``headers`` and ``body``,
+    slowly as ``mode`` says (drip above), and counts the requests."""
+
+    def __init__(self, mode: str, body: bytes, status: int = 200, headers=()):
+        self.requests = 0
+        dripping = self
+        headers = [*headers, ("Content-Length", str(len(body)))]
+        if mode == "drip-headers":
+            headers += [(f"x-amz-meta-pad-{i}", "x") for i in range(PADDING)]
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                while True:
+                    request = self.rfile.readline()
+                    method = request.split(b" ", 1)[0]
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    if not request:
+                        return
+                    dripping.requests += 1
+                    drip(self.wfile, head_of(status, headers), b"" if method == b"HEAD" else body, mode,
+                         dripping.closed)
+
+        self.closed = threading.Event()
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.closed.set()
         self.server.shutdown()
         self.server.server_close()
 

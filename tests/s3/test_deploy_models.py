@@ -170,3 +170,23 @@ def test_release_model_refuses_a_function_serving_its_packaged_model(aws_env, ro
     line = deploy_error("release-model", FUNCTION, "live", "--model-version-id", published["MODEL_S3_VERSION_ID"],
                         env=aws_env)
     assert line.startswith(f"error: function {FUNCTION} serves the model baked into its code (MODEL_S3_URI is not set)")
+
+
+@pytest.mark.parametrize("field,value,words", [
+    ("name", "churn", "says model name 'churn', but the model.json it names says 'water_quality'"),
+    ("version", "9", "says model version '9', but the model.json it names says '1'"),
+])
+def test_release_model_refuses_a_manifest_whose_name_or_version_is_not_model_json_s(models, s3, field, value, words):
+    from deploy.aws.model_store import read_publication
+    from deploy.errors import DeployError
+
+    published = publish(models["v1"])
+    manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=PREFIX + "manifest.json",
+                                        VersionId=published["MODEL_S3_VERSION_ID"])["Body"].read())
+    assert read_publication(s3, URI, published["MODEL_S3_VERSION_ID"]).name == "water_quality"
+    manifest["model"][field] = value
+    edited = s3.put_object(Bucket=BUCKET, Key=PREFIX + "manifest.json", Body=json.dumps(manifest).encode())["VersionId"]
+    with pytest.raises(DeployError) as caught:
+        read_publication(s3, URI, edited)
+    message = str(caught.value)
+    assert words in message and "\n" not in message and "publish the model again" in message

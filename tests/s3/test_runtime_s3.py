@@ -224,6 +224,17 @@ def test_a_tmp_that_fits_two_copies_makes_room_by_letting_the_unserved_copy_go(t
         source._room_for(SimpleNamespace(objects=[SimpleNamespace(size=copy * 2)]))  # too big even alone
     assert [p.name for p in cache.iterdir()] == ["served"]
 
+    # Beyond the most /tmp Lambda can give, with the served copy kept: not a setting to raise.
+    from runtime.s3_source import MAX_EPHEMERAL_BYTES
+
+    with pytest.raises(ModelSourceError) as caught:
+        source._room_for(SimpleNamespace(objects=[SimpleNamespace(size=MAX_EPHEMERAL_BYTES - copy + 1)]))
+    assert "beyond the 10,240 MB of /tmp Lambda can give a function" in caught.value.message
+    assert "beside the 0.1 MiB of the model served" in caught.value.message and "raise" not in caught.value.message
+    source.kept = []
+    with pytest.raises(ModelSourceError, match="raise the function's ephemeral storage"):
+        source._room_for(SimpleNamespace(objects=[SimpleNamespace(size=MAX_EPHEMERAL_BYTES - copy + 1)]))
+
 
 def test_a_real_interval_of_one_second(models, s3, env, baked):
     publish(models["v1"])
@@ -319,6 +330,20 @@ def test_something_else_than_a_manifest_is_refused(s3, env, capsys):
     assert failed["error_code"] == "model_error" and "is not a manifest this runtime reads" in failed["error_message"]
 
 
+@pytest.mark.parametrize("name,size,words", [
+    ("model.onnx", 4 * 1024**3, "declares 4.0 GiB, beyond the 2 GiB one ONNX file can be"),
+    ("model.json", 5 * 1024**3, "declares 5.0 GiB, beyond what a Lambda function can load"),
+    ("model.onnx", -1, "must be a whole number of bytes"),
+])
+def test_a_manifest_declaring_a_size_no_function_can_load_says_so(name, size, words):
+    refs = (ObjectRef("model.json", "v1", "a" * 64, 10), ObjectRef("model.onnx", "v2", "b" * 64, 10))
+    meta = json.loads(Manifest("m", "1", "c" * 64, refs).to_json("2026-11-26T00:00:00Z"))
+    meta["objects"][name]["size"] = size
+    with pytest.raises(ValueError) as caught:
+        Manifest.from_json(json.dumps(meta).encode())
+    assert words in str(caught.value) and "ephemeral" not in str(caught.value)
+
+
 def test_access_denied_by_a_bucket_policy_is_refused(models, s3, env, capsys):
     publish(models["v1"])
     s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(DENY_READS))
@@ -354,6 +379,45 @@ def test_s3_too_slow_is_refused_within_the_budget(models, s3, env, faulty, capsy
     failed = refuse({**env, "AWS_ENDPOINT_URL_S3": faulty.url}, capsys)
     assert time.monotonic() - started < 2
     assert failed["error_code"] == "model_source_error" and "did not answer in time" in failed["error_message"]
+
+
+@pytest.mark.parametrize("mode", ["drip-body", "drip-headers"])
+def test_s3_dripping_its_answers_is_refused_within_the_budget(models, s3, env, faulty, capsys, monkeypatch, mode):
+    """Each read waits at most the time left: a server that keeps sending a little never holds
+    the init past its budget, and the message tells the time it took."""
+    from runtime import s3 as client, s3_source
+
+    publish(models["v1"])
+    monkeypatch.setattr(client, "READ_TIMEOUT_S", 0.4)
+    monkeypatch.setattr(s3_source, "INIT_BUDGET_S", 1.5)
+    faulty.mode = mode
+    started = time.monotonic()
+    failed = refuse({**env, "AWS_ENDPOINT_URL_S3": faulty.url}, capsys)
+    took = time.monotonic() - started
+    assert took < 1.5 + 0.4
+    assert failed["error_code"] == "model_source_error" and "the 1.5 s budget for S3 ran out after" in failed["error_message"]
+    told = float(failed["error_message"].split("ran out after ")[1].split(" s")[0])
+    assert abs(told - took) < 0.3
+
+
+def test_a_refresh_from_s3_dripping_its_answers_gives_up_within_its_budget(models, s3, env, baked, faulty, capsys,
+                                                                             monkeypatch):
+    from runtime import s3 as client, s3_source
+
+    publish(models["v1"])
+    app, clock = refreshing_app({**env, "AWS_ENDPOINT_URL_S3": faulty.url})
+    served = app.model
+    publish(models["v2"])
+    lines(capsys)
+    monkeypatch.setattr(client, "READ_TIMEOUT_S", 0.4)
+    monkeypatch.setattr(s3_source, "REFRESH_BUDGET_S", 1.0)
+    for mode in ("drip-headers", "drip-body"):
+        faulty.mode = mode
+        started = time.monotonic()
+        failed = refresh_failure(app, clock, capsys, baked["v1"])
+        assert time.monotonic() - started < 1.0 + 0.4 + 0.3  # the budget, one read, and the request itself
+        assert failed["error_code"] == "model_source_error" and "the 1 s budget for S3 ran out" in failed["error_message"]
+    assert app.model is served
 
 
 def test_a_dropped_connection_is_retried_then_refused(models, s3, env, faulty, capsys):

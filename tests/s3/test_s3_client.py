@@ -11,10 +11,14 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runtime import s3
 from runtime.config import aws_environment
 from runtime.errors import ConfigError
+
+from .support import Dripping
 
 EMPTY = s3.EMPTY_SHA256
 
@@ -153,7 +157,7 @@ def test_a_content_length_of_unicode_digits_is_not_a_number():
         def read(self, size):
             return self.parts.pop(0)
 
-    assert s3._read(Answer(), 10, s3.Deadline(5), "k") == b"data"
+    assert s3._read(Answer(), 10, "k") == b"data"
 
 
 def test_a_credentials_endpoint_anywhere_but_loopback_over_plain_http_is_refused():
@@ -193,3 +197,116 @@ def test_an_object_larger_than_expected_is_not_read(endpoints):
     big = endpoints([(200, {}, b"x" * 100)])
     with pytest.raises(s3.S3Error, match="100 bytes, more than the 10 expected"):
         client(AWS_REGION="us-east-1", AWS_ENDPOINT_URL_S3=big.url).get("models", "k", None, s3.Deadline(5), 10)
+
+
+BUDGET_S = 1.0
+READ_S = 0.4  # READ_TIMEOUT_S in these tests: longer than a drip's pause, so only the budget stops it
+
+
+@pytest.fixture
+def dripping(monkeypatch):
+    monkeypatch.setattr(s3, "READ_TIMEOUT_S", READ_S)
+    made = []
+    yield lambda *args, **kwargs: made.append(Dripping(*args, **kwargs)) or made[-1]
+    for server in made:
+        server.close()
+
+
+def gives_up_in_time(call) -> tuple[s3.S3Error, float]:
+    """``call`` fails with a timeout within the budget and one read; returns the error and the time it took."""
+    started = time.monotonic()
+    with pytest.raises(s3.S3Error) as caught:
+        call()
+    took = time.monotonic() - started
+    assert caught.value.kind == "timeout", caught.value
+    assert BUDGET_S <= took + 0.05 and took < BUDGET_S + READ_S, took
+    return caught.value, took
+
+
+def told(message: str, pattern: str) -> float:
+    import re
+
+    found = re.search(pattern, message)
+    assert found, message
+    return float(found.group(1))
+
+
+@pytest.mark.parametrize("mode,method", [("drip-body", "GET"), ("drip-headers", "GET"), ("drip-headers", "HEAD")])
+def test_a_server_that_drips_its_answer_is_given_up_on_when_the_budget_runs_out(dripping, mode, method):
+    server = dripping(mode, b"x" * 5000)  # in full, a dozen seconds at the drip's pace
+    reader = client(AWS_REGION="us-east-1", AWS_ENDPOINT_URL_S3=server.url)
+    if method == "GET":
+        call = lambda: reader.get("models", "k", None, s3.Deadline(BUDGET_S), 10_000)  # noqa: E731
+    else:
+        call = lambda: reader.head("models", "k", None, s3.Deadline(BUDGET_S))  # noqa: E731
+    error, took = gives_up_in_time(call)
+    assert server.requests == 1
+    assert f"the {BUDGET_S:g} s budget for S3 ran out" in error.message
+    assert abs(told(error.message, r"ran out after ([\d.]+) s") - took) < 0.2
+    assert abs(told(error.message, r"1 attempt in ([\d.]+) s") - took) < 0.2
+
+
+def test_a_credentials_endpoint_that_drips_its_headers_is_given_up_on_when_the_budget_runs_out(dripping):
+    endpoint = dripping("drip-headers", json.dumps({"AccessKeyId": "A", "SecretAccessKey": "s"}).encode())
+    reader = s3.S3Client(aws_environment({
+        "AWS_REGION": "us-east-1", "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"{endpoint.url}/creds"}))
+    error, took = gives_up_in_time(lambda: reader.get("models", "k", None, s3.Deadline(BUDGET_S), 10))
+    assert error.message.startswith("the container credentials endpoint did not answer in time")
+    assert abs(told(error.message, r"in time \(([\d.]+) s") - took) < 0.2
+
+
+def test_a_slow_but_steady_answer_within_the_budget_is_read_whole(dripping):
+    server = dripping("drip-body", b"y" * 64)  # four drips
+    answer = client(AWS_REGION="us-east-1", AWS_ENDPOINT_URL_S3=server.url).get(
+        "models", "k", None, s3.Deadline(5), 100)
+    assert answer.body == b"y" * 64
+
+
+@pytest.mark.parametrize("status,code,kind,words", [
+    (400, "ExpiredToken", "expired", "they expired"),
+    (403, "ExpiredToken", "expired", "they expired"),
+    (400, "TokenRefreshRequired", "expired", "they expired"),
+    (400, "InvalidToken", "invalid", "they are invalid"),
+    (403, "InvalidAccessKeyId", "invalid", "they are invalid"),
+])
+def test_credentials_s3_refuses_are_not_called_a_missing_permission(endpoints, status, code, kind, words):
+    refused = endpoints([(status, {}, f"<Error><Code>{code}</Code><Message>m</Message></Error>".encode())])
+    with pytest.raises(s3.S3Error) as caught:
+        client(AWS_REGION="us-east-1", AWS_ENDPOINT_URL_S3=refused.url).get("models", "k", None, s3.Deadline(5), 10)
+    assert caught.value.kind == kind and words in caught.value.message and f"HTTP {status} {code}" in caught.value.message
+    assert "s3:GetObject" not in caught.value.message and len(refused.requests) == 1
+
+
+def test_expired_container_credentials_are_fetched_again_at_the_next_request(endpoints):
+    lambda_credentials = endpoints([(200, {}, json.dumps({"AccessKeyId": "A", "SecretAccessKey": "s"}).encode())])
+    bucket = endpoints([(400, {}, b"<Error><Code>ExpiredToken</Code></Error>"), (200, {}, b"data")])
+    reader = s3.S3Client(aws_environment({
+        "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": bucket.url,
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"{lambda_credentials.url}/creds"}))
+    with pytest.raises(s3.S3Error, match="they expired"):
+        reader.get("models", "k", None, s3.Deadline(5), 10)
+    assert reader.get("models", "k", None, s3.Deadline(5), 10).body == b"data"
+    assert len(lambda_credentials.requests) == 2
+
+
+@settings(max_examples=8, derandomize=True, deadline=None, database=None)
+@given(mode=st.sampled_from(["drip-body", "drip-headers"]), budget=st.floats(0.2, 0.7),
+       size=st.integers(2_000, 50_000), head=st.booleans())
+def test_any_dripping_answer_is_given_up_on_within_the_budget_and_told_truthfully(mode, budget, size, head):
+    head = head and mode == "drip-headers"  # a HEAD answer has no body to drip
+    server = Dripping(mode, b"z" * size)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(s3, "READ_TIMEOUT_S", READ_S)
+            reader = client(AWS_REGION="us-east-1", AWS_ENDPOINT_URL_S3=server.url)
+            started = time.monotonic()
+            with pytest.raises(s3.S3Error) as caught:
+                if head:
+                    reader.head("models", "k", None, s3.Deadline(budget))
+                else:
+                    reader.get("models", "k", None, s3.Deadline(budget), size)
+            took = time.monotonic() - started
+    finally:
+        server.close()
+    assert caught.value.kind == "timeout" and took < budget + READ_S
+    assert abs(told(caught.value.message, r"ran out after ([\d.]+) s") - took) < 0.2

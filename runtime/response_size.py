@@ -1,0 +1,49 @@
+"""Every answer is measured against its event shape's response limit before it is returned.
+
+The measure is a bound, never below what the Lambda runtime client sends (json's default
+separators; escaped to ASCII as Python 3.11's client does, or UTF-8 as 3.12+'s does: the escaped
+form is never the shorter). It is exact but for floats, each counted at its longest, so that the
+numbers of a large answer are never printed twice.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .errors import AnswerTooLarge
+from .protocols.batch import ENVELOPE_BYTES, ResponseLimit
+
+FLOAT_BYTES = 24  # the longest float repr, "-1.2345678901234567e-308"
+FLAT = frozenset((float, type(None)))  # values of a list counted without looking at them
+
+
+def json_bytes_at_most(value) -> int:
+    kind = type(value)
+    if kind is float:
+        return FLOAT_BYTES
+    if kind is list:
+        if not value:
+            return 2
+        separators = 2 * (len(value) - 1)
+        if set(map(type, value)) <= FLAT:
+            return 2 + FLOAT_BYTES * len(value) + separators
+        return 2 + sum(map(json_bytes_at_most, value)) + separators
+    if kind is dict:
+        if not value:
+            return 2
+        pairs = sum(len(json.dumps(key)) + 2 + json_bytes_at_most(item) for key, item in value.items())
+        return 2 + pairs + 2 * (len(value) - 1)
+    return len(json.dumps(value))
+
+
+def check_fits(response: dict, rows: int, limit: ResponseLimit, where: str) -> None:
+    """Raise AnswerTooLarge (413) when ``response``, the answer to the ``rows`` rows of the
+    request's ``where`` field, may not fit ``limit``."""
+    size = json_bytes_at_most(response)
+    if size <= limit.bytes:
+        return
+    fit = max(0, (limit.bytes - ENVELOPE_BYTES) * rows // size)
+    raise AnswerTooLarge(
+        f"{where}: the answer to {rows} rows takes up to {size} bytes, more than {limit.name} "
+        f"({limit.bytes} bytes); about {fit} rows fit in one request: split the batch"
+    )
