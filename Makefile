@@ -30,14 +30,14 @@ models: examples
 engine: venv
 	$(PY) -m deploy engine
 
-# make image MODEL=path/to/model TAG=name [ARCH=x86_64|arm64] [BASE_IMAGE=...] [SAMPLE=rows.csv]
+# make image MODEL=path/to/model TAG=name [ARCH=x86_64|arm64] [PYTHON=3.12|3.13|3.14] [BASE_IMAGE=...] [SAMPLE=rows.csv]
 image: venv
 	@test -n "$(MODEL)" -a -n "$(TAG)" || { echo "usage: make image MODEL=path/to/model TAG=name:tag [ARCH=x86_64|arm64]"; exit 2; }
-	$(PY) -m deploy image $(MODEL) --tag $(TAG) $(if $(ARCH),--arch $(ARCH)) $(if $(BASE_IMAGE),--base $(BASE_IMAGE)) $(if $(SAMPLE),--sample $(SAMPLE))
+	$(PY) -m deploy image $(MODEL) --tag $(TAG) $(if $(ARCH),--arch $(ARCH)) $(if $(PYTHON),--python $(PYTHON)) $(if $(BASE_IMAGE),--base $(BASE_IMAGE)) $(if $(SAMPLE),--sample $(SAMPLE))
 
-# make zip MODEL=path/to/model ZIP=out.zip [PYTHON=3.12|3.13] [ARCH=x86_64|arm64] [SAMPLE=rows.csv]
+# make zip MODEL=path/to/model ZIP=out.zip [PYTHON=3.12|3.13|3.14] [ARCH=x86_64|arm64] [SAMPLE=rows.csv]
 zip: venv
-	@test -n "$(MODEL)" -a -n "$(ZIP)" || { echo "usage: make zip MODEL=path/to/model ZIP=out.zip [PYTHON=3.12|3.13] [ARCH=x86_64|arm64]"; exit 2; }
+	@test -n "$(MODEL)" -a -n "$(ZIP)" || { echo "usage: make zip MODEL=path/to/model ZIP=out.zip [PYTHON=3.12|3.13|3.14] [ARCH=x86_64|arm64]"; exit 2; }
 	$(PY) -m deploy zip $(MODEL) --out $(ZIP) $(if $(PYTHON),--python $(PYTHON)) $(if $(ARCH),--arch $(ARCH)) $(if $(SAMPLE),--sample $(SAMPLE))
 
 demo: models

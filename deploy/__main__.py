@@ -25,17 +25,18 @@ def main(argv: list[str] | None = None) -> int:
     image.add_argument("--arch", default="x86_64",
                        help="x86_64 (default) or arm64; on another architecture than this machine's the build runs "
                             "emulated, parity gate included")
-    image.add_argument("--base", help="base image of that architecture (default: the AWS Lambda Python 3.13 image, "
-                                      "else the local stand-in)")
+    image.add_argument("--python", help="the AWS Lambda Python base's version: 3.12, 3.13 (default) or 3.14")
+    image.add_argument("--base", help="base image of that architecture (default: the AWS Lambda Python image of "
+                                      "--python, else the local stand-in)")
     image.add_argument("--sample", type=Path, help="CSV or .npy rows for the converter's parity check")
     image.add_argument("--name", help="model name (default: the model file's stem)")
     image.add_argument("--model-version", default="1", help="model version (default: 1)")
     image.set_defaults(run=_image)
 
-    package = commands.add_parser("zip", help="build the Lambda .zip package for a model file (python3.12/3.13 runtimes)")
+    package = commands.add_parser("zip", help="build the Lambda .zip package for a model file (python3.12-3.14 runtimes)")
     package.add_argument("model", type=Path, help="joblib/pickle file or XGBoost .json/.ubj")
     package.add_argument("--out", type=Path, required=True, help="the .zip to write")
-    package.add_argument("--python", default="3.13", help="managed runtime's Python: 3.12 or 3.13 (default: 3.13)")
+    package.add_argument("--python", default="3.13", help="managed runtime's Python: 3.12, 3.13 or 3.14 (default: 3.13)")
     package.add_argument("--arch", default="x86_64",
                          help="x86_64 (default) or arm64; for another architecture than this machine's the model is "
                               "converted and its parity proven in an emulated container of that architecture")
@@ -87,7 +88,7 @@ def _image(args) -> int:
     from .package.image import ImageRequest, build_image, format_report
 
     report = build_image(ImageRequest(
-        model=args.model, tag=args.tag, base=args.base, sample=args.sample,
+        model=args.model, tag=args.tag, base=args.base, python=args.python, sample=args.sample,
         name=args.name, version=args.model_version, arch=args.arch,
     ))
     print(format_report(report))

@@ -11,6 +11,8 @@ def _tree(root, runtime: str):
     (root / "requirements-build.txt").write_text("-r requirements-runtime.txt\nscikit-learn==1.8.0\n")
     (root / "requirements-dev.txt").write_text("moto[server]==5.2.5\n")
     (root / "deploy" / "package" / "lambda-client.txt").write_text("# none\n")
+    (root / "bench" / "baseline").mkdir(parents=True)
+    (root / "bench" / "baseline" / "requirements.txt").write_text("# the usual image\n")
 
 
 def test_pins_moves_what_is_behind_and_keeps_what_is_held(tmp_path):

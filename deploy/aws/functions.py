@@ -135,10 +135,10 @@ def _resolve_zip(spec: FunctionSpec, current: dict | None) -> None:
         code.runtime = current.get("Runtime")
     if code.runtime is None:
         raise DeployError(f"function {spec.name} does not exist yet: creating it needs --runtime "
-                          f"({' or '.join(RUNTIMES)}), the Python {package.path} was built for")
+                          f"({', '.join(RUNTIMES[:-1])} or {RUNTIMES[-1]}), the Python {package.path} was built for")
     if code.runtime not in RUNTIMES:
         raise DeployError(f"function {spec.name} runs {code.runtime}; the zip packages deploy to "
-                          f"{' or '.join(RUNTIMES)}: pass --runtime")
+                          f"{', '.join(RUNTIMES[:-1])} or {RUNTIMES[-1]}: pass --runtime")
     if package.runtimes and code.runtime not in package.runtimes:
         raise DeployError(f"--zip {package.path} holds extension modules built for "
                           f"{' and '.join(sorted(package.runtimes))}, which {code.runtime} cannot import: "

@@ -40,7 +40,9 @@ DEFAULT_PYTHON = "3.13"
 AWS_DIGESTS = {
     ("3.12", "x86_64"): "sha256:beae84cc45e41c80aa709a11f702b452a8aea4141700cdbab47ac4a6c181113f",
 }
-DEBIAN_SUITES = {"3.11": "bookworm", "3.13": "trixie"}  # the Python each Debian release carries
+DEBIAN_SUITES = {"3.11": "bookworm", "3.13": "trixie", "3.14": "forky"}  # the Python each Debian release carries
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
+DEBOOTSTRAP_SCRIPTS = Path("/usr/share/debootstrap/scripts")
 DEFAULT_SUITE = DEBIAN_SUITES[DEFAULT_PYTHON]
 PULL_TIMEOUT_S = 60
 
@@ -80,12 +82,12 @@ def _pull(name: str, arch: str, timeout: float) -> bool:
                     timeout=timeout) and _has_arch(name, arch)
 
 
-def resolve_base(requested: str | None, arch: str = "x86_64", log=print) -> str:
-    """The base to build on: the one asked for, else AWS's Python 3.13 base if it can be pulled,
-    else its stand-in; always an image of ``arch``."""
+def resolve_base(requested: str | None, arch: str = "x86_64", log=print, python: str | None = None) -> str:
+    """The base to build on: the one asked for, else AWS's base of ``python`` (3.13 by default) if
+    it can be pulled, else its stand-in; always an image of ``arch``."""
     ensure_emulation(arch, log)
     if not requested:
-        return python_base(DEFAULT_PYTHON, arch, log)
+        return python_base(python or DEFAULT_PYTHON, arch, log)
     local = {}
     for suite in DEBIAN_SUITES.values():
         for candidate in architectures.ARCHITECTURES:
@@ -149,8 +151,10 @@ def ensure_debian_image(log=print, suite: str = DEFAULT_SUITE, arch: str = "x86_
     slow = "" if arch == architectures.host() else ", emulated: a few minutes"
     log(f"building {image} with debootstrap (about a minute{slow})")
     with tempfile.TemporaryDirectory(prefix="rootfs-", dir="/var/tmp") as rootfs:
+        # A release newer than this debootstrap (testing) is bootstrapped with unstable's script.
+        script = [] if (DEBOOTSTRAP_SCRIPTS / suite).exists() else [DEBIAN_MIRROR, str(DEBOOTSTRAP_SCRIPTS / "sid")]
         run(["debootstrap", f"--arch={architectures.DOCKER[arch]}", "--variant=minbase",
-             "--include=python3,ca-certificates", suite, rootfs], quiet=True)
+             "--include=python3,ca-certificates", suite, rootfs, *script], quiet=True)
         for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
             shutil.rmtree(Path(rootfs) / cache, ignore_errors=True)
         load_rootfs(Path(rootfs), image, arch, env={"LANG": "C.UTF-8"}, cmd=["python3"],

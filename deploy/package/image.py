@@ -38,6 +38,7 @@ class ImageRequest:
     model: Path
     tag: str
     base: str | None = None
+    python: str | None = None  # the AWS Lambda Python base's version, when no base is given
     sample: Path | None = None
     name: str | None = None
     version: str = "1"
@@ -54,7 +55,9 @@ def build_image(request: ImageRequest, log=print) -> dict:
     if not (request.model.is_file() or (request.model / "MLmodel").is_file()):
         raise DeployError(f"MODEL {request.model}: no such file (nor an MLflow model directory)")
     ensure_engine(log)
-    base = base_image.resolve_base(request.base, request.arch, log)
+    if request.base and request.python:
+        raise DeployError(f"--python {request.python} and --base {request.base}: give one; the base decides its Python")
+    base = base_image.resolve_base(request.base, request.arch, log, python=request.python)
     python = base_image.python_version(base, request.arch)
     site = {name: wheels.installed(requirements, python, request.arch) for name, requirements in SITE.items()}
     emulated = request.arch != architectures.host()

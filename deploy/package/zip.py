@@ -1,6 +1,6 @@
 """Build the Lambda .zip package for a model: the image's lean payload (pruned numpy and
 onnxruntime, runtime/, the converted model, bytecode valid on a read-only file system) for the
-python3.12 or python3.13 managed runtime, byte for byte the same from the same inputs."""
+python3.12, python3.13 or python3.14 managed runtime, byte for byte the same from the same inputs."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from .prune import prune
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLER = "runtime.handler.handler"
-PYTHONS = ("3.12", "3.13")  # managed runtimes on Amazon Linux 2023, the ones SnapStart serves
+PYTHONS = ("3.12", "3.13", "3.14")  # managed runtimes on Amazon Linux 2023, the ones SnapStart serves
 UNZIPPED_LIMIT = 250 * 2**20  # Lambda: a .zip function's code and layers, unzipped
 DIRECT_UPLOAD_LIMIT = 50 * 2**20  # Lambda: a .zip uploaded with the request; larger goes through S3
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # every entry's timestamp, so that the bytes depend on the contents only

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from deploy.aws.zip_code import RUNTIMES
+
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "aws" / "template.yaml"
 ZIP_TEMPLATE = TEMPLATE.with_name("template-zip.yaml")
 ZIP_CODE = {"CodeBucket": "deploy-artifacts", "CodeKey": "lambda-tabular/lambda-tabular-water-quality/" + "b" * 64 + ".zip"}
@@ -96,7 +98,7 @@ def test_zip_template_gives_a_snapstart_function_behind_the_same_alias_canary_an
     parameters = template["Parameters"]
     assert parameters["SnapStart"]["Default"] == "PublishedVersions"
     assert parameters["SnapStart"]["AllowedValues"] == ["PublishedVersions", "None"]
-    assert parameters["Runtime"]["AllowedValues"] == ["python3.12", "python3.13"]
+    assert parameters["Runtime"]["AllowedValues"] == list(RUNTIMES)  # what `make zip` builds for
     alias = template["Resources"]["ModelFunctionAliaslive"]
     assert alias["Properties"]["Name"] == "live" and "CodeDeployLambdaAliasUpdate" in alias["UpdatePolicy"]
     group = template["Resources"]["ModelFunctionDeploymentGroup"]["Properties"]

@@ -206,7 +206,7 @@ def test_a_zip_for_another_python_or_machine_is_refused(aws_env, role_arn, moto_
 def test_creating_needs_a_runtime_when_the_zip_does_not_say(aws_env, role_arn, tmp_path):
     package = make_zip(tmp_path / "pure.zip", python=None)
     assert deploy_error("function", FUNCTION, "--zip", str(package), "--role", role_arn, env=aws_env) == (
-        f"error: function {FUNCTION} does not exist yet: creating it needs --runtime (python3.12 or python3.13), "
+        f"error: function {FUNCTION} does not exist yet: creating it needs --runtime (python3.12, python3.13 or python3.14), "
         f"the Python {package} was built for")
 
 
