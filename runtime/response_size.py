@@ -18,6 +18,7 @@ FLOAT_BYTES = 24  # the longest float repr, "-1.2345678901234567e-308"
 FLAT = frozenset((float, type(None)))  # values of a list counted without looking at them
 EXACT = frozenset((str, int, bool, type(None)))  # values of a list measured by one json.dumps
 ROWS = {list}
+SERIALIZED_ROWS = 100  # answers to at most this many rows are measured by serializing them
 
 
 def json_bytes_at_most(value) -> int:
@@ -48,8 +49,9 @@ def json_bytes_at_most(value) -> int:
 
 def check_fits(response: dict, rows: int, limit: ResponseLimit, where: str) -> None:
     """Raise AnswerTooLarge (413) when ``response``, the answer to the ``rows`` rows of the
-    request's ``where`` field, may not fit ``limit``."""
-    size = json_bytes_at_most(response)
+    request's ``where`` field, may not fit ``limit``. A small answer is serialized once, escaped
+    (the longer form); a large one is bounded without printing its numbers."""
+    size = len(json.dumps(response)) if rows <= SERIALIZED_ROWS else json_bytes_at_most(response)
     if size <= limit.bytes:
         return
     fit = max(0, (limit.bytes - ENVELOPE_BYTES) * rows // size)
