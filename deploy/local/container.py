@@ -10,6 +10,7 @@ from ..arch import host, platform_of
 from ..errors import DeployError
 from ..shell import run
 from . import sandbox
+
 READY_TIMEOUT_S = 30
 
 

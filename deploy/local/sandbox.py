@@ -9,7 +9,7 @@ the function meets on Lambda, not what a plain container shows it:
 - a user that is not root and owns nothing in the image;
 - the memory limit of the memory size, and the CPU share Lambda gives it;
 - the environment variables Lambda sets for a function.
-What cannot be reproduced here is listed in the README ("How close the local runs are").
+What cannot be reproduced here is listed in the README ("Lambda's sandbox, locally").
 """
 
 from __future__ import annotations
@@ -52,8 +52,7 @@ def docker_args(memory_mb: int | None = None, *, tmp_mb: int = DEFAULT_TMP_MB, c
     ``cpus`` overrides the CPU share (the benchmark's sweep); ``env`` is added to Lambda's own
     variables and wins over them."""
     memory_mb = memory_mb or DEFAULT_MEMORY_MB
-    args = ["--read-only", "--tmpfs", f"/tmp:rw,size={tmp_mb}m", "--user", LAMBDA_USER,
-            "--mount", f"type=tmpfs,destination={CPU_LISTS}",
+    args = ["--read-only", "--tmpfs", f"/tmp:rw,size={tmp_mb}m", "--user", LAMBDA_USER, *hide_cpu_lists(),
             "--memory", f"{memory_mb}m", "--memory-swap", f"{memory_mb}m",
             "--cpus", str(cpus if cpus is not None else cpus_for(memory_mb))]
     for key, value in {**environment(memory_mb), **(env or {})}.items():
