@@ -31,14 +31,17 @@ def cpus_for(memory_mb: int) -> float:
     return round(min(os.cpu_count() or 1, MAX_VCPUS, memory_mb / VCPU_MB), 3)
 
 
-def environment(memory_mb: int, function_name: str = "function") -> dict[str, str]:
+FUNCTION_NAME = "function"  # the name the emulator serves the function under
+
+
+def environment(memory_mb: int) -> dict[str, str]:
     """What Lambda sets for every function, whatever its runtime (the emulator adds the rest)."""
     return {
-        "AWS_LAMBDA_FUNCTION_NAME": function_name,
+        "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME,
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{FUNCTION_NAME}",
         "AWS_LAMBDA_LOG_STREAM_NAME": "local/[$LATEST]0",
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,

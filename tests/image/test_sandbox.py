@@ -12,6 +12,7 @@ import pytest
 from deploy.local import container as local, sandbox
 from deploy.package.base_image import python_base
 from deploy.package.zip import HANDLER, unpack
+from tests.pins import pins
 
 pytestmark = pytest.mark.docker
 
@@ -86,9 +87,5 @@ def test_the_function_meets_lambdas_sandbox(containers, kind, memory_mb):
 @pytest.mark.parametrize("kind", ["image", "zip"])
 def test_onnxruntime_imports_without_cpu_lists(containers, kind):
     version = _inside(containers[kind], IMPORT).strip()
-    assert version == _pinned("onnxruntime")
+    assert version == next(p.version for p in pins() if p.name == "onnxruntime")
 
-
-def _pinned(name: str) -> str:
-    text = (Path(__file__).resolve().parents[2] / "requirements-runtime.txt").read_text()
-    return next(line.split("==")[1].split()[0] for line in text.splitlines() if line.startswith(f"{name}=="))
