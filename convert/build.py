@@ -243,21 +243,25 @@ def _optional_groups(model, schema: Schema, random_rows: pd.DataFrame) -> dict:
     them in; a feature the original refuses them for is marked so the runtime refuses too."""
     groups = {}
     for feature in schema.features:
-        if feature.kind == "number":
-            rows = random_rows.head(16).copy()
-            rows[feature.name] = np.nan
-            kind = "missing"
-        else:
-            rows = pd.concat([random_rows.head(8)] * len(probes.UNSEEN), ignore_index=True)
-            rows[feature.name] = [v for v in probes.UNSEEN for _ in range(8)]
-            kind = "unseen"
-        try:
-            expected = parity.original_outputs(model, rows, schema)
-        except Exception:
-            feature.closed = kind == "unseen"
-            continue
-        groups[(kind, feature)] = (rows, expected)
+        missing = probes.missing_text(model) if feature.kind == "string" else np.nan
+        candidates = [("missing", _with(random_rows.head(16), feature.name, [missing]))]
+        if feature.kind == "string":
+            candidates.append(("unseen", _with(random_rows.head(8), feature.name, probes.UNSEEN)))
+        for kind, rows in candidates:
+            try:
+                expected = parity.original_outputs(model, rows, schema)
+            except Exception:
+                feature.closed = feature.closed or kind == "unseen"
+                continue
+            groups[(kind, feature)] = (rows, expected)
     return groups
+
+
+def _with(rows: pd.DataFrame, name: str, values) -> pd.DataFrame:
+    """``rows`` repeated once per value, ``name`` set to that value."""
+    out = pd.concat([rows] * len(values), ignore_index=True)
+    out[name] = pd.Series([v for v in values for _ in range(len(rows))], dtype=out[name].dtype)
+    return out
 
 
 def _reference(session, schema, dtype, groups, optional, tolerance) -> dict:

@@ -8,8 +8,11 @@ import re
 import numpy as np
 
 from . import graph_fixes, kbins, third_party
+from .families import hist_gradient_boosting
+from runtime.schema import NULL_STRING
+
 from .errors import UnsupportedModel
-from .schema import Schema
+from .schema import Schema, fitted_steps
 from .trees import final_and_preceding, xgboost_nan_split
 
 # onnxmltools' XGBoost converter refuses opsets above 15; ai.onnx.ml 3 stores tree
@@ -49,6 +52,13 @@ def check_supported(model) -> None:
     booster = third_party.lightgbm_booster_of(final)
     if booster is not None:
         third_party.check_lightgbm(final, booster, preceding)
+    categories = hist_gradient_boosting.categories(final)
+    if categories is not None and categories.strings() and preceding:
+        raise UnsupportedModel(
+            f"{type(final).__name__} reads text categories that reach it through step {preceding[-1][0]!r}; "
+            "encode them in the model (an OrdinalEncoder in a ColumnTransformer) and name the encoded "
+            "columns in categorical_features"
+        )
 
 
 def _refuse_sparse_before(preceding, estimator: str) -> None:
@@ -69,18 +79,24 @@ def to_onnx(model, schema: Schema, dtype: str):
     third_party.register()
     kbins.register()
     prepared = _linear_svc_as_ridge(_without_flattened_votes(_without_xgboost_feature_names(model)))
+    prepared = _text_nulls_read_null_string(prepared)
     if dtype == "float64":
         prepared = _cast_before_float32_trees(prepared)
     options = {id(prepared): {"zipmap": False}} if schema.task == "classification" else None
+    categories, by_column = _categorical_inputs(model, schema)
+    types = [("X", _number_type(dtype)([None, len(schema.features)]))] if by_column else initial_types(schema, dtype)
     try:
         try:
-            onx = _convert(prepared, schema, dtype, options)
+            onx = _convert(prepared, types, options)
         except Exception as err:  # a classifier whose converter has no zipmap: its outputs are tensors already
             if options is None or "Option 'zipmap' not in" not in str(err):
                 raise
-            onx = _convert(prepared, schema, dtype, None)
+            onx = _convert(prepared, types, None)
     except Exception as err:  # skl2onnx raises bare RuntimeError/TypeError/... for gaps
         raise UnsupportedModel(_describe_conversion_error(err)) from err
+    if categories is not None:
+        inputs = {f.name: i for i, f in enumerate(schema.features)} if by_column else None
+        hist_gradient_boosting.encode_categories(onx, categories, inputs)
     graph_fixes.drop_unused_initializers(onx)
     if dtype == "float64":  # first: the fixes below ask onnxruntime the types the graph computes
         graph_fixes.double_imputers(onx, model)
@@ -89,22 +105,35 @@ def to_onnx(model, schema: Schema, dtype: str):
     return onx
 
 
-def _convert(prepared, schema: Schema, dtype: str, options):
+def _convert(prepared, types: list, options):
     from skl2onnx import convert_sklearn
 
     return convert_sklearn(
         prepared,
         name=GRAPH_NAME,  # skl2onnx's default is a random uuid: the same model would give other bytes
-        initial_types=initial_types(schema, dtype),
+        initial_types=types,
         options=options,
         target_opset=TARGET_OPSET,
     )
 
 
-def initial_types(schema: Schema, dtype: str) -> list:
-    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType, StringTensorType
+def _categorical_inputs(model, schema: Schema):
+    """A HistGradientBoosting's own categorical encoding, and whether it reads the model's
+    inputs column by column (the estimator is the model's first step and takes text)."""
+    categories = hist_gradient_boosting.categories(final_and_preceding(model)[0])
+    return categories, categories is not None and bool(categories.strings()) and schema.by_column
 
-    number = DoubleTensorType if dtype == "float64" else FloatTensorType
+
+def _number_type(dtype: str):
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+
+    return DoubleTensorType if dtype == "float64" else FloatTensorType
+
+
+def initial_types(schema: Schema, dtype: str) -> list:
+    from skl2onnx.common.data_types import StringTensorType
+
+    number = _number_type(dtype)
     if not schema.by_column:
         return [("X", number([None, len(schema.features)]))]
     return [
@@ -163,6 +192,40 @@ def _without_flattened_votes(model):
     model = copy.deepcopy(model)
     model.set_params(**{(f"{key}__" if key else "") + "flatten_transform": False for key in paths})
     return model
+
+
+def _text_nulls_read_null_string(model):
+    """A copy in which the runtime's null (NULL_STRING) is what every step on text takes for a
+    missing value: SimpleImputers look for it, and encoders that learned None or NaN as a
+    category know it by that string. skl2onnx converts an imputer on text only when its missing
+    value is a string, and an encoder's category only as a string."""
+    if not any(_imputes_text(step) or _text_null_categories(step) for step in fitted_steps(model)):
+        return model
+    model = copy.deepcopy(model)
+    for step in fitted_steps(model):
+        if _imputes_text(step):
+            step.missing_values = NULL_STRING
+        for j in _text_null_categories(step):
+            categories = step.categories_[j].copy()
+            categories[[_is_missing(c) for c in categories]] = NULL_STRING
+            step.categories_[j] = categories
+    return model
+
+
+def _imputes_text(step) -> bool:
+    if type(step).__name__ != "SimpleImputer" or getattr(step, "statistics_", None) is None:
+        return False
+    return step.statistics_.dtype.kind in "OUS" and _is_missing(step.missing_values)
+
+
+def _text_null_categories(step) -> list[int]:
+    """The columns whose text categories, as ``step`` learned them, include None or NaN."""
+    found = getattr(step, "categories_", None) or []
+    return [j for j, values in enumerate(found) if values.dtype.kind == "O" and any(_is_missing(c) for c in values)]
+
+
+def _is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def _linear_svc_as_ridge(model):

@@ -6,6 +6,7 @@ import numpy as np
 from onnx import ModelProto, helper, numpy_helper
 
 from .families import lightgbm as lightgbm_family
+from .schema import fitted_steps
 from .third_party import lightgbm_booster_of
 from .trees import final_and_preceding, split_thresholds
 
@@ -128,7 +129,7 @@ def double_imputers(onx: ModelProto, model) -> int:
     Where(IsNaN(x), statistics, x) on float64, using the imputer's own float64 statistics."""
     statistics = [
         np.asarray(step.statistics_, dtype=np.float64)
-        for step in _walk(model)
+        for step in fitted_steps(model)
         if type(step).__name__ == "SimpleImputer" and np.asarray(step.statistics_).dtype.kind in "fiu"
     ]
     graph = onx.graph
@@ -159,15 +160,6 @@ def double_imputers(onx: ModelProto, model) -> int:
             graph.node.insert(index + offset, new)
         replaced += 1
     return replaced
-
-
-def _walk(model):
-    yield model
-    for _, step in getattr(model, "steps", None) or []:
-        yield from _walk(step)
-    for _, step, _ in getattr(model, "transformers_", None) or []:
-        if not isinstance(step, str):
-            yield from _walk(step)
 
 
 def drop_unused_initializers(onx: ModelProto) -> int:

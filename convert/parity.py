@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from runtime.schema import NULL_STRING
+
 from .schema import Schema
 
 
@@ -51,7 +53,8 @@ def onnx_feeds(frame: pd.DataFrame, schema: Schema, dtype: str) -> dict[str, np.
     for f in schema.features:
         column = frame[f.name]
         if f.kind == "string":
-            feeds[f.name] = column.astype(str).to_numpy(dtype=object).reshape(-1, 1)
+            text = [NULL_STRING if v is None or v != v else str(v) for v in column.tolist()]
+            feeds[f.name] = np.asarray(text, dtype=object).reshape(-1, 1)
         else:
             feeds[f.name] = column.to_numpy(dtype=dtype).reshape(-1, 1)
     return feeds

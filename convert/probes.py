@@ -10,6 +10,8 @@ Without a --sample file, parity is checked on rows derived from the fitted model
   at and past it, where float32 rounding flips one; and between neighbouring thresholds that
   collapse into one float32 value;
 - "extreme": values far outside the training range;
+- "categories": each number a feature reads as a category set to each category the model knows
+  and to numbers near them that are none;
 - "training": for models that keep their training rows (nearest neighbours), those rows and rows
   recombined from their values, where equidistant neighbours tie;
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .schema import Schema
+from .schema import Schema, fitted_steps
 from .trees import final_and_preceding, split_thresholds
 
 SEED = 20261124
@@ -50,8 +52,20 @@ def probe_rows(model, schema: Schema) -> dict[str, pd.DataFrame]:
         for i, f in enumerate(schema.features):
             if f.kind == "string":
                 row[i] = rng.choice(f.categories) if f.categories else "a"
+            elif f.categories:
+                row[i] = float(rng.choice(f.categories))
         rows.append(row)
     groups["random"] = _frame(schema, rows)
+
+    rows = []
+    for i, f in enumerate(schema.features):
+        if f.kind == "number" and f.categories:
+            for value in [*f.categories, *_unseen_numbers(f.categories)]:
+                row = _base_row(schema, center)
+                row[i] = value
+                rows.append(row)
+    if rows:
+        groups["categories"] = _frame(schema, rows)
 
     rows = []
     for i, values in thresholds.items():
@@ -116,9 +130,29 @@ def _frame(schema: Schema, rows: list[list]) -> pd.DataFrame:
 
 def _base_row(schema: Schema, center: np.ndarray) -> list:
     return [
-        (f.categories[0] if f.categories else "a") if f.kind == "string" else float(center[i])
+        (f.categories[0] if f.categories else "a") if f.kind == "string"
+        else float(f.categories[0] if f.categories else center[i])
         for i, f in enumerate(schema.features)
     ]
+
+
+def missing_text(model):
+    """What a missing value in a text column is, to the model: None where an imputer looks for
+    None or an encoder learned None as a category, else NaN, as pandas reads a gap."""
+    for step in fitted_steps(model):
+        if type(step).__name__ == "SimpleImputer" and step.missing_values is None:
+            return None
+        if any(values.dtype.kind == "O" and any(v is None for v in values) for values in getattr(step, "categories_", None) or []):
+            return None
+    return np.nan
+
+
+def _unseen_numbers(categories: list[float]) -> list[float]:
+    """Numbers near a numeric feature's categories that are none of them: between and beyond
+    them, negative, and fractions of them."""
+    known = np.asarray(categories, dtype=np.float64)
+    near = np.concatenate([known + 0.5, known - 0.25, known * 1.5, [known.min() - 1, known.max() + 1, -1.0, 0.0, 1e6]])
+    return [float(v) for v in np.unique(near) if v not in set(categories)]
 
 
 def _float64_neighbours(t: float) -> tuple[float, float, float]:

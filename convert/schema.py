@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import InputError, UnsupportedModel
+from .families import hist_gradient_boosting
 
 
 @dataclass(eq=False)
@@ -14,7 +15,7 @@ class Feature:
     name: str
     kind: str  # "number" or "string"
     nullable: bool = False
-    categories: list[str] = field(default_factory=list)  # known values of a string feature
+    categories: list = field(default_factory=list)  # known values: of a string feature, or of a number read as a category
     closed: bool = False  # the model refuses values outside ``categories``
 
     def to_json(self) -> dict:
@@ -59,6 +60,8 @@ def describe(model, feature_names: list[str] | None = None) -> Schema:
         Feature(n, "string" if n in strings else "number", categories=strings.get(n, []))
         for n in names
     ]
+    for j, values in _numeric_categories(model).items():
+        features[j].categories = [float(v) for v in values]
     classes = [_plain(c) for c in model.classes_] if task == "classification" else None
     if classes is not None and len(classes) < 2:
         raise UnsupportedModel(f"{type(model).__name__} was fitted on a single class {classes}")
@@ -147,21 +150,21 @@ def _is_column_transformer(step) -> bool:
 
 
 def _column_transformers(model):
-    for step in _walk(model):
+    for step in fitted_steps(model):
         if _is_column_transformer(step):
             yield step
 
 
-def _walk(model):
-    """Every estimator inside ``model``, depth first, the model itself included."""
+def fitted_steps(model):
+    """Every fitted estimator inside ``model``, depth first, the model itself included."""
     yield model
     steps = getattr(model, "steps", None)
     if steps is not None:
         for _, step in steps:
-            yield from _walk(step)
+            yield from fitted_steps(step)
     for _, step, _ in getattr(model, "transformers_", []) or []:
         if not isinstance(step, str):
-            yield from _walk(step)
+            yield from fitted_steps(step)
 
 
 def _string_columns(model, names: list[str]) -> dict[str, list[str]]:
@@ -174,14 +177,30 @@ def _string_columns(model, names: list[str]) -> dict[str, list[str]]:
             indices = ct._transformer_to_input_indices.get(name, [])
             for position, categories in _encoder_categories(step):
                 if position < len(indices) and categories.dtype.kind in "OUS":
-                    strings[names[indices[position]]] = [str(c) for c in categories]
+                    strings[names[indices[position]]] = _texts(categories)
     first = _first_step(model)
     if _is_column_transformer(first):
         return strings
+    found = hist_gradient_boosting.categories(first)
+    if found is not None:
+        strings.update({names[j]: values for j, values in found.strings().items()})
     for position, categories in _encoder_categories(first):
         if categories.dtype.kind in "OUS":
-            strings[names[position]] = [str(c) for c in categories]
+            strings[names[position]] = _texts(categories)
     return strings
+
+
+def _texts(categories: np.ndarray) -> list[str]:
+    """An encoder's text categories; None and NaN among them are the runtime's null, not text."""
+    return [str(c) for c in categories if c is not None and not (isinstance(c, float) and c != c)]
+
+
+def _numeric_categories(model) -> dict[int, np.ndarray]:
+    """Input columns the model reads as categories given as numbers, with the values it knows."""
+    found = hist_gradient_boosting.categories(_first_step(model))
+    if found is None:
+        return {}
+    return {j: values for j, values in found.columns.items() if values.dtype.kind in "fiub"}
 
 
 def _first_step(model):
@@ -195,7 +214,7 @@ def _encoder_categories(step):
 
     Steps before the encoder (imputers) keep the column order, so positions hold.
     """
-    for inner in _walk(step):
+    for inner in fitted_steps(step):
         if getattr(inner, "categories_", None) is not None:
             for position, categories in enumerate(inner.categories_):
                 yield position, np.asarray(categories)

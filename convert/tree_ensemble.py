@@ -37,6 +37,7 @@ ML = "ai.onnx.ml"
 FORM = "TreeEnsemble-opset5"
 LEGACY = ("TreeEnsembleClassifier", "TreeEnsembleRegressor")
 MODES = {b"BRANCH_LEQ": 0, b"BRANCH_LT": 1, b"BRANCH_GTE": 2, b"BRANCH_GT": 3, b"BRANCH_EQ": 4, b"BRANCH_NEQ": 5}
+MEMBER = 6  # BRANCH_MEMBER: true when the value is one of the node's membership values
 AGGREGATES = {b"AVERAGE": 0, b"SUM": 1}
 
 
@@ -82,6 +83,8 @@ def rewrite(onx: ModelProto, exact=None, copy_trees: bool = False) -> ModelProto
         elif element != TensorProto.FLOAT:
             raise NotRewritten("the trees' input is neither float32 nor float64")
         real = np.float64 if element == TensorProto.DOUBLE else np.float32
+        if real is np.float64:
+            _declare_double(out, node, dtypes)
         new_nodes, initializers = _replacement(node, dtypes, copy_trees, real, exact if real is np.float64 else None)
         del out.graph.node[position]
         for offset, new in enumerate(new_nodes):
@@ -126,6 +129,7 @@ class _Forest:
         if unknown:
             raise NotRewritten(f"node mode {sorted(unknown)[0].decode()} has no TreeEnsemble equivalent here")
         self.mode = np.array([MODES.get(m, 0) for m in modes.tolist()], dtype=np.uint8)
+        self.members: dict[int, tuple[int, ...]] = {}  # node position -> categories of a BRANCH_MEMBER node
         self.w_tree = np.asarray(attrs[f"{prefix}_treeids"], dtype=np.int64)
         self.w_node = np.asarray(attrs[f"{prefix}_nodeids"], dtype=np.int64)
         self.w_target = np.asarray(attrs[f"{prefix}_ids"], dtype=np.int64)
@@ -166,7 +170,15 @@ class _Forest:
         inner = np.flatnonzero(~self.is_leaf)
         split = self.split.copy()
         for p in inner.tolist():
-            found = exact.splits.get((int(self.tree[p]), int(self.node[p])))
+            key = (int(self.tree[p]), int(self.node[p]))
+            if key in exact.members and exact.members[key][0] == self.feature[p]:
+                members = exact.members[key][1]
+                if members:
+                    self.mode[p], self.members[p] = MEMBER, members
+                else:  # onnxruntime cannot read an empty set; no number is below -inf
+                    self.mode[p], split[p] = MODES[b"BRANCH_LT"], -np.inf
+                continue
+            found = exact.splits.get(key)
             if found is None or self.mode[p] != MODES[b"BRANCH_LEQ"] or found[0] != self.feature[p]:
                 raise NotRewritten(f"{exact.family} split ({self.tree[p]}, {self.node[p]}) has no float64 threshold here")
             if not _within_float32_step(self.split[p], found[1]):
@@ -275,6 +287,10 @@ def _tree_ensemble(forest: _Forest, n_targets: int, aggregate: int, copy_trees: 
     )
     if a["missing"].any():
         fields["nodes_missing_value_tracks_true"] = a["missing"].tolist()
+    if forest.members:
+        sets = [forest.members[p] for p in np.flatnonzero(inner).tolist() if p in forest.members] * len(copies)
+        values = [v for i, members in enumerate(sets) for v in ([np.nan] if i else []) + list(members)]
+        fields["membership_values"] = numpy_helper.from_array(np.asarray(values, dtype=real), "membership_values")
     return helper.make_node("TreeEnsemble", list(inputs), list(outputs), name=name, domain=ML, **fields)
 
 
@@ -387,6 +403,16 @@ def _every_class_scored(forest: _Forest, n_classes: int) -> bool:
         if not np.any((counts == per_block) & (per_block > 0)):
             return False
     return True
+
+
+def _declare_double(onx: ModelProto, node, dtypes: dict) -> None:
+    """Declare as float64 the float32 scores of ``node`` that are outputs of the graph and
+    nothing else's input: the float64 trees compute them in float64."""
+    consumed = {name for other in onx.graph.node for name in other.input}
+    for info in onx.graph.output:
+        if info.name in node.output[-1:] and info.name not in consumed and dtypes.get(info.name) == TensorProto.FLOAT:
+            info.type.tensor_type.elem_type = TensorProto.DOUBLE
+            dtypes[info.name] = TensorProto.DOUBLE
 
 
 def _expect_type(dtypes: dict, names: list[str], element: int) -> None:

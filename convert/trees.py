@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .families import hist_gradient_boosting
 from .third_party import lightgbm_booster_of
 
 
@@ -22,11 +23,15 @@ def split_thresholds(estimator) -> dict[int, np.ndarray]:
     for tree in _sklearn_trees(estimator):
         inner = tree.feature >= 0
         pairs.append((tree.feature[inner], tree.threshold[inner]))
+    encoding = hist_gradient_boosting.categories(estimator)
     for predictors in getattr(estimator, "_predictors", []) or []:
         for predictor in predictors:
             nodes = predictor.nodes
             inner = (nodes["is_leaf"] == 0) & (nodes["is_categorical"] == 0)
-            pairs.append((nodes["feature_idx"][inner], nodes["num_threshold"][inner]))
+            features = nodes["feature_idx"][inner]
+            if encoding is not None:  # the trees see the input columns reordered
+                features = np.asarray(encoding.order, dtype=np.int64)[features]
+            pairs.append((features, nodes["num_threshold"][inner]))
     if hasattr(estimator, "get_booster"):
         pairs.extend(_xgboost_thresholds(estimator))
     booster = lightgbm_booster_of(estimator)

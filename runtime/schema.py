@@ -26,6 +26,9 @@ SCORES = {
     "anomaly": ("decision_function",),  # below 0 is an outlier, as predict's -1 says
 }
 REFERENCE_KEYS = {"prediction": "predictions"}  # model.json reference's key for each kind of number
+# What a nullable string feature's null becomes in the model's string input: the converted graph
+# reads this one value as the original reads a missing value (None or NaN).
+NULL_STRING = "\x00"
 
 
 class Feature(NamedTuple):

@@ -19,7 +19,7 @@ from .errors import (
     InvalidRow, MissingFeature, MissingValue, NonFinite, UnknownCategory, UnknownFeature,
     WrongRowLength, WrongType,
 )
-from .schema import Feature, Schema
+from .schema import NULL_STRING, Feature, Schema
 
 Where = Callable[[int], str]  # row index -> where that value sits in the request, for messages
 # What a request becomes: one (n, features) array when every feature is a number, else one
@@ -136,15 +136,22 @@ def numbers(values: Sequence, feature: Feature, dtype: str, where: Where) -> np.
 def strings(values: Sequence, feature: Feature, where: Where) -> np.ndarray:
     if set(map(type, values)) != {str}:
         for i, value in enumerate(values):
-            if value is None or (isinstance(value, float) and value != value):
+            if _is_null(value):
+                if feature.nullable:
+                    continue
                 raise MissingValue(
                     f"{where(i)}: expected a string, got {describe(value)}; "
                     f"{feature.name} does not accept missing values"
                 )
             if not isinstance(value, str):
                 raise WrongType(f"{where(i)}: expected a string, got {describe(value)}")
+    if feature.nullable:
+        if NULL_STRING in values:
+            i = list(values).index(NULL_STRING)
+            raise WrongType(f"{where(i)}: the string {describe(values[i])} stands for null here; send null")
+        values = [NULL_STRING if _is_null(v) else v for v in values]
     if feature.categories is not None:
-        unknown = set(values).difference(feature.categories)
+        unknown = set(values).difference(feature.categories, (NULL_STRING,) if feature.nullable else ())
         if unknown:
             i = next(i for i, v in enumerate(values) if v in unknown)
             raise UnknownCategory(
@@ -153,6 +160,10 @@ def strings(values: Sequence, feature: Feature, where: Where) -> np.ndarray:
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return array
+
+
+def _is_null(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def _overflows(value: int) -> bool:

@@ -26,12 +26,15 @@ class ExactTrees:
     """An ensemble's numbers as the original computes with them, in float64.
 
     ``splits``: (tree id, node id) -> (feature, threshold) for each `x <= threshold` node;
+    ``members``: (tree id, node id) -> (feature, categories) for each node that sends the
+    categories listed (whole numbers) one way and every other value the other;
     ``leaves``: (tree id, node id) -> leaf value (the one weight of that leaf);
     ``base``: the values added to the trees' sums, per target (None: the converter's, which
     must then be zero). Tree and node ids are those the converter wrote."""
 
     family: str
     splits: dict[tuple[int, int], tuple[int, float]] = field(default_factory=dict)
+    members: dict[tuple[int, int], tuple[int, tuple[int, ...]]] = field(default_factory=dict)
     leaves: dict[tuple[int, int], float] = field(default_factory=dict)
     base: np.ndarray | None = None
 

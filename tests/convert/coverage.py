@@ -92,6 +92,32 @@ def _encoders(s, final):
     return s["pipe"].Pipeline([("prep", prep), ("model", final)])
 
 
+def _ordinal_hist_gradient_boosting(s):
+    """The documented way to give HistGradientBoosting categories inside a Pipeline: an
+    OrdinalEncoder in front, and the encoded columns named in categorical_features."""
+    from sklearn.compose import ColumnTransformer
+
+    prep = ColumnTransformer(
+        [("cat", s["pre"].OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan), ["plan", "region"])],
+        remainder="passthrough", verbose_feature_names_out=False,
+    ).set_output(transform="pandas")
+    model = s["ens"].HistGradientBoostingClassifier(max_iter=60, categorical_features=["plan", "region"], random_state=0)
+    return s["pipe"].Pipeline([("prep", prep), ("model", model)])
+
+
+def _text_imputer(s, strategy: str, final=None):
+    """The classic recipe for categories with gaps: impute the text, then one-hot encode it."""
+    from sklearn.compose import ColumnTransformer
+
+    text = s["pipe"].make_pipeline(
+        s["imp"].SimpleImputer(strategy=strategy, fill_value="missing"),
+        s["pre"].OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+    )
+    numbers = s["pipe"].make_pipeline(s["imp"].SimpleImputer(), s["pre"].StandardScaler())
+    prep = ColumnTransformer([("num", numbers, ["age", "income", "score"]), ("cat", text, ["plan", "region"])], sparse_threshold=0)
+    return s["pipe"].Pipeline([("prep", prep), ("model", s["lin"].LogisticRegression(max_iter=1000) if final is None else final)])
+
+
 CASES: dict[str, Case] = {
     # linear models
     "LogisticRegression": Case("linear", lambda s: s["lin"].LogisticRegression(max_iter=1000), "numeric", 2),
@@ -110,6 +136,10 @@ CASES: dict[str, Case] = {
     "HistGradientBoostingClassifier": Case("trees", lambda s: s["ens"].HistGradientBoostingClassifier(max_iter=60, random_state=0), "missing", 2),
     "HistGradientBoostingClassifier, 3 classes": Case("trees", lambda s: s["ens"].HistGradientBoostingClassifier(max_iter=60, random_state=0), "missing", 3),
     "HistGradientBoostingRegressor": Case("trees", lambda s: s["ens"].HistGradientBoostingRegressor(max_iter=60, random_state=0), "missing", 0),
+    "HistGradientBoostingClassifier, pandas category columns": Case("trees", lambda s: s["ens"].HistGradientBoostingClassifier(max_iter=60, random_state=0), "categories", 2),
+    "HistGradientBoostingClassifier, 3 classes, pandas category columns": Case("trees", lambda s: s["ens"].HistGradientBoostingClassifier(max_iter=60, random_state=0), "categories", 3),
+    "HistGradientBoostingRegressor, pandas category columns": Case("trees", lambda s: s["ens"].HistGradientBoostingRegressor(max_iter=60, random_state=0), "categories", 0),
+    "OrdinalEncoder + HistGradientBoostingClassifier, categorical_features by name": Case("trees", _ordinal_hist_gradient_boosting, "mixed", 2),
     "RandomForestClassifier, string labels": Case("trees", lambda s: s["ens"].RandomForestClassifier(30, random_state=0), "numeric", "strings"),
     # XGBoost
     "XGBClassifier binary:logistic": Case("xgboost", lambda s: s["xgb"].XGBClassifier(objective="binary:logistic", **XGB), "missing", 2),
@@ -137,6 +167,8 @@ CASES: dict[str, Case] = {
     "ColumnTransformer + GradientBoostingClassifier": Case("pipeline", lambda s: s["pipe"].Pipeline([("prep", column_transformer()), ("model", s["ens"].GradientBoostingClassifier(n_estimators=40, random_state=0))]), "mixed", 2),
     "ColumnTransformer + LogisticRegression": Case("pipeline", lambda s: s["pipe"].Pipeline([("prep", column_transformer()), ("model", s["lin"].LogisticRegression(max_iter=1000))]), "mixed", 3),
     "ColumnTransformer + Ridge": Case("pipeline", lambda s: s["pipe"].Pipeline([("prep", column_transformer()), ("model", s["lin"].Ridge())]), "mixed", 0),
+    "SimpleImputer(constant) + OneHotEncoder on text with gaps + LogisticRegression": Case("pipeline", lambda s: _text_imputer(s, "constant"), "gaps", 2),
+    "SimpleImputer(most_frequent) + OneHotEncoder on text with gaps + RandomForestRegressor": Case("pipeline", lambda s: _text_imputer(s, "most_frequent", s["ens"].RandomForestRegressor(30, random_state=0)), "gaps", 0),
     "KBinsDiscretizer + OrdinalEncoder + TargetEncoder + LogisticRegression": Case("pipeline", lambda s: _encoders(s, s["lin"].LogisticRegression(max_iter=1000)), "mixed", 2),
     "MinMaxScaler + RobustScaler + PolynomialFeatures + Ridge": Case("pipeline", lambda s: s["pipe"].make_pipeline(s["pre"].MinMaxScaler(), s["pre"].RobustScaler(), s["pre"].PolynomialFeatures(2), s["lin"].Ridge()), "numeric", 0),
     # ensembles and calibration
@@ -166,6 +198,7 @@ CASES: dict[str, Case] = {
     "GradientBoostingClassifier, wine": Case("trees", lambda s: s["ens"].GradientBoostingClassifier(n_estimators=60, random_state=0), "wine", 3),
     "HistGradientBoostingClassifier, breast cancer": Case("trees", lambda s: s["ens"].HistGradientBoostingClassifier(max_iter=60, random_state=0), "breast_cancer", 2),
     "HistGradientBoostingClassifier, wine": Case("trees", lambda s: s["ens"].HistGradientBoostingClassifier(max_iter=60, random_state=0), "wine", 3),
+    "HistGradientBoostingRegressor, diabetes with sex and age band as categories": Case("trees", lambda s: s["ens"].HistGradientBoostingRegressor(max_iter=60, random_state=0), "diabetes_categories", 0),
     "HistGradientBoostingRegressor, diabetes": Case("trees", lambda s: s["ens"].HistGradientBoostingRegressor(max_iter=60, random_state=0), "diabetes", 0),
     "XGBClassifier, breast cancer": Case("xgboost", lambda s: s["xgb"].XGBClassifier(**XGB), "breast_cancer", 2),
     "XGBRegressor, diabetes": Case("xgboost", lambda s: s["xgb"].XGBRegressor(**XGB), "diabetes", 0),
@@ -190,13 +223,18 @@ class _FitWith:
         return self.estimator.fit(X, y, **self.fit_args)
 
 
-REAL = ("breast_cancer", "breast_cancer_missing", "diabetes", "wine")
+REAL = ("breast_cancer", "breast_cancer_missing", "diabetes", "wine", "diabetes_categories")
 
 
 def real_dataset(kind: str):
     """A data set scikit-learn ships (no download); the same rows whatever the seed."""
     import sklearn.datasets
 
+    if kind == "diabetes_categories":  # its two sex codes and its ages in bands, as pandas categories
+        frame, y = sklearn.datasets.load_diabetes(return_X_y=True, as_frame=True, scaled=False)
+        frame["sex"] = pd.Categorical(frame["sex"].map({1.0: "female", 2.0: "male"}))
+        frame["age"] = pd.cut(frame["age"], [0, 35, 50, 65, 120], labels=["<35", "35-50", "50-65", "65+"])
+        return frame, y.to_numpy()
     X, y = getattr(sklearn.datasets, f"load_{kind.removesuffix('_missing')}")(return_X_y=True)
     if kind.endswith("_missing"):
         X = X.copy()
@@ -211,6 +249,17 @@ def dataset(kind: str, target, seed: int):
         return X, (y if target is not None else None)
     if kind == "mixed":
         X, signal = mixed_frame(seed)
+    elif kind == "gaps":  # text columns with None where a value was not recorded
+        X, signal = mixed_frame(seed)
+        X = X.astype({"plan": object, "region": object})
+        for name in ("plan", "region"):
+            X.loc[rng.random(len(X)) < 0.08, name] = None
+    elif kind == "categories":  # pandas category columns, text with gaps and whole numbers
+        X, signal = mixed_frame(seed)
+        X.loc[rng.random(len(X)) < 0.05, "region"] = None
+        X["rooms"] = rng.integers(1, 6, len(X))
+        signal = signal + (X["rooms"] % 2) * 0.7
+        X = X.astype({"plan": "category", "region": "category", "rooms": "category"})
     elif kind == "integers":  # small counts 0-3, as in survey answers or ratings
         X = rng.integers(0, 4, size=(600, 4)).astype(float)
         signal = X @ [1.0, -0.5, 0.8, 0.3] + rng.normal(0, 0.5, 600)
