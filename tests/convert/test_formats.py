@@ -141,7 +141,7 @@ def test_bad_mlflow_directories_are_one_line(tmp_path, mlmodel, phrase, code):
 
 
 @pytest.mark.parametrize("release", ["1.8.0", "1.6.1"])
-@pytest.mark.parametrize("kind", ["hgb", "column-transformer"])
+@pytest.mark.parametrize("kind", ["hgb", "column-transformer", "hgb-categories"])
 def test_a_model_is_converted_and_proven_with_the_release_that_saved_it(tmp_path, release, kind):
     """scikit-learn 1.8.0 and 1.6.1, whose gradient boosting models do not unpickle in 1.9 (their
     loss lives in a module 1.9 renamed), nor 1.6.1's ColumnTransformer in later releases: each is
@@ -153,6 +153,9 @@ def test_a_model_is_converted_and_proven_with_the_release_that_saved_it(tmp_path
     assert metadata["versions"]["scikit-learn"] == release
     assert metadata["source"]["trained_with"] == {"scikit-learn": release}
     assert "warning" not in result.stdout
+    if kind == "hgb-categories":  # pandas category columns, encoded by the estimator of that release
+        assert [f["type"] for f in metadata["features"][:2]] == ["string", "string"]
+        assert metadata["onnx"]["tree_form"] == "TreeEnsemble-opset5"
 
 
 def test_the_installed_release_can_be_asked_for_and_says_what_differs(tmp_path):
