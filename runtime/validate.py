@@ -148,7 +148,7 @@ def strings(values: Sequence, feature: Feature, where: Where) -> np.ndarray:
     if feature.nullable:
         if NULL_STRING in values:
             i = list(values).index(NULL_STRING)
-            raise WrongType(f"{where(i)}: the string {describe(values[i])} stands for null here; send null")
+            raise WrongType(f"{where(i)}: got {describe(values[i])}, which stands for null here; send null")
         values = [NULL_STRING if _is_null(v) else v for v in values]
     if feature.categories is not None:
         unknown = set(values).difference(feature.categories, (NULL_STRING,) if feature.nullable else ())

@@ -117,14 +117,30 @@ def test_refusals_name_the_row_and_the_feature(water, instances, code, message):
          'instances[0].plan: expected one of "basic", "plus", "pro", got string "gold"'),
         ({"age": 41, "income": 1, "score": 0.3, "plan": 3, "region": "east"}, "wrong_type",
          "instances[0].plan: expected a string, got number 3"),
-        ({"age": 41, "income": 1, "score": 0.3, "plan": "pro", "region": None}, "missing_value",
-         "instances[0].region: expected a string, got null; region does not accept missing values"),
+        ({"age": 41, "income": 1, "score": 0.3, "plan": None, "region": "east"}, "missing_value",
+         "instances[0].plan: expected a string, got null; plan does not accept missing values"),
+        ({"age": 41, "income": 1, "score": 0.3, "plan": "pro", "region": "\u0000"}, "wrong_type",
+         'instances[0].region: got string "\\u0000", which stands for null here; send null'),
         ({"age": "41", "income": 1, "score": 0.3, "plan": "pro", "region": "east"}, "wrong_type",
          'instances[0].age: expected a number, got string "41"'),
     ],
 )
 def test_refusals_on_string_features(mixed, row, code, message):
     assert error(mixed, {"instances": [row]}) == (code, message)
+
+
+def test_null_in_a_string_feature_is_answered_as_the_original_answers_a_gap(mixed, mixed_dir):
+    """region's encoder ignores values it did not see; the converter proved that a gap there is
+    answered as scikit-learn answers NaN, so null is served (plan's encoder refuses, above)."""
+    import joblib
+    import pandas as pd
+
+    row = {"age": 41.0, "income": 52_000.0, "score": 0.3, "plan": "pro", "region": None}
+    answer = mixed({"instances": [row]})
+    model = joblib.load(mixed_dir.parent / "mixed.joblib")
+    expected = model.predict_proba(pd.DataFrame([{**row, "region": np.nan}]).astype({"region": object}))
+    np.testing.assert_allclose(answer["probabilities"], expected, atol=1e-6)
+    assert answer["probabilities"] == mixed({"instances": [{**row, "region": "nowhere"}]})["probabilities"]
 
 
 def test_missing_value_where_the_feature_is_not_nullable(ridge):
