@@ -14,13 +14,13 @@ model.json and of its ONNX file, and the model's artifact digest. A model is ser
 Files go to $TMPDIR/lambda-tabular-models/<id>/ (TMPDIR defaults to /tmp), where <id> follows
 the object versions: written to a partial folder, renamed into place once complete, and checked
 again (3, 4) before any reuse. Two publications never share a folder, so a refresh never mixes
-the files of two versions. The folder served and the one served before it are kept.
+the files of two versions. The folder served and the one served before it are kept; several
+processes share the folder safely (runtime/model_cache.py).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from typing import NamedTuple
 
@@ -29,6 +29,7 @@ from .config import MODEL_S3_VERSION_ID, MODEL_SHA256, Settings, aws_environment
 from .errors import ModelError, ModelSourceError
 from .manifest import MANIFEST, MAX_MANIFEST_BYTES, Location, Manifest
 from .model import Model
+from .model_cache import ModelCache
 from .model_source import check_pin
 from .s3 import Deadline, S3Client, S3Error
 
@@ -36,7 +37,6 @@ INIT_BUDGET_S = 8.0  # of Lambda's 10 s for an init: imports and the model's che
 REFRESH_BUDGET_S = 5.0  # the request that carries a refresh waits at most this long for it
 KEEP = 2  # cached models: the one served and the one before it
 MAX_EPHEMERAL_BYTES = 10_240 * 2**20  # the most /tmp Lambda gives a function (ephemeral storage, 10,240 MB)
-PARTIAL = ".partial-"
 
 
 class Publication(NamedTuple):
@@ -56,7 +56,7 @@ class S3Source:
         self.location = Location.parse(settings.model_s3_uri)  # Settings.checked() vetted it
         self.interval = None if settings.model_pinned else settings.model_refresh_seconds
         self.client = S3Client(aws_environment(environ))
-        self.cache = model_cache_dir(environ)
+        self.cache = ModelCache(model_cache_dir(environ))
         self.clock = clock
         self.serving: Publication | None = None
         self.next_check: float | None = None
@@ -143,26 +143,36 @@ class S3Source:
         try:
             return self._from_cache_or_s3(publication, deadline)
         except OSError as err:  # /tmp full or not writable: still one line, never a traceback
-            raise ModelSourceError(f"cannot keep the model in {self.cache}: {err.strerror or err}") from None
+            raise ModelSourceError(f"cannot keep the model in {self.cache.root}: {err.strerror or err}") from None
 
     def _from_cache_or_s3(self, publication: Publication, deadline: Deadline) -> Model:
         manifest = publication.manifest
         ident = cache_id(self.location, manifest)
-        folder = os.path.join(self.cache, ident)
-        os.makedirs(self.cache, exist_ok=True)
-        self._clear_partials()
+        cache = self.cache
+        cache.prepare()
+        cache.hold(ident)  # from here on no other process deletes the folder
+        try:
+            return self._held(ident, publication, deadline)
+        except BaseException:
+            if ident not in self.kept:
+                cache.release(ident)
+            raise
+
+    def _held(self, ident: str, publication: Publication, deadline: Deadline) -> Model:
+        folder = self.cache.folder(ident)
         started = time.perf_counter()
         if os.path.isdir(folder):
             try:
                 model = self._checked(folder, publication)
             except ModelError as err:
-                shutil.rmtree(folder, ignore_errors=True)
-                cache = f"refetched: the cached copy failed its checks ({err.message[:200]})"
+                self.cache.discard(ident)
+                how = f"refetched: the cached copy failed its checks ({err.message[:200]})"
             else:
                 self._keep(ident, {"cache": "hit", "fetch_ms": 0.0})
                 return model
         else:
-            cache = "miss"
+            how = "miss"
+        manifest = publication.manifest
         self._room_for(manifest)
         files = {}
         for ref in manifest.objects:
@@ -175,22 +185,13 @@ class S3Source:
                                  f"{ref.sha256}: the object or the manifest was altered; refusing to serve it")
             files[ref.name] = data
         fetch_ms = (time.perf_counter() - started) * 1e3
-        partial = os.path.join(self.cache, f"{PARTIAL}{ident}-{os.getpid()}")
-        os.mkdir(partial)
-        try:
-            for name, data in files.items():
-                with open(os.path.join(partial, name), "xb") as stream:
-                    stream.write(data)
-            os.rename(partial, folder)  # complete, or not there at all
-        except OSError:
-            shutil.rmtree(partial, ignore_errors=True)  # a full /tmp keeps no half-written folder
-            raise
+        self.cache.put(ident, files)  # or finds the folder another process put
         try:
             model = self._checked(folder, publication)
         except ModelError:
-            shutil.rmtree(folder, ignore_errors=True)  # never reused unchecked: and not kept at all
+            self.cache.discard(ident)  # never reused unchecked: and not kept at all
             raise
-        self._keep(ident, {"cache": cache, "fetch_ms": fetch_ms})
+        self._keep(ident, {"cache": how, "fetch_ms": fetch_ms})
         return model
 
     def _checked(self, folder: str, publication: Publication) -> Model:
@@ -230,24 +231,19 @@ class S3Source:
     # -- the cache folder ---------------------------------------------------------------------
 
     def _keep(self, ident: str, how: dict) -> None:
-        """Remember how the model was had; drop every cached model but the last KEEP served."""
+        """Remember how the model was had; hold the last KEEP served, and drop every cached model
+        that neither this process nor another one holds."""
         self.last = {**how, "fetch_ms": round(how["fetch_ms"], 3)}
         self.kept = [k for k in self.kept if k != ident][-(KEEP - 1):] + [ident]
-        for entry in os.scandir(self.cache):
-            if entry.is_dir(follow_symlinks=False) and entry.name not in self.kept and not entry.name.startswith(PARTIAL):
-                shutil.rmtree(entry.path, ignore_errors=True)
-
-    def _clear_partials(self) -> None:
-        for entry in os.scandir(self.cache):
-            if entry.name.startswith(PARTIAL):
-                shutil.rmtree(entry.path, ignore_errors=True)
+        self.cache.keep_only(self.kept)
+        self.cache.evict(self.kept)
 
     def _room_for(self, manifest: Manifest) -> None:
         """Room in the cache for ``manifest``'s files; short of it, the copies kept beside the one
         served are let go first."""
         needed = sum(ref.size for ref in manifest.objects)
         served = self.kept[-1:]
-        held = sum(_bytes_in(os.path.join(self.cache, name)) for name in served)
+        held = sum(_bytes_in(self.cache.folder(name)) for name in served)
         if needed + held > MAX_EPHEMERAL_BYTES:
             beside = f", beside the {held / 2**20:.1f} MiB of the model served," if held else ""
             raise ModelSourceError(f"{self.location.uri()}: the manifest declares {needed / 2**20:.1f} MiB of model "
@@ -256,18 +252,18 @@ class S3Source:
         free = self._free()
         if free is None or needed <= free:
             return
-        for entry in os.scandir(self.cache):
-            if entry.is_dir(follow_symlinks=False) and entry.name not in served:
-                shutil.rmtree(entry.path, ignore_errors=True)
+        for ident in self.kept[:-1]:
+            self.cache.release(ident)
         self.kept = served
+        self.cache.evict(served)
         free = self._free()
         if free is not None and needed > free:
-            raise ModelSourceError(f"{self.location.uri()}: the model needs {needed / 2**20:.1f} MiB in {self.cache}, "
+            raise ModelSourceError(f"{self.location.uri()}: the model needs {needed / 2**20:.1f} MiB in {self.cache.root}, "
                                    f"which has {free / 2**20:.1f} MiB free: raise the function's ephemeral storage")
 
     def _free(self) -> int | None:
         try:
-            stats = os.statvfs(self.cache)
+            stats = os.statvfs(self.cache.root)
         except OSError:
             return None
         return stats.f_bavail * stats.f_frsize

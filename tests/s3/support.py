@@ -86,7 +86,8 @@ class FaultyS3:
     nothing for longer than any timeout ("hang"), flips a byte of every object body it
     passes ("tamper": what corruption on the way or at rest looks like), or passes S3's answer
     on slowly, each wait shorter than a read timeout ("drip-body": the body a few bytes at a time;
-    "drip-headers": one header line at a time, with PADDING more lines)."""
+    "drip-headers": one header line at a time, with PADDING more lines), or passes each model file
+    after SLOW_S ("slow")."""
 
     def __init__(self, upstream: str):
         self.upstream = upstream.removeprefix("http://")
@@ -121,6 +122,8 @@ class FaultyS3:
             time.sleep(3)
             request.close_connection = True
             return
+        if self.mode == "slow" and request.command == "GET" and not request.path.split("?")[0].endswith("manifest.json"):
+            time.sleep(SLOW_S)  # every model file takes a while: downloads of several processes overlap
         if self.mode == "deny":
             body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
                     b"<Message>Access Denied</Message><RequestId>1</RequestId></Error>")
@@ -161,6 +164,7 @@ class FaultyS3:
         self.server.server_close()
 
 
+SLOW_S = 0.5  # before a model file, in "slow" mode
 DRIP_PAUSE_S = 0.05  # between two writes of a dripped answer: far shorter than any read timeout
 DRIP_BYTES = 16  # a dripped body's bytes per write
 PADDING = 60  # header lines a dripped head carries beyond the answer's own

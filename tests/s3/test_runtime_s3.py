@@ -215,7 +215,10 @@ def test_a_tmp_that_fits_two_copies_makes_room_by_letting_the_unserved_copy_go(t
 
     monkeypatch.setattr(os, "statvfs", statvfs)
     source = S3Source.__new__(S3Source)
-    source.cache, source.kept = str(cache), ["previous", "served"]
+    from runtime.model_cache import ModelCache
+
+    source.cache, source.kept = ModelCache(str(cache)), ["previous", "served"]
+    source.cache.prepare()
     source.location = SimpleNamespace(uri=lambda: URI)
     source._room_for(SimpleNamespace(objects=[SimpleNamespace(size=copy)]))
     assert sorted(p.name for p in cache.iterdir()) == ["served"] and source.kept == ["served"]

@@ -1,0 +1,79 @@
+"""The model cache's rules between processes (runtime/model_cache.py), each with a real second
+process: what another process holds or is writing is never deleted; what a dead one left is."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+from runtime.model_cache import PARTIAL, ModelCache
+
+from .support import ROOT
+
+HOLDER = """
+import sys, time
+from runtime.model_cache import ModelCache
+cache = ModelCache(sys.argv[1]); cache.prepare()
+cache.put(sys.argv[2], {"model.json": b"{}"}); cache.hold(sys.argv[2])
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def holder(root: str, ident: str) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, root, ident], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_folder_another_process_holds_is_not_evicted_until_it_lets_go(tmp_path):
+    root = str(tmp_path / "models")
+    other = holder(root, "served-elsewhere")
+    try:
+        cache = ModelCache(root)
+        cache.prepare()
+        cache.put("mine", {"model.json": b"{}"})
+        cache.put("nobody", {"model.json": b"{}"})
+        cache.keep_only(["mine"])
+        cache.evict(["mine"])
+        assert sorted(cache.names()) == ["mine", "served-elsewhere"]
+    finally:
+        other.kill()
+        other.wait()
+    cache.evict(["mine"])  # its lock went with its process
+    assert cache.names() == ["mine"]
+
+
+def test_a_folder_put_by_another_process_first_is_used_not_replaced(tmp_path):
+    root = str(tmp_path / "models")
+    other = holder(root, "same")
+    try:
+        cache = ModelCache(root)
+        cache.prepare()
+        cache.put("same", {"model.json": b"mine"})  # the name is taken: no error, the first folder stays
+        assert (tmp_path / "models" / "same" / "model.json").read_bytes() == b"{}"
+        assert not [n for n in os.listdir(root) if n.startswith(PARTIAL)]
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_partial_folders_are_cleared_only_when_their_writer_is_gone(tmp_path):
+    root = tmp_path / "models"
+    root.mkdir()
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    try:
+        (root / f"{PARTIAL}abc-{writer.pid}").mkdir()
+        (root / f"{PARTIAL}abc-{gone.pid}").mkdir()
+        ModelCache(str(root)).prepare()
+        assert sorted(os.listdir(root)) == [f"{PARTIAL}abc-{writer.pid}"]
+    finally:
+        writer.kill()
+        writer.wait()
+    time.sleep(0.1)
+    ModelCache(str(root)).prepare()
+    assert os.listdir(root) == []
