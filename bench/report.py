@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import prices
+from . import managed_instances, prices
 
 LABELS = {
     "lean": "lean (ours)",
@@ -100,6 +100,7 @@ def markdown(results: dict) -> str:
             )
     if results.get("costs"):
         out.append(cost_section(results["costs"]))
+    out.append(managed_instances.section(results))
     m = results["machine"]
     out.append(f"\nMachine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, kernel {m['kernel']}, "
                f"Docker {m['docker_server']}. Base image: {results['base_image']}. Versions: "

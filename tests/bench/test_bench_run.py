@@ -21,6 +21,7 @@ def test_short_run_produces_json_table_and_charts(docker_engine, examples, tmp_p
     )
     assert result.returncode == 0, result.stderr[-2000:]
     print(result.stdout)
+    assert "### Lambda Managed Instances: processes per vCPU and cost" in result.stdout
     results = json.loads((out / "results.json").read_text())
     assert set(results["images"]) == {"lean", "lean-untuned", "baseline", "floor", "floor-tuned", "zip"}
     assert results["shape"] == {"memory_mb": 1769, "cpus": 1.0}

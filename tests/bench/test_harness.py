@@ -139,3 +139,33 @@ def test_without_a_sweep_costs_come_from_the_headline_runs():
     (row,) = aggregate.costs([], images, 1769, "x86_64")
     assert (row["image"], row["memory_mb"], row["picked_by"]) == ("lean", 1769, "no sweep: the runs' memory")
     assert set(row["cost_per_million_usd"]) == {"x86_64", "arm64"}
+
+
+def test_processes_per_vcpu_follow_the_peak_memory_up_to_the_default():
+    from bench.managed_instances import PROCESSES_PER_VCPU, processes_per_vcpu
+
+    assert processes_per_vcpu(56 * 2**20, 2) == PROCESSES_PER_VCPU  # 36 fit: capped at the default
+    assert processes_per_vcpu(165 * 2**20, 2) == 12
+    assert processes_per_vcpu(600 * 2**20, 8) == 13
+
+
+def test_managed_instances_cost_adds_the_fee_and_the_request_charge():
+    from bench import prices
+
+    vcpus, _, per_hour = prices.MANAGED_INSTANCES["c7i.large"]
+    # 1 ms per request on 2 vCPUs fully busy: 7.2 million requests an hour
+    expected = 1e6 * per_hour * 1.15 / (vcpus * 3_600_000) + 0.20
+    assert prices.managed_cost_per_million(1.0, "c7i.large", 1.0) == pytest.approx(expected)
+    assert prices.managed_cost_per_million(1.0, "c7i.large", 0.5) > prices.managed_cost_per_million(1.0, "c7i.large", 1.0)
+
+
+def test_the_committed_results_carry_the_managed_instances_table():
+    import json
+
+    from bench import report
+    from tests.convert.coverage import ROOT
+
+    results = json.loads((ROOT / "bench/results/results.json").read_text())
+    text = report.markdown(results)
+    assert "### Lambda Managed Instances: processes per vCPU and cost" in text
+    assert text == (ROOT / "bench/results/results.md").read_text()  # generated, never edited by hand
