@@ -12,7 +12,7 @@ from .errors import InputError, UnsupportedModel
 @dataclass(eq=False)
 class Feature:
     name: str
-    kind: str  # "number" or "string"
+    kind: str  # "number", "string" or "boolean" (trained from a bool column; ONNX takes it as 0 or 1)
     nullable: bool = False
     categories: list[str] = field(default_factory=list)  # known values of a string feature
     closed: bool = False  # the model refuses values outside ``categories``
