@@ -36,6 +36,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="comma-separated feature names in training order (for models trained on arrays)",
     )
     parser.add_argument("--sample", type=Path, help="CSV (with a header) or .npy rows for parity")
+    parser.add_argument(
+        "--boolean", type=_names, metavar="NAMES",
+        help="comma-separated features trained from bool columns, for models that do not record it "
+             "(MLflow signatures and XGBoost do; a --sample CSV column of true and false does too)",
+    )
     parser.add_argument("--name", help="model name (default: the model file's stem)")
     parser.add_argument("--model-version", default="1", help="model version (default: 1)")
     parser.add_argument(
@@ -63,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parse_args(argv)
         request = Request(
             model=args.model, out=args.out, features=args.features, sample=args.sample,
-            name=args.name, version=args.model_version, tolerance=args.tolerance,
+            name=args.name, version=args.model_version, tolerance=args.tolerance, booleans=args.boolean,
         )
         check_request(request)  # every flag, before any work (build checks again for API callers)
         release = environments.wanted(args.model, args.sklearn_version)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from runtime.schema import REFERENCE_KEYS
 
-from . import artifact, export, families, parity, probes, scores, tree_ensemble
+from . import artifact, booleans, export, families, parity, probes, scores, tree_ensemble
 from .checks import check_request
 from .errors import ConvertError, InputError, LoadError, ParityError, UnsupportedModel
 from .load import load
@@ -34,6 +34,7 @@ class Request:
     name: str | None = None
     version: str = "1"
     tolerance: float = 1e-4
+    booleans: list[str] | None = None  # features trained from bool columns, where the model does not record it
 
 
 def build(request: Request, log=print) -> dict:
@@ -67,6 +68,7 @@ def _build(request: Request, loaded, mismatched: dict, log) -> dict:
     # An MLflow signature names the features of a model fitted without names.
     signature = None if hasattr(model, "feature_names_in_") else loaded.signature
     schema = describe(model, request.features or signature)
+    booleans.mark(schema, model, loaded.column_types, request.booleans, request.sample)
     export.check_supported(model)
     log(f"model: {estimator_name(model)} ({schema.task}, {len(schema.features)} features)")
 
@@ -243,7 +245,7 @@ def _optional_groups(model, schema: Schema, random_rows: pd.DataFrame) -> dict:
     them in; a feature the original refuses them for is marked so the runtime refuses too."""
     groups = {}
     for feature in schema.features:
-        missing = probes.missing_text(model) if feature.kind == "string" else np.nan
+        missing = probes.missing_text(model) if feature.kind == "string" else np.nan  # numbers and booleans: NaN
         candidates = [("missing", _with(random_rows.head(16), feature.name, [missing]))]
         if feature.kind == "string":
             candidates.append(("unseen", _with(random_rows.head(8), feature.name, probes.UNSEEN)))
@@ -273,7 +275,9 @@ def _reference(session, schema, dtype, groups, optional, tolerance) -> dict:
     ]
     rows = pd.concat(parts, ignore_index=True).head(REFERENCE_ROWS)
     outputs = parity.onnx_outputs(session, rows, schema, dtype)
-    reference = {"rows": [[_plain(v) for v in row] for row in rows.itertuples(index=False)]}
+    reference = {"rows": [
+        [_as_sent(v, f) for v, f in zip(row, schema.features)] for row in rows.itertuples(index=False)
+    ]}
     if outputs.labels is not None:
         reference["labels"] = [_plain(v) for v in outputs.labels]
     if outputs.values is not None:
@@ -338,6 +342,12 @@ def _session(onnx_bytes: bytes):
         return ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
     except Exception as err:
         raise UnsupportedModel(f"onnxruntime cannot load the converted model: {_line(err)}") from err
+
+
+def _as_sent(value, feature):
+    """A probe value as a client sends it: a boolean feature's 0 and 1 as false and true."""
+    value = _plain(value)
+    return bool(value) if feature.kind == "boolean" and value is not None else value
 
 
 def _plain(value):

@@ -38,6 +38,8 @@ def check_request(request) -> None:
             _check_text(flag, text)
     for name in request.features or ():
         _check_text("--features", name)
+    for name in request.booleans or ():
+        _check_text("--boolean", name)
 
 
 def _check_out(out: Path) -> None:

@@ -30,6 +30,7 @@ class Loaded:
     file: Path  # the file the model was read from (an MLflow directory's model file)
     trained_with: dict[str, str]  # library -> the version that saved the model, where the file says
     signature: list[str] | None = None  # an MLflow signature's feature names
+    column_types: dict[str, str] | None = None  # an MLflow signature's feature types, by name
 
 
 def load_model(path: Path):
@@ -66,7 +67,7 @@ def _read(path: Path) -> Loaded:
         pickled = found.serialization in ("pickle", "cloudpickle") or found.file.suffix.lower() in PICKLE_SUFFIXES
         native = {"xgboost": _load_xgboost_file, "lightgbm": _load_lightgbm_file}.get(found.flavor)
         model = native(found.file) if native is not None and not (skops or pickled) else _load_file(found.file, skops=skops)
-        return Loaded(model, found.file, dict(found.versions), found.features)
+        return Loaded(model, found.file, dict(found.versions), found.features, found.column_types)
     if not path.is_file():
         raise LoadError(f"model file {path}: no such file")
     return Loaded(_load_file(path), path, {})

@@ -24,6 +24,7 @@ class MlflowModel:
     serialization: str  # pickle, cloudpickle, skops, or a native format
     versions: dict[str, str] = field(default_factory=dict)  # library -> version it was trained with
     features: list[str] | None = None  # the signature's input names, in order
+    column_types: dict[str, str] | None = None  # the signature's input types ("double", "boolean", ...), by name
 
 
 def is_mlflow_dir(path: Path) -> bool:
@@ -60,11 +61,15 @@ def read(path: Path) -> MlflowModel:
     versions = {library: str(details[version_key])} if details.get(version_key) else {}
     versions.update(_requirements(path / "requirements.txt"))
     serialization = str(details.get("serialization_format") or details.get("model_format") or "")
-    return MlflowModel(flavor, file, serialization, versions, _signature_names(spec.get("signature"), path))
+    inputs = _signature_inputs(spec.get("signature"), path)
+    if inputs is None:
+        return MlflowModel(flavor, file, serialization, versions)
+    types = {i["name"]: i["type"] for i in inputs if isinstance(i.get("type"), str)}
+    return MlflowModel(flavor, file, serialization, versions, [i["name"] for i in inputs], types)
 
 
-def _signature_names(signature, path: Path) -> list[str] | None:
-    """The names of a column-based signature's inputs; None for a tensor signature or none."""
+def _signature_inputs(signature, path: Path) -> list[dict] | None:
+    """A column-based signature's inputs, each with its name; None for a tensor signature or none."""
     import json
 
     if not isinstance(signature, dict) or not isinstance(signature.get("inputs"), str):
@@ -75,7 +80,7 @@ def _signature_names(signature, path: Path) -> list[str] | None:
         raise LoadError(f"model directory {path}: {MLMODEL}'s signature inputs are not JSON ({first_line(err)})") from err
     if not isinstance(inputs, list) or not all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in inputs):
         return None
-    return [i["name"] for i in inputs]
+    return inputs
 
 
 def _requirements(path: Path) -> dict[str, str]:

@@ -24,7 +24,7 @@ ORIGINAL_METHODS = {"probabilities": "predict_proba", "decision_function": "deci
 
 
 def original_outputs(model, frame: pd.DataFrame, schema: Schema) -> Outputs:
-    data = frame if hasattr(model, "feature_names_in_") else _matrix(frame, schema)
+    data = _as_trained(frame, schema) if hasattr(model, "feature_names_in_") else _matrix(frame, schema)
     values = None
     if schema.scores is not None:
         values = _column(np.asarray(getattr(model, ORIGINAL_METHODS[schema.scores])(data), dtype=np.float64))
@@ -60,8 +60,15 @@ def onnx_feeds(frame: pd.DataFrame, schema: Schema, dtype: str) -> dict[str, np.
     return feeds
 
 
+def _as_trained(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """The frame with boolean features as bool columns, as the model was fitted on them (a
+    column with a missing value stays numbers: a bool column cannot hold one)."""
+    booleans = [f.name for f in schema.features if f.kind == "boolean" and frame[f.name].notna().all()]
+    return frame.astype({name: bool for name in booleans}) if booleans else frame
+
+
 def _matrix(frame: pd.DataFrame, schema: Schema) -> np.ndarray:
-    if all(f.kind == "number" for f in schema.features):
+    if not any(f.kind == "string" for f in schema.features):
         return frame.to_numpy(dtype=np.float64)
     return frame.to_numpy(dtype=object)
 

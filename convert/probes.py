@@ -17,6 +17,9 @@ Without a --sample file, parity is checked on rows derived from the fitted model
 
 The build adds, per feature, rows with NaN in a numeric feature and rows with unseen
 categories (UNSEEN) in a string feature, wherever the original model accepts them.
+
+A boolean feature takes only 0 and 1: drawn at random in "random" rows, and both in "threshold"
+rows (the two sides of its split); never an "extreme" value.
 """
 
 from __future__ import annotations
@@ -38,12 +41,14 @@ ELEMENTWISE_SCALERS = {"StandardScaler", "MinMaxScaler", "RobustScaler", "MaxAbs
 def probe_rows(model, schema: Schema) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(SEED)
     numeric = [i for i, f in enumerate(schema.features) if f.kind == "number"]
+    booleans = [i for i, f in enumerate(schema.features) if f.kind == "boolean"]
     thresholds = _raw_thresholds(model, len(schema.features))
     for j, edges in _bin_edges(model).items():
         thresholds[j] = np.unique(np.concatenate([thresholds.get(j, np.empty(0)), edges]))
     center, spread = _location(model, schema, thresholds)
     # Float32-representable, so the base row never sits within rounding distance of a split.
     center = center.astype(np.float32).astype(np.float64)
+    center[booleans] = 0.0  # a boolean is 0 or 1, never between
 
     groups: dict[str, pd.DataFrame] = {}
     rows = []
@@ -56,6 +61,8 @@ def probe_rows(model, schema: Schema) -> dict[str, pd.DataFrame]:
                 row[i] = float(rng.choice(f.categories))
         rows.append(row)
     groups["random"] = _frame(schema, rows)
+    for i in booleans:
+        groups["random"].iloc[:, i] = rng.integers(0, 2, RANDOM_ROWS).astype(np.float64)
 
     rows = []
     for i, f in enumerate(schema.features):
@@ -68,7 +75,14 @@ def probe_rows(model, schema: Schema) -> dict[str, pd.DataFrame]:
         groups["categories"] = _frame(schema, rows)
 
     rows = []
+    for i in booleans:  # a boolean's values are the two sides of its split
+        for v in (0.0, 1.0):
+            row = _base_row(schema, center)
+            row[i] = v
+            rows.append(row)
     for i, values in thresholds.items():
+        if i in booleans:
+            continue
         if len(values) > THRESHOLDS_PER_FEATURE:
             values = rng.choice(values, THRESHOLDS_PER_FEATURE, replace=False)
         near = [v for t in values for v in (*_float64_neighbours(t), *_float32_neighbours(t))]

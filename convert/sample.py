@@ -23,7 +23,28 @@ def read_sample(path: Path, schema: Schema) -> pd.DataFrame:
         raise InputError(f"--sample {path}: expected a .csv or .npy file")
     if frame.empty:
         raise InputError(f"--sample {path}: holds no rows")
+    _check_booleans(frame, schema, path)
     return frame
+
+
+def boolean_columns(path: Path) -> set[str]:
+    """The columns of a CSV sample that hold only true and false (pandas reads them as bool)."""
+    if path.suffix.lower() != ".csv":
+        return set()
+    raw = _read_csv(path)
+    return {str(name) for name in raw.columns if raw[name].dtype == bool}
+
+
+def _check_booleans(frame: pd.DataFrame, schema: Schema, path: Path) -> None:
+    for f in schema.features:
+        if f.kind == "boolean":
+            column = frame[f.name]
+            bad = column.notna() & ~column.isin([0.0, 1.0])
+            if bad.any():
+                raise InputError(
+                    f"--sample {path}: column {f.name!r} is boolean: expected true, false, 0 or 1, "
+                    f"got {column[bad].iloc[0]:g}"
+                )
 
 
 def _from_npy(path: Path, schema: Schema) -> pd.DataFrame:
@@ -43,11 +64,15 @@ def _from_npy(path: Path, schema: Schema) -> pd.DataFrame:
     return pd.DataFrame(data.astype(np.float64), columns=schema.names)
 
 
-def _from_csv(path: Path, schema: Schema) -> pd.DataFrame:
+def _read_csv(path: Path) -> pd.DataFrame:
     try:
-        raw = pd.read_csv(path, keep_default_na=True)
+        return pd.read_csv(path, keep_default_na=True)
     except (ValueError, OSError, pd.errors.ParserError) as err:
         raise InputError(f"--sample {path}: not a readable CSV file ({err})") from err
+
+
+def _from_csv(path: Path, schema: Schema) -> pd.DataFrame:
+    raw = _read_csv(path)
     missing = [n for n in schema.names if n not in raw.columns]
     if missing:
         raise InputError(

@@ -13,7 +13,7 @@ from .families import hist_gradient_boosting
 @dataclass(eq=False)
 class Feature:
     name: str
-    kind: str  # "number" or "string"
+    kind: str  # "number", "string" or "boolean" (trained from a bool column; ONNX takes it as 0 or 1)
     nullable: bool = False
     categories: list = field(default_factory=list)  # known values: of a string feature, or of a number read as a category
     closed: bool = False  # the model refuses values outside ``categories``

@@ -67,6 +67,7 @@ def xgboost_splits(estimator):
     """The split nodes of an XGBoost model (trees_to_dataframe), each feature by its index."""
     booster = estimator.get_booster().copy()
     booster.feature_names = None  # the dump then says f0, f1, ...: no name is ever parsed
+    booster.feature_types = None  # and a bool column's indicator split ("[f9]") as the number split it is ("[f9<1]")
     frame = booster.trees_to_dataframe()
     frame = frame[frame["Feature"] != "Leaf"].copy()
     frame["Feature"] = frame["Feature"].map(lambda n: int(n[1:]))

@@ -17,7 +17,7 @@ HEX = frozenset("0123456789abcdef")
 TASKS = ("classification", "regression", "anomaly")
 DTYPES = ("float64", "float32")
 LAYOUTS = ("matrix", "columns")
-TYPES = ("number", "string")
+TYPES = ("number", "string", "boolean")
 # onnx.outputs per task: the label (if any), then at most one kind of number, named for what it is.
 LABELED = {"classification": True, "regression": False, "anomaly": True}
 SCORES = {
@@ -33,13 +33,13 @@ NULL_STRING = "\x00"
 
 class Feature(NamedTuple):
     name: str
-    type: str  # "number" or "string"
+    type: str  # "number", "string" or "boolean" (the model takes a boolean as the number 0 or 1)
     nullable: bool
     categories: tuple[str, ...] | None  # only when the model refuses any other value
 
     @property
-    def is_number(self) -> bool:
-        return self.type == "number"
+    def is_string(self) -> bool:
+        return self.type == "string"
 
 
 class Schema(NamedTuple):
@@ -58,8 +58,9 @@ class Schema(NamedTuple):
     scores: str | None  # "probabilities", "decision_function", "prediction" or None (labels only)
     reference: dict
     names: list[str]  # the features' names, in order
-    all_numbers: bool  # no string feature
+    all_numbers: bool  # no string feature: the model takes one matrix of numbers
     nullable: tuple[bool, ...]  # per feature, in order
+    booleans: tuple[int, ...]  # the positions of boolean features
 
     @classmethod
     def from_json(cls, meta) -> Schema:
@@ -90,7 +91,7 @@ class Schema(NamedTuple):
         _expect(dtype in DTYPES, f"model.json onnx.input_dtype must be one of {', '.join(DTYPES)}, got {_shown(dtype)}")
         _expect(layout in LAYOUTS, f"model.json onnx.input_layout must be one of {', '.join(LAYOUTS)}, got {_shown(layout)}")
         _expect(
-            layout == "columns" or all(f.is_number for f in features),
+            layout == "columns" or not any(f.is_string for f in features),
             "model.json onnx.input_layout is matrix but some features are strings",
         )
         inputs = tuple(_field(onnx, "inputs", list))
@@ -139,8 +140,9 @@ class Schema(NamedTuple):
             scores=scores,
             reference=reference,
             names=names,
-            all_numbers=all(f.is_number for f in features),
+            all_numbers=not any(f.is_string for f in features),
             nullable=tuple(f.nullable for f in features),
+            booleans=tuple(i for i, f in enumerate(features) if f.type == "boolean"),
         )
 
 
@@ -160,7 +162,7 @@ def _feature(data, index: int) -> Feature:
     _expect(isinstance(data, dict), f"model.json features[{index}] must be an object")
     name, kind = _field(data, "name", str), _field(data, "type", str)
     _expect(name != "", f"model.json features[{index}].name is empty")
-    _expect(kind in TYPES, f"model.json features[{index}].type must be number or string, got {_shown(kind)}")
+    _expect(kind in TYPES, f"model.json features[{index}].type must be number, string or boolean, got {_shown(kind)}")
     nullable = data.get("nullable", False)
     _expect(type(nullable) is bool, f"model.json features[{index}].nullable must be true or false, got {_shown(nullable)}")
     categories = data.get("categories")

@@ -32,6 +32,7 @@ import logging
 import time
 
 WARM_UP_ID = "snapshot-warm-up"
+DATATYPES = {"number": "FP64", "boolean": "BOOL", "string": "BYTES"}  # a feature's Open Inference tensor
 
 
 def register(app) -> Hooks | None:
@@ -117,7 +118,7 @@ def warm_up_events(schema) -> list[tuple[str, dict]]:
         tensors = [{"name": "input-0", "shape": [len(rows), len(columns)], "datatype": "FP64",
                     "data": [list(row) for row in zip(*columns)]}]
     else:
-        tensors = [{"name": f.name, "shape": [len(rows)], "datatype": "FP64" if f.is_number else "BYTES", "data": column}
+        tensors = [{"name": f.name, "shape": [len(rows)], "datatype": DATATYPES[f.type], "data": column}
                    for f, column in zip(schema.features, columns)]
     v1 = {"instances": rows}
     http = {

@@ -22,12 +22,15 @@ from .errors import (
 from .schema import NULL_STRING, Feature, Schema
 
 Where = Callable[[int], str]  # row index -> where that value sits in the request, for messages
-# What a request becomes: one (n, features) array when every feature is a number, else one
-# array per feature (numbers in the input dtype, strings as object arrays of str).
+# What a request becomes: one (n, features) array when no feature is a string, else one
+# array per feature (numbers and booleans in the input dtype, strings as object arrays of str).
 Inputs = Union[np.ndarray, list]
 
 NUMBERS = frozenset((int, float))
 NUMBERS_OR_NULL = NUMBERS | {type(None)}
+BOOLEANS = NUMBERS | {bool}  # a boolean feature's values: true or false, or the numbers 0 and 1
+BOOLEANS_OR_NULL = BOOLEANS | {type(None)}
+EXPECTED_BOOLEAN = "expected true or false (or 0 or 1)"
 SHOWN_NAMES = 12
 
 
@@ -86,6 +89,8 @@ def clean_numbers(values: list, shape: tuple[int, int], schema: Schema) -> np.nd
     if not finite.all():
         if np.isinf(array).any() or (~finite & ~np.array(schema.nullable)).any():
             return None
+    if schema.booleans and not _zeros_and_ones(array[:, schema.booleans]):
+        return None
     if schema.input_dtype == "float32":
         with np.errstate(over="ignore"):  # a number beyond float32 becomes inf: refused below
             narrow = array.astype(np.float32)
@@ -93,10 +98,17 @@ def clean_numbers(values: list, shape: tuple[int, int], schema: Schema) -> np.nd
     return array
 
 
+def _zeros_and_ones(values: np.ndarray) -> bool:
+    """Whether boolean features' numbers are all 0, 1 or missing (already checked against nullable)."""
+    return bool(((values == 0) | (values == 1) | np.isnan(values)).all())
+
+
 def column(values: Sequence, feature: Feature, dtype: str, where: Where) -> np.ndarray:
-    if feature.is_number:
-        return numbers(values, feature, dtype, where)
-    return strings(values, feature, where)
+    if feature.is_string:
+        return strings(values, feature, where)
+    if feature.type == "boolean":
+        return booleans(values, feature, dtype, where)
+    return numbers(values, feature, dtype, where)
 
 
 def numbers(values: Sequence, feature: Feature, dtype: str, where: Where) -> np.ndarray:
@@ -131,6 +143,29 @@ def numbers(values: Sequence, feature: Feature, dtype: str, where: Where) -> np.
             raise NonFinite(f"{where(i)}: expected a number within float32 range, got {describe(values[i])}")
         return narrow
     return array
+
+
+def booleans(values: Sequence, feature: Feature, dtype: str, where: Where) -> np.ndarray:
+    """true and false, or 0 and 1 (pandas treats them alike), as the numbers 0 and 1."""
+    if not set(map(type, values)) <= BOOLEANS_OR_NULL:
+        i = next(i for i, v in enumerate(values) if v is not None and type(v) not in BOOLEANS)
+        raise WrongType(f"{where(i)}: {EXPECTED_BOOLEAN}, got {describe(values[i])}")
+    try:
+        array = np.array(values, dtype=np.float64)
+    except OverflowError:  # an integer too large for a float: certainly not 0 or 1
+        i = next(i for i, v in enumerate(values) if not (v is None or v != v or v in (0, 1)))
+        raise WrongType(f"{where(i)}: {EXPECTED_BOOLEAN}, got {describe(values[i])}") from None
+    missing = np.isnan(array)
+    bad = np.flatnonzero(~missing & (array != 0) & (array != 1))
+    if bad.size:
+        i = int(bad[0])
+        raise WrongType(f"{where(i)}: {EXPECTED_BOOLEAN}, got {describe(values[i])}")
+    if not feature.nullable and missing.any():
+        i = int(np.flatnonzero(missing)[0])
+        raise MissingValue(
+            f"{where(i)}: {EXPECTED_BOOLEAN}, got {describe(values[i])}; {feature.name} does not accept missing values"
+        )
+    return array.astype(np.float32) if dtype == "float32" else array
 
 
 def strings(values: Sequence, feature: Feature, where: Where) -> np.ndarray:

@@ -2,7 +2,8 @@
 "outputs" tensors back.
 
 Either one tensor per feature, named as the feature, of shape [N] or [N, 1] (BYTES for string
-features), or for all-numeric models one tensor of shape [N, F] with the features in order.
+features, BOOL or numeric for boolean ones), or for models without string features one tensor of
+shape [N, F] with the features in order.
 "data" is flat in row-major order, or nested lists of that shape.
 
 Work stays linear in the body: a shape has at most MAX_RANK dimensions, each at most MAX_DIM,
@@ -95,14 +96,15 @@ def _matrix(tensor: Tensor, schema: Schema, limit: RowLimit):
             f"send one tensor per feature ({listing(schema.names)}) or one of shape [N, {width}]"
         )
     if not schema.all_numbers:
-        strings = [f.name for f in schema.features if not f.is_number]
+        strings = [f.name for f in schema.features if f.is_string]
         raise RequestError(
             f"{tensor.label}: one [N, {width}] tensor carries numbers only, and this model takes strings "
             f"({listing(strings)}); send one tensor per feature"
         )
     rows = tensor.shape[0]
     check_rows(rows, limit, tensor.label)
-    _check_datatype(tensor, schema.features[0])
+    # One datatype for every column: numeric, or also BOOL when every feature is boolean.
+    _check_datatype(tensor, next((f for f in schema.features if f.type == "number"), schema.features[0]))
     matrix = clean_numbers(tensor.data, (rows, width), schema)
     if matrix is None:
         matrix = inputs_from_columns([
@@ -167,9 +169,14 @@ def _cell(tensor: Tensor, schema: Schema, row: int, col: int) -> str:
 
 
 def _check_datatype(tensor: Tensor, feature: Feature) -> None:
-    if feature.is_number and tensor.datatype not in FLOATS + INTEGERS:
+    if feature.type == "number" and tensor.datatype not in FLOATS + INTEGERS:
         raise WrongType(f"{tensor.label}: datatype {tensor.datatype}, expected {NUMERIC} for {feature.name}")
-    if not feature.is_number and tensor.datatype != "BYTES":
+    if feature.type == "boolean" and tensor.datatype not in ("BOOL", *FLOATS, *INTEGERS):
+        raise WrongType(
+            f"{tensor.label}: datatype {tensor.datatype}, expected BOOL (or {NUMERIC} holding 0 and 1) "
+            f"for boolean feature {feature.name}"
+        )
+    if feature.is_string and tensor.datatype != "BYTES":
         raise WrongType(f"{tensor.label}: datatype {tensor.datatype}, expected BYTES for string feature {feature.name}")
 
 

@@ -27,7 +27,7 @@ import pandas as pd
 from convert.build import Request, build
 from convert.errors import ConvertError
 
-from .models import column_transformer, labels, mixed_frame, numeric_data
+from .models import column_transformer, diabetes_members, labels, mixed_frame, numeric_data
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -40,7 +40,7 @@ FRESH_SEED = 99
 class Case:
     family: str
     factory: Callable
-    data: str  # numeric | missing | mixed | frame | integers | counts, or a real data set (REAL)
+    data: str  # numeric | missing | mixed | frame | integers | counts, or a real data set (REAL, MEMBERS)
     target: object  # 0: regression, n: n classes, "strings": string labels, None: no target
 
 
@@ -202,6 +202,7 @@ CASES: dict[str, Case] = {
     "HistGradientBoostingRegressor, diabetes": Case("trees", lambda s: s["ens"].HistGradientBoostingRegressor(max_iter=60, random_state=0), "diabetes", 0),
     "XGBClassifier, breast cancer": Case("xgboost", lambda s: s["xgb"].XGBClassifier(**XGB), "breast_cancer", 2),
     "XGBRegressor, diabetes": Case("xgboost", lambda s: s["xgb"].XGBRegressor(**XGB), "diabetes", 0),
+    "XGBClassifier, diabetes with a bool column": Case("xgboost", lambda s: s["xgb"].XGBClassifier(**XGB), "diabetes_members", 2),
     "LGBMClassifier, wine": Case("lightgbm", lambda s: s["lgb"].LGBMClassifier(**LGB), "wine", 3),
     "LGBMRegressor, diabetes": Case("lightgbm", lambda s: s["lgb"].LGBMRegressor(**LGB), "diabetes", 0),
     "StandardScaler + LGBMClassifier, breast cancer with 8% missing": Case("lightgbm", lambda s: s["pipe"].make_pipeline(s["pre"].StandardScaler(), s["lgb"].LGBMClassifier(**LGB)), "breast_cancer_missing", 2),
@@ -224,6 +225,7 @@ class _FitWith:
 
 
 REAL = ("breast_cancer", "breast_cancer_missing", "diabetes", "wine", "diabetes_categories")
+MEMBERS = "diabetes_members"  # diabetes as a DataFrame, its sex column a pandas bool column; a binary target
 
 
 def real_dataset(kind: str):
@@ -244,6 +246,8 @@ def real_dataset(kind: str):
 
 def dataset(kind: str, target, seed: int):
     rng = np.random.default_rng(seed + 1000)
+    if kind == MEMBERS:
+        return diabetes_members()
     if kind in REAL:
         X, y = real_dataset(kind)
         return X, (y if target is not None else None)

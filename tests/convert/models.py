@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -32,6 +34,17 @@ def mixed_frame(seed: int, rows: int = N_TRAIN):
         + (frame.region == "east") * 0.8 + frame.score
     )
     return frame, signal.to_numpy() + rng.normal(0, 0.3, rows)
+
+
+def diabetes_members():
+    """scikit-learn's diabetes data with its sex column as a pandas bool column, "member", its
+    numbers as DataFrame.to_json writes them (10 significant digits), and a binary target."""
+    from sklearn.datasets import load_diabetes
+
+    data = load_diabetes(as_frame=True)
+    frame = data.data.assign(member=data.data["sex"] > 0).drop(columns="sex")
+    frame = pd.DataFrame(json.loads(frame.to_json(orient="records")))
+    return frame, (data.target > 140).astype(int).to_numpy()
 
 
 def labels(signal, classes: int):

@@ -138,7 +138,7 @@ def test_model_json_that_is_not_json(tmp_path):
          "model.json schema_version 2 is not the 1 this runtime reads: convert the model with the converter of the same release"),
         (lambda m: m.update(task="clustering"), "model.json task must be one of classification, regression, anomaly, got 'clustering'"),
         (lambda m: m.update(features=[]), "model.json features is empty"),
-        (lambda m: m["features"][0].update(type="date"), "model.json features[0].type must be number or string, got 'date'"),
+        (lambda m: m["features"][0].update(type="date"), "model.json features[0].type must be number, string or boolean, got 'date'"),
         (lambda m: m["features"][1].update(name="ph"), "model.json features repeat a name"),
         (lambda m: m.update(classes=[1]), "model.json classes must list 2 or more classes"),
         (lambda m: m["onnx"].update(input_dtype="int8"), "model.json onnx.input_dtype must be one of float64, float32, got 'int8'"),
