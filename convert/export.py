@@ -8,7 +8,8 @@ import re
 import numpy as np
 
 from . import graph_fixes, kbins, third_party
-from .families import hist_gradient_boosting
+from .families import input_categories, lightgbm
+from .families.categories import encode_categories
 from runtime.schema import NULL_STRING
 
 from .errors import UnsupportedModel
@@ -52,7 +53,7 @@ def check_supported(model) -> None:
     booster = third_party.lightgbm_booster_of(final)
     if booster is not None:
         third_party.check_lightgbm(final, booster, preceding)
-    categories = hist_gradient_boosting.categories(final)
+    categories = input_categories(final)
     if categories is not None and categories.strings() and preceding:
         raise UnsupportedModel(
             f"{type(final).__name__} reads text categories that reach it through step {preceding[-1][0]!r}; "
@@ -96,7 +97,10 @@ def to_onnx(model, schema: Schema, dtype: str):
         raise UnsupportedModel(_describe_conversion_error(err)) from err
     if categories is not None:
         inputs = {f.name: i for i, f in enumerate(schema.features)} if by_column else None
-        hist_gradient_boosting.encode_categories(onx, categories, inputs)
+        encode_categories(onx, categories, inputs)
+    booster = third_party.lightgbm_booster_of(final_and_preceding(model)[0])
+    if booster is not None and lightgbm.categorical_features(booster):
+        lightgbm.truncate_categories(onx, lightgbm.categorical_features(booster), booster.num_feature())
     graph_fixes.drop_unused_initializers(onx)
     if dtype == "float64":  # first: the fixes below ask onnxruntime the types the graph computes
         graph_fixes.double_imputers(onx, model)
@@ -120,7 +124,7 @@ def _convert(prepared, types: list, options):
 def _categorical_inputs(model, schema: Schema):
     """A HistGradientBoosting's own categorical encoding, and whether it reads the model's
     inputs column by column (the estimator is the model's first step and takes text)."""
-    categories = hist_gradient_boosting.categories(final_and_preceding(model)[0])
+    categories = input_categories(final_and_preceding(model)[0])
     return categories, categories is not None and bool(categories.strings()) and schema.by_column
 
 

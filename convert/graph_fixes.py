@@ -53,13 +53,15 @@ def lightgbm_thresholds(onx: ModelProto, model) -> bool:
     +-1e-35 that LightGBM puts between negative values and zero become 0. It numbers each
     tree's nodes as it walks them (root 0, then a node's two children before their subtrees);
     the same walk over dump_model() finds each graph node's threshold, which is rewritten only
-    if every node matches (split feature and kind). The parity gate proves the result.
+    if every node matches (split feature and kind). The parity gate proves the result. Every
+    LightGBM model's trees are fed their input as LightGBM's predictor reads it (_zero_near_zero).
     Returns whether the thresholds were rewritten."""
     final, _ = final_and_preceding(model)
     booster = lightgbm_booster_of(final)
     trees = [n for n in onx.graph.node if n.op_type in TREE_OPS]
     if booster is None or len(trees) != 1:
         return False
+    _zero_near_zero(onx, trees[0])
     attrs = {a.name: a for a in trees[0].attribute}
     if "nodes_values" not in attrs:
         return False
@@ -77,7 +79,6 @@ def lightgbm_thresholds(onx: ModelProto, model) -> bool:
     for i, (mode, _, threshold) in enumerate(found):
         if mode == "BRANCH_LEQ":
             values[i] = _floor32(threshold)
-    _zero_near_zero(onx, trees[0])
     return True
 
 

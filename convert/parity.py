@@ -9,7 +9,8 @@ import pandas as pd
 
 from runtime.schema import NULL_STRING
 
-from .schema import Schema
+from .families import input_categories
+from .schema import Schema, first_step
 
 
 @dataclass
@@ -24,7 +25,7 @@ ORIGINAL_METHODS = {"probabilities": "predict_proba", "decision_function": "deci
 
 
 def original_outputs(model, frame: pd.DataFrame, schema: Schema) -> Outputs:
-    data = _as_trained(frame, schema) if hasattr(model, "feature_names_in_") else _matrix(frame, schema)
+    data = _as_trained(frame, schema, model) if hasattr(model, "feature_names_in_") else _matrix(frame, schema)
     values = None
     if schema.scores is not None:
         values = _column(np.asarray(getattr(model, ORIGINAL_METHODS[schema.scores])(data), dtype=np.float64))
@@ -60,11 +61,22 @@ def onnx_feeds(frame: pd.DataFrame, schema: Schema, dtype: str) -> dict[str, np.
     return feeds
 
 
-def _as_trained(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """The frame with boolean features as bool columns, as the model was fitted on them (a
-    column with a missing value stays numbers: a bool column cannot hold one)."""
+def _as_trained(frame: pd.DataFrame, schema: Schema, model) -> pd.DataFrame:
+    """The frame with its columns typed as the model was fitted on them: booleans as bool columns
+    (one with a missing value stays numbers: a bool column cannot hold it), and the pandas
+    ``category`` columns of an estimator that encodes them itself, with the categories it knows
+    (others becoming missing, as pandas makes them)."""
     booleans = [f.name for f in schema.features if f.kind == "boolean" and frame[f.name].notna().all()]
-    return frame.astype({name: bool for name in booleans}) if booleans else frame
+    frame = frame.astype({name: bool for name in booleans}) if booleans else frame
+    found = input_categories(first_step(model))
+    if found is None or not found.pandas:
+        return frame
+    frame = frame.copy()
+    for j, known in found.columns.items():
+        name = schema.names[j]
+        values = frame[name].astype(object)
+        frame[name] = pd.Categorical(values.where(values.isin(list(known)), None), categories=known)
+    return frame
 
 
 def _matrix(frame: pd.DataFrame, schema: Schema) -> np.ndarray:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import InputError, UnsupportedModel
-from .families import hist_gradient_boosting
+from .families import input_categories
 
 
 @dataclass(eq=False)
@@ -178,10 +178,10 @@ def _string_columns(model, names: list[str]) -> dict[str, list[str]]:
             for position, categories in _encoder_categories(step):
                 if position < len(indices) and categories.dtype.kind in "OUS":
                     strings[names[indices[position]]] = _texts(categories)
-    first = _first_step(model)
+    first = first_step(model)
     if _is_column_transformer(first):
         return strings
-    found = hist_gradient_boosting.categories(first)
+    found = input_categories(first)
     if found is not None:
         strings.update({names[j]: values for j, values in found.strings().items()})
     for position, categories in _encoder_categories(first):
@@ -197,13 +197,20 @@ def _texts(categories: np.ndarray) -> list[str]:
 
 def _numeric_categories(model) -> dict[int, np.ndarray]:
     """Input columns the model reads as categories given as numbers, with the values it knows."""
-    found = hist_gradient_boosting.categories(_first_step(model))
-    if found is None:
-        return {}
-    return {j: values for j, values in found.columns.items() if values.dtype.kind in "fiub"}
+    from .third_party import lightgbm_booster_of
+    from .trees import lightgbm_categories
+
+    first = first_step(model)
+    found = input_categories(first)
+    if found is not None:
+        return {j: values for j, values in found.columns.items() if values.dtype.kind in "fiub"}
+    booster = lightgbm_booster_of(first)
+    if booster is not None:  # LightGBM on raw numbers: the categories its splits name, as it records no others
+        return {j: np.asarray(sorted(codes), dtype=np.float64) for j, codes in lightgbm_categories(booster).items()}
+    return {}
 
 
-def _first_step(model):
+def first_step(model):
     while getattr(model, "steps", None):
         model = model.steps[0][1]
     return model

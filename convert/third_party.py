@@ -155,15 +155,6 @@ def lightgbm_booster_of(estimator):
 
 def check_lightgbm(final, booster, preceding) -> None:
     """Refuse, before converting, what LightGBM does that ONNX trees cannot, saying what to change."""
-    from .trees import lightgbm_categories
-
-    categorical = sorted(lightgbm_categories(booster))
-    if categorical and not preceding:
-        raise UnsupportedModel(
-            f"LightGBM splits input column(s) {', '.join(map(str, categorical))} as categories, and truncates "
-            "their values to integers first, which ONNX trees cannot; put the encoding in the model "
-            "(a Pipeline with ColumnTransformer + OrdinalEncoder before LGBM) so that only integer codes reach it"
-        )
     objective = getattr(final, "objective", None)
     if callable(objective):
         raise UnsupportedModel("LightGBM model with a custom objective function has no ONNX form")
@@ -185,14 +176,6 @@ def check_lightgbm(final, booster, preceding) -> None:
         )
     if _truthy(booster.params.get("linear_tree")):
         raise UnsupportedModel("LightGBM with linear_tree=True (linear models in the leaves) has no ONNX converter")
-    columns = getattr(booster, "pandas_categorical", None)
-    if columns:
-        raise UnsupportedModel(
-            "LightGBM was trained on pandas 'category' columns: it maps their values to codes in its "
-            "Python package, which an ONNX graph cannot see. Encode those columns in the model itself "
-            "(a Pipeline with ColumnTransformer + OrdinalEncoder before LGBM, with categorical_feature "
-            "naming the encoded columns), or train on integer codes"
-        )
 
 
 def _truthy(value) -> bool:

@@ -168,15 +168,11 @@ class _Forest:
         float32 ones, node by node; every node must be found there, on the same feature, within
         a float32 step of what the converter wrote."""
         inner = np.flatnonzero(~self.is_leaf)
+        self.use_members(exact)
         split = self.split.copy()
         for p in inner.tolist():
             key = (int(self.tree[p]), int(self.node[p]))
-            if key in exact.members and exact.members[key][0] == self.feature[p]:
-                members = exact.members[key][1]
-                if members:
-                    self.mode[p], self.members[p] = MEMBER, members
-                else:  # onnxruntime cannot read an empty set; no number is below -inf
-                    self.mode[p], split[p] = MODES[b"BRANCH_LT"], -np.inf
+            if key in exact.members:
                 continue
             found = exact.splits.get(key)
             if found is None or self.mode[p] != MODES[b"BRANCH_LEQ"] or found[0] != self.feature[p]:
@@ -193,6 +189,19 @@ class _Forest:
                 raise NotRewritten(f"{exact.family} leaf ({self.tree[p]}, {self.node[p]}) does not match its float64 value")
             value[i] = found
         self.split, self.w_value = split, value
+
+    def use_members(self, exact) -> None:
+        """Make each node ``exact`` lists with a set of categories a BRANCH_MEMBER node of that set."""
+        for p in np.flatnonzero(~self.is_leaf).tolist():
+            found = exact.members.get((int(self.tree[p]), int(self.node[p])))
+            if found is None:
+                continue
+            if found[0] != self.feature[p]:
+                raise NotRewritten(f"{exact.family} split ({self.tree[p]}, {self.node[p]}) has its categories on another feature")
+            if found[1]:
+                self.mode[p], self.members[p] = MEMBER, found[1]
+            else:  # onnxruntime cannot read an empty set; no number is below -inf
+                self.mode[p], self.split[p] = MODES[b"BRANCH_LT"], -np.inf
 
     def _locate(self, trees: np.ndarray, nodes: np.ndarray, what: str) -> np.ndarray:
         keys = trees * (int(self.node.max(initial=0)) + 1) + nodes
@@ -302,7 +311,8 @@ def _replacement(node, dtypes: dict, copy_trees: bool, real=np.float32, exact=No
     float64) with the converter's numbers, or ``exact``'s where given."""
     attrs = _attributes(node)
     classifier = node.op_type == "TreeEnsembleClassifier"
-    forest = _Forest(attrs, classifier)
+    own = exact is not None and exact.nodes is not None  # the model's own trees, in the converter's layout
+    forest = _Forest(exact.nodes(attrs, classifier) if own else attrs, classifier)
     element = TensorProto.DOUBLE if real is np.float64 else TensorProto.FLOAT
     post = attrs.get("post_transform", b"NONE")
     aggregate = AGGREGATES.get(attrs.get("aggregate_function", b"SUM"))
@@ -310,7 +320,7 @@ def _replacement(node, dtypes: dict, copy_trees: bool, real=np.float32, exact=No
         raise NotRewritten(f"aggregate_function {attrs['aggregate_function'].decode()} is not rewritten")
     base = _floats(attrs, "base_values")
     if exact is not None:
-        forest.use_exact(exact)
+        forest.use_members(exact) if own else forest.use_exact(exact)
         base = _exact_base(base, exact)
     prefix = node.name or node.output[0]
     scores = f"{prefix}_te_scores"

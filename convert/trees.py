@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .families import hist_gradient_boosting
+from .families import input_categories
 from .third_party import lightgbm_booster_of
 
 
@@ -23,7 +23,7 @@ def split_thresholds(estimator) -> dict[int, np.ndarray]:
     for tree in _sklearn_trees(estimator):
         inner = tree.feature >= 0
         pairs.append((tree.feature[inner], tree.threshold[inner]))
-    encoding = hist_gradient_boosting.categories(estimator)
+    encoding = input_categories(estimator)
     for predictors in getattr(estimator, "_predictors", []) or []:
         for predictor in predictors:
             nodes = predictor.nodes

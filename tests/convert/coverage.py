@@ -158,6 +158,8 @@ CASES: dict[str, Case] = {
     "ColumnTransformer + LGBMRegressor": Case("lightgbm", lambda s: s["pipe"].Pipeline([("prep", column_transformer()), ("model", s["lgb"].LGBMRegressor(**LGB))]), "mixed", 0),
     "OrdinalEncoder + LGBMClassifier, categorical_feature": Case("lightgbm", _ordinal_lightgbm, "mixed", 2),
     "LGBMClassifier, categorical_feature on raw numbers": Case("lightgbm", lambda s: _FitWith(s["lgb"].LGBMClassifier(**LGB), categorical_feature=[3]), "integers", 2),
+    "LGBMRegressor, categorical_feature on raw numbers": Case("lightgbm", lambda s: _FitWith(s["lgb"].LGBMRegressor(**LGB), categorical_feature=[0, 3]), "integers", 0),
+    "LGBMClassifier, pandas category columns": Case("lightgbm", lambda s: s["lgb"].LGBMClassifier(min_data_per_group=10, **LGB), "categories", 3),
     "LGBMClassifier multiclassova": Case("lightgbm", lambda s: s["lgb"].LGBMClassifier(objective="multiclassova", **LGB), "numeric", 3),
     "LGBMRegressor boosting_type=rf": Case("lightgbm", lambda s: s["lgb"].LGBMRegressor(boosting_type="rf", subsample=0.8, subsample_freq=1, **LGB), "numeric", 0),
     "LGBMRegressor zero_as_missing": Case("lightgbm", lambda s: s["lgb"].LGBMRegressor(zero_as_missing=True, **LGB), "numeric", 0),

@@ -156,3 +156,52 @@ def test_imputed_text_with_gaps_serves_null(marker, strategy, tmp_path):
     # the gap is imputed, not read as an unknown category: it answers differently from one
     unknown = _serve(tmp_path / "out", rows.assign(region=["nowhere"] * 4))
     assert answer["probabilities"][0] != unknown["probabilities"][0]
+
+
+def test_lightgbm_categorical_splits_on_raw_numbers_as_lightgbm_reads_them(tmp_path):
+    """LightGBM cuts a categorical value to an integer toward zero, and sends NaN and negative
+    numbers right: members, non-members, fractions, negatives, values beyond the largest
+    category and gaps, served as LightGBM answers them."""
+    import lightgbm
+
+    rng = np.random.default_rng(5)
+    X = np.column_stack([rng.integers(0, 12, 3000), rng.normal(size=3000), rng.integers(0, 4, 3000)]).astype(float)
+    X[rng.random(3000) < 0.05, 0] = np.nan
+    y = (np.isin(X[:, 0], [0, 2, 7, 9]) ^ (X[:, 1] > 0.2) ^ (X[:, 2] == 1)).astype(int)
+    model = lightgbm.LGBMClassifier(n_estimators=40, num_leaves=15, min_data_per_group=5, verbose=-1)
+    model.fit(X, y, categorical_feature=[0, 2])
+    joblib.dump(model, tmp_path / "model.joblib")
+
+    metadata = build(Request(tmp_path / "model.joblib", tmp_path / "out", features=["code", "x", "level"]),
+                     log=lambda *a: None)
+
+    assert metadata["onnx"]["tree_form"] == "TreeEnsemble-opset5" and "categories" in metadata["parity"]["groups"]
+    values = [0, 1, 2, 2.7, 7, 7.9999, 9, -0.5, -0.9, -1, -3.5, 11, 12, 40, 1e6, 3e9, None]
+    rows = pd.DataFrame({"code": values, "x": [0.1] * len(values), "level": [1.0] * len(values)})
+    answer = _serve(tmp_path / "out", rows)
+    assert "error" not in answer, answer
+    expected = model.predict_proba(rows.to_numpy(dtype=float))
+    np.testing.assert_allclose(answer["probabilities"], expected, atol=TOLERANCE)
+
+
+def test_lightgbm_on_pandas_category_columns(tmp_path):
+    import lightgbm
+
+    X, y = dataset("categories", 2, seed=1)
+    model = lightgbm.LGBMClassifier(n_estimators=40, num_leaves=15, min_data_per_group=10, verbose=-1).fit(X, y)
+    joblib.dump(model, tmp_path / "model.joblib")
+
+    metadata = build(Request(tmp_path / "model.joblib", tmp_path / "out"), log=lambda *a: None)
+
+    features = {f["name"]: f for f in metadata["features"]}
+    assert features["plan"]["type"] == "string" and features["rooms"]["type"] == "number"
+    rows = _rows_to_probe(X.columns)
+    answer = _serve(tmp_path / "out", rows)
+    assert "error" not in answer, answer
+    original = rows.copy()
+    for name in ("plan", "region", "rooms"):  # a user's frame: the categories as trained, others missing
+        known = list(X[name].cat.categories)
+        original[name] = pd.Categorical(original[name].where(original[name].isin(known), None), categories=known)
+    for name in ("age", "income", "score"):
+        original[name] = original[name].astype(float)
+    np.testing.assert_allclose(answer["probabilities"], model.predict_proba(original), atol=TOLERANCE)

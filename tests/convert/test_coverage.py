@@ -22,7 +22,6 @@ def test_served_within_tolerance_or_refused_with_a_reason(name):
     # equidistant neighbours on integer features: the silent difference the gate exists to stop
     ("KNeighborsClassifier(n_neighbors=4), integer features", "neighbours tie at the same distance"),
     ("CalibratedClassifierCV (isotonic)", "method='sigmoid'"),
-    ("LGBMClassifier, categorical_feature on raw numbers", "OrdinalEncoder before LGBM"),
     ("LGBMRegressor zero_as_missing", "zero_as_missing=False"),
     ("LGBMRegressor boosting_type=rf", "boosting='gbdt'"),
     ("LGBMClassifier multiclassova", "'multiclassova'"),
@@ -40,6 +39,11 @@ def test_known_traps_are_refused_with_what_to_do(name, reason):
     ("IsolationForest", "label + decision_function"),
     ("LGBMClassifier multiclass", "label + probabilities"),
     ("OrdinalEncoder + LGBMClassifier, categorical_feature", "label + probabilities"),
+    # categorical splits, as each library computes them (set-membership nodes)
+    ("LGBMClassifier, categorical_feature on raw numbers", "label + probabilities"),
+    ("LGBMClassifier, pandas category columns", "label + probabilities"),
+    ("HistGradientBoostingClassifier, pandas category columns", "label + probabilities"),
+    ("OrdinalEncoder + HistGradientBoostingClassifier, categorical_features by name", "label + probabilities"),
 ])
 def test_each_kind_says_what_its_numbers_are(name, served):
     assert measure(name).served == served
