@@ -3,7 +3,12 @@ convert.third_party).
 
 LightGBM compares float64 inputs with float64 thresholds and sums float64 leaf values; its
 initial score is folded into the first tree's leaves. onnxmltools numbers each tree's nodes as
-it walks them: the root 0, then a node's two children before their subtrees."""
+it walks them: the root 0, then a node's two children before their subtrees.
+
+A categorical split sends a set of categories left. LightGBM first cuts the value to an integer
+toward zero and sends NaN and negative numbers right (``truncate_categories`` writes the cut in
+front of the trees); trained on pandas ``category`` columns, its Python package first turns
+each value into its code (``categories``)."""
 
 from __future__ import annotations
 
