@@ -6,9 +6,10 @@ assumes it is alone:
 - a folder appears whole or not at all: files are written to a partial folder of this process
   and renamed into place; when another process got there first, its folder (checked like any
   cached copy) is used and the partial one dropped;
-- a process holds a shared lock on each folder it serves or is reading (an flock on a file in
-  the lock folder beside the cache); a folder is deleted only by a process that takes the
-  exclusive lock, so never while another process holds it;
+- a process holds a shared lock on each folder it serves, reads or writes (an flock on a file in
+  the lock folder beside the cache); a folder is evicted only by a process that takes the
+  exclusive lock, so never while another process holds it. A folder that fails its checks is
+  taken away at once: it is bad for every process;
 - partial folders are cleared only when the process that was writing them is gone;
 - no lock is held while a model downloads: processes starting together each fetch, and none
   waits for another's download.
@@ -79,16 +80,29 @@ class ModelCache:
             for name, data in files.items():
                 with open(os.path.join(partial, name), "xb") as stream:
                     stream.write(data)
-            os.rename(partial, self.folder(ident))
-        except OSError as err:
+            self._rename_into_place(partial, self.folder(ident))
+        finally:
             shutil.rmtree(partial, ignore_errors=True)  # a full /tmp keeps no half-written folder
-            if err.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not os.path.isdir(self.folder(ident)):
-                raise
+
+    @staticmethod
+    def _rename_into_place(partial: str, folder: str) -> None:
+        """Rename unless ``folder`` is there; a folder taken away meanwhile leaves its name free."""
+        for _ in range(3):
+            try:
+                os.rename(partial, folder)
+                return
+            except OSError as err:
+                if err.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
+                if os.path.isdir(folder):
+                    return
+        raise OSError(errno.EBUSY, f"{folder} kept changing while the model was put in place")
 
     def discard(self, ident: str) -> None:
-        """Take away a folder that failed its checks, at once: a process reading it fails its
-        checks too, and the next fetch of ``ident`` finds the name free."""
+        """Take away a folder that failed its checks, at once, held or not: the next fetch of
+        ``ident`` finds the name free, and a process reading it fails its checks as this one did."""
         trash = os.path.join(self.root, f"{DISCARDED}{ident}-{os.getpid()}")
+        shutil.rmtree(trash, ignore_errors=True)
         try:
             os.rename(self.folder(ident), trash)
         except OSError:

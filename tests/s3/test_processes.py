@@ -47,7 +47,7 @@ def test_processes_sharing_tmp_serve_every_request_from_a_checked_model(models, 
         for name in REPUBLISHED:
             time.sleep(2.5)
             if name == "tampered":
-                publish_raw(s3, *tampered(models))
+                bad = publish_raw(s3, *tampered(models))
             else:
                 publish(models[name])
         time.sleep(3)  # past two refresh intervals: every process has looked at the last publication
@@ -70,8 +70,8 @@ def test_processes_sharing_tmp_serve_every_request_from_a_checked_model(models, 
         assert len(counted) == summary["served"] and all(r["ServerErrors"] == 0 for r in counted)  # EMF: once each
         failed = [r for r in records if r.get("message") == "model refresh failed"]
         assert failed, "the tampered publication was not refused"
-        assert all(r["error_code"] == "model_error" and ("integrity.digest" in r["error_message"] or "earlier check"
-                   in r["error_message"]) for r in failed), failed[:3]  # no refresh fails but the tampered one
+        others = [r["error_message"] for r in failed if r["error_code"] != "model_error" or bad not in r["error_message"]]
+        assert not others, others[:3]  # no refresh fails but the tampered one's
     assert sum(s["served"] for s in summaries) >= REQUESTS
     resident = sorted(s["peak_kib"] for s in summaries)
     print(f"\n{PROCESSES} processes, {sum(s['served'] for s in summaries)} requests; peak resident memory "
