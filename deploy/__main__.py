@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     call.add_argument("--endpoint", help="e.g. http://127.0.0.1:9000 for a local container (default: AWS)")
     call.add_argument("--function", default="function", help="function name or ARN (default: the emulator's 'function')")
     call.add_argument("--qualifier", help="version or alias")
+    call.add_argument("--async", dest="asynchronous", action="store_true",
+                      help="InvocationType Event: Lambda queues the event and answers 202 with a request id; the "
+                           "answer goes to the on-success destination, a failure after retries to the on-failure one")
     call.add_argument("--region", help="AWS region (default: the standard AWS configuration)")
     call.add_argument("--profile", help="AWS profile (default: the standard AWS configuration)")
     call.set_defaults(run=_invoke)
@@ -186,10 +189,25 @@ def _serve(container, payloads: list[bytes]) -> int:
 def _invoke(args) -> int:
     from .aws.invoke import invoke, lambda_client
 
+    if args.asynchronous:
+        return _invoke_async(args)
     client = lambda_client(args.endpoint, args.region, profile=args.profile)
     answer = invoke(client, _payload(args.payload), args.function, args.qualifier)
     _print_answer(answer)
     return 0 if answer.function_error is None else 1
+
+
+def _invoke_async(args) -> int:
+    from .aws.invoke import LOCAL_FUNCTION, invoke_async, lambda_client
+
+    if args.function == LOCAL_FUNCTION:
+        raise DeployError(f"--async needs --function naming a deployed function: '{LOCAL_FUNCTION}' is the local "
+                          "emulator's, and the Runtime Interface Emulator runs every invocation at once (no event "
+                          "queue, retries or destinations); invoke it without --async")
+    client = lambda_client(args.endpoint, args.region, profile=args.profile)
+    queued = invoke_async(client, _payload(args.payload), args.function, args.qualifier)
+    print(f"status {queued.status}, queued, request id {queued.request_id or '-'}")
+    return 0
 
 
 if __name__ == "__main__":

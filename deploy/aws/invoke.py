@@ -10,6 +10,7 @@ from ..errors import DeployError
 from .session import Aws, describe
 
 LOCAL_FUNCTION = "function"  # the name the Runtime Interface Emulator answers to
+ACCEPTED = 202  # Lambda's answer to an event it queued
 
 
 @dataclass
@@ -29,6 +30,12 @@ class Answer:
         }
 
 
+@dataclass
+class Queued:
+    status: int
+    request_id: str | None
+
+
 def lambda_client(endpoint_url: str | None = None, region: str | None = None, timeout_s: float = 60,
                   profile: str | None = None):
     """boto3's Lambda client, configured as every deploy command's (standard AWS configuration,
@@ -37,22 +44,7 @@ def lambda_client(endpoint_url: str | None = None, region: str | None = None, ti
 
 
 def invoke(client, payload: bytes, function: str = LOCAL_FUNCTION, qualifier: str | None = None) -> Answer:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    kwargs = {"FunctionName": function, "Payload": payload, "LogType": "Tail"}
-    if qualifier:
-        kwargs["Qualifier"] = qualifier
-    try:
-        response = client.invoke(**kwargs)
-    except ClientError as err:
-        if err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 502 and function == LOCAL_FUNCTION:
-            # The Runtime Interface Emulator's answer when the function's init fails (AWS answers a
-            # function error instead): the reason is the function's own log.
-            raise DeployError(f"invoke {function}: HTTP 502, the emulator's answer to a failed init; the "
-                              "function's log says why (its `startup failed` line)") from err
-        raise DeployError(f"invoke {function}: {describe(err)}") from err
-    except BotoCoreError as err:
-        raise DeployError(f"invoke {function}: {err}") from err
+    response = _call(client, function, qualifier, Payload=payload, LogType="Tail")
     raw = response["Payload"].read()
     try:
         body = json.loads(raw) if raw else None
@@ -66,3 +58,33 @@ def invoke(client, payload: bytes, function: str = LOCAL_FUNCTION, qualifier: st
         function_error=response.get("FunctionError"),
         log_tail=base64.b64decode(log).decode(errors="replace") if log else None,
     )
+
+
+def invoke_async(client, payload: bytes, function: str, qualifier: str | None = None) -> Queued:
+    """InvocationType Event: Lambda queues the event and answers 202 at once; the function's answer
+    or failure goes to the destinations configured on the function, version or alias invoked."""
+    response = _call(client, function, qualifier, Payload=payload, InvocationType="Event")
+    status = response["StatusCode"]
+    if status != ACCEPTED:
+        # The Runtime Interface Emulator, for one, ignores the invocation type and answers 200.
+        raise DeployError(f"invoke {function} --async: the endpoint answered {status}, not {ACCEPTED}: it ran "
+                          "the invocation instead of queueing it, so nothing is retried or sent to a destination")
+    return Queued(status, response.get("ResponseMetadata", {}).get("RequestId"))
+
+
+def _call(client, function: str, qualifier: str | None, **kwargs) -> dict:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if qualifier:
+        kwargs["Qualifier"] = qualifier
+    try:
+        return client.invoke(FunctionName=function, **kwargs)
+    except ClientError as err:
+        if err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 502 and function == LOCAL_FUNCTION:
+            # The Runtime Interface Emulator's answer when the function's init fails (AWS answers a
+            # function error instead): the reason is the function's own log.
+            raise DeployError(f"invoke {function}: HTTP 502, the emulator's answer to a failed init; the "
+                              "function's log says why (its `startup failed` line)") from err
+        raise DeployError(f"invoke {function}: {describe(err)}") from err
+    except BotoCoreError as err:
+        raise DeployError(f"invoke {function}: {err}") from err

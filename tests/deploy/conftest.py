@@ -17,7 +17,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -92,6 +92,11 @@ class Recorded:
     method: str
     path: str
     body: bytes
+    query: str = ""
+    headers: dict = field(default_factory=dict)
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
 
     def json(self) -> dict:
         return json.loads(self.body)
@@ -112,7 +117,8 @@ def moto_requests(moto_server, aws_env):
             entry = json.loads(line)
             body = entry.get("body") or ""
             body = base64.b64decode(body) if entry.get("body_encoded") else body.encode()
-            requests.append(Recorded(entry["method"], urllib.parse.urlsplit(entry["url"]).path, body))
+            url = urllib.parse.urlsplit(entry["url"])
+            requests.append(Recorded(entry["method"], url.path, body, url.query, entry.get("headers") or {}))
         return requests
 
     post("reset-recording")

@@ -64,7 +64,8 @@ def test_sam_transform_gives_an_alias_a_canary_and_an_iam_only_url(tmp_path, mon
     assert sorted(set(resources.values())) == [
         "AWS::ApplicationAutoScaling::ScalableTarget", "AWS::ApplicationAutoScaling::ScalingPolicy",
         "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard", "AWS::CodeDeploy::Application",
-        "AWS::CodeDeploy::DeploymentGroup", "AWS::IAM::Role", "AWS::Lambda::Alias", "AWS::Lambda::Function",
+        "AWS::CodeDeploy::DeploymentGroup", "AWS::IAM::Role", "AWS::Lambda::Alias", "AWS::Lambda::EventInvokeConfig",
+        "AWS::Lambda::Function",
         "AWS::Lambda::Url", "AWS::Lambda::Version", "AWS::Logs::LogGroup", "AWS::Logs::MetricFilter",
     ]
     # The transformed template is plain CloudFormation and must lint clean too. W2001: the

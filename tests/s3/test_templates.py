@@ -34,8 +34,8 @@ def transformed(kind: str, parameters: dict) -> dict:
 
 
 def evaluate(node, parameters: dict, conditions: dict):
-    """What CloudFormation makes of ``node`` for these parameters: Ref, Fn::Sub, Fn::If and the
-    condition functions; AWS::NoValue drops the key or item."""
+    """What CloudFormation makes of ``node`` for these parameters: Ref, Fn::Sub, Fn::Split,
+    Fn::Select, Fn::If and the condition functions; AWS::NoValue drops the key or item."""
     if isinstance(node, list):
         items = [evaluate(item, parameters, conditions) for item in node]
         return [item for item in items if item is not NOVALUE]
@@ -47,6 +47,12 @@ def evaluate(node, parameters: dict, conditions: dict):
             return NOVALUE if value == "AWS::NoValue" else {"AWS::Partition": "aws"}.get(value, parameters.get(value))
         if key == "Fn::Sub":
             return re.sub(r"\$\{([^}]+)\}", lambda m: str(evaluate({"Ref": m[1]}, parameters, conditions)), value)
+        if key == "Fn::Split":
+            separator, text = value
+            return str(evaluate(text, parameters, conditions)).split(separator)
+        if key == "Fn::Select":
+            index, items = value
+            return evaluate(items, parameters, conditions)[int(index)]
         if key == "Fn::If":
             name, yes, no = value
             return evaluate(yes if holds(conditions[name], parameters, conditions) else no, parameters, conditions)
