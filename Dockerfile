@@ -57,6 +57,11 @@ RUN find /opt/task -name __pycache__ -prune -exec rm -rf {} + \
 
 # --- the image Lambda runs --------------------------------------------------------------
 FROM ${BASE_IMAGE}
+ARG BASE_IMAGE
+# Its base, from which `python -m deploy function` tells whether Lambda can publish it with
+# SnapStart (deploy/package/snapstart.py). On a base other than AWS's Python 3.12+ ones,
+# `make image` also labels it com.amazonaws.lambda.feature.snapstart=Allow.
+LABEL org.opencontainers.image.base.name="${BASE_IMAGE}"
 ENV LAMBDA_TASK_ROOT=/var/task
 COPY --from=deps /opt/entry/ /
 COPY --from=deps /opt/task/ /var/task/

@@ -2,9 +2,12 @@
 restored environments must not share, and log it.
 
 runtime/handler.py imports this module only when AWS_LAMBDA_INITIALIZATION_TYPE is "snap-start":
-the runtime client runs the hooks under exactly that test (awslambdaric's bootstrap.run), and the
-managed Python runtimes (3.12+) ship snapshot_restore_py. Container images, on-demand zips and
-local runs never import it, nor snapshot_restore_py.
+the runtime client runs the hooks under exactly that test (awslambdaric's bootstrap.run). The
+managed Python runtimes (3.12+) and AWS's Python 3.12+ base images ship snapshot_restore_py; an
+image on any other base carries it beside its runtime client (deploy/package/lambda-client.txt).
+Nothing here depends on the package: a zip's model and an image's are both read from
+$LAMBDA_TASK_ROOT/model at init and warmed before the snapshot. On-demand and provisioned inits
+and local runs never import this module, nor snapshot_restore_py.
 
 What the runtime client does once the handler module is imported (bootstrap.on_init_complete):
 run the before-snapshot hooks, call /runtime/restore/next (Lambda takes the snapshot there, and

@@ -51,7 +51,8 @@ def add_commands(commands) -> None:
                        help="with --zip: the managed runtime (default: the Python the zip was built for, "
                             "else on update the function's)"),
                    arg("--snapstart", action=argparse.BooleanOptionalAction,
-                       help="with --zip: SnapStart on published versions (default: on; images never have it)"),
+                       help="SnapStart on published versions (default: on for a zip, and for an image whose "
+                            "labels in this machine's engine say Lambda can snapshot it)"),
                    arg("--s3-bucket", help="with --zip: upload the zip to this bucket (in the function's region) and "
                                            "deploy it from there; needed above 50 MiB zipped"),
                    arg("--s3-key", help=f"with --s3-bucket: the object key (default: {S3_PREFIX}/FUNCTION/SHA256.zip)"))
@@ -105,7 +106,7 @@ def _push(args) -> int:
 
 def _function(args) -> int:
     from . import zip_code
-    from .functions import FunctionSpec, ImageCode, ZipCode, deploy
+    from .functions import FunctionSpec, ImageCode, ZipCode, deploy, image_snapstart
 
     env = {}
     for item in args.env:
@@ -116,15 +117,15 @@ def _function(args) -> int:
     if args.s3_key and not args.s3_bucket:
         raise DeployError("--s3-key: needs --s3-bucket, the bucket the zip goes to")
     if args.image is not None:
-        if args.snapstart:
-            raise DeployError("--snapstart: SnapStart supports only .zip packages on the managed runtimes "
-                              "python3.12 and later, not container images: deploy the model with --zip")
         for flag, value in (("--runtime", args.runtime), ("--s3-bucket", args.s3_bucket)):
             if value:
                 raise DeployError(f"{flag}: only for a .zip package (--zip), not a container image")
-        from .ecr import image_architecture
+        from .ecr import local_image
 
-        code = ImageCode(args.image, architecture=image_architecture(args.image))
+        local = local_image(args.image)
+        snapstart, note = image_snapstart(args.snapstart, args.image, local.labels if local else None)
+        code = ImageCode(args.image, architecture=local.architecture if local else None, snapstart=snapstart,
+                         snapstart_note=note)
     else:
         # Every local check before any AWS call: the zip's contents and Lambda's size limits.
         package = zip_code.inspect(args.zip)
@@ -201,11 +202,10 @@ def _status(args) -> int:
 
 
 def _package(version: dict) -> str:
-    """Image, or Zip with its runtime and SnapStart state, as Lambda reports them."""
-    if version.get("PackageType", "Zip") == "Image":
-        return "Image"
+    """Image, or Zip with its runtime, and the SnapStart state, as Lambda reports them."""
     snapstart = (version.get("SnapStart") or {}).get("ApplyOn", "None") == "PublishedVersions"
-    return f"Zip {version.get('Runtime')}, SnapStart {'on' if snapstart else 'off'}"
+    package = "Image" if version.get("PackageType", "Zip") == "Image" else f"Zip {version.get('Runtime')}"
+    return f"{package}, SnapStart {'on' if snapstart else 'off'}"
 
 
 def _all(lam, operation: str, key: str, function: str) -> list[dict]:

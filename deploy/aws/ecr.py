@@ -116,9 +116,16 @@ def _confirm_in_ecr(ecr, repository: str, digest: str) -> None:
          repositoryName=repository, imageIds=[{"imageDigest": digest}])
 
 
-def image_architecture(uri: str) -> str | None:
-    """Lambda's name of the architecture of the local image that ``uri`` names, by name or by its
-    repository digest (what `push` printed); None where this machine's engine has no such image."""
+@dataclass(frozen=True)
+class LocalImage:
+    architecture: str  # Lambda's name
+    labels: dict[str, str]
+
+
+def local_image(uri: str) -> LocalImage | None:
+    """The local image that ``uri`` names, by name or by its repository digest (what `push`
+    printed): its architecture by Lambda's name and its labels; None where this machine's
+    engine has no such image."""
     if not engine_answers():
         return None
     candidates = [uri]
@@ -128,10 +135,20 @@ def image_architecture(uri: str) -> str | None:
         candidates += [line.split()[1] for line in listed.splitlines() if line.split()[:1] == [digest]]
     for candidate in candidates:
         try:
-            return _local_architecture(candidate)
+            return LocalImage(_local_architecture(candidate), _labels(candidate))
         except DeployError:
             continue
     return None
+
+
+def _labels(image: str) -> dict[str, str]:
+    """The image config's labels; none where it has none ("null")."""
+    text = run(["docker", "image", "inspect", "--format", "{{json .Config.Labels}}", image], quiet=True)
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _local_architecture(image: str) -> str:

@@ -21,13 +21,36 @@ SNAPSTART_MAX_EPHEMERAL_MB = 512
 
 @dataclass
 class ImageCode:
-    """``architecture``: what the image was built for, where it is known (a local image)."""
+    """``architecture``: what the image was built for, where it is known (a local image).
+    ``snapstart``, ``snapstart_note``: what image_snapstart made of its labels and the flags."""
 
     uri: str
     architecture: str | None = None
+    snapstart: bool = False
+    snapstart_note: str | None = None  # why SnapStart is off when no flag said so
     package_type = "Image"
 
     def describe(self) -> str:
+        return self.uri
+
+    def resolve(self, spec: FunctionSpec, current: dict | None) -> None:
+        _resolve_image(spec)
+
+    def function_code(self, function: str, s3, log) -> dict:
+        """Code (CreateFunction), or UpdateFunctionCode's arguments."""
+        return {"ImageUri": self.uri}
+
+    def runtime_settings(self, current: dict | None) -> dict:
+        """What the package type adds to CreateFunction, or (``current``) changes on update."""
+        return {}
+
+    def settings_line(self, latest: dict) -> str:
+        return _snapstart_line(self, latest) + (f" ({self.snapstart_note})" if self.snapstart_note else "")
+
+    def check_deployed(self, function: str, latest: dict) -> None:
+        """Nothing to compare: Lambda reports an image's manifest digest, which a URI by tag does not name."""
+
+    def version_description(self) -> str:
         return self.uri
 
 
@@ -45,6 +68,27 @@ class ZipCode:
 
     def describe(self) -> str:
         return self.package.describe()
+
+    def resolve(self, spec: FunctionSpec, current: dict | None) -> None:
+        _resolve_zip(spec, current)
+
+    def function_code(self, function: str, s3, log) -> dict:
+        return zip_code.code(self.package, function, s3, self.s3_bucket, self.s3_key, log=log)
+
+    def runtime_settings(self, current: dict | None) -> dict:
+        wanted = {"Runtime": self.runtime, "Handler": HANDLER}
+        return {k: v for k, v in wanted.items() if current is None or current.get(k) != v}
+
+    def settings_line(self, latest: dict) -> str:
+        return f"{latest.get('Runtime')}, {_snapstart_line(self, latest)}"
+
+    def check_deployed(self, function: str, latest: dict) -> None:
+        if latest["CodeSha256"] != self.package.code_sha256:
+            raise DeployError(f"function {function}: Lambda reports code sha256 {latest['CodeSha256']}, not the zip's "
+                              f"{self.package.code_sha256}; another deploy may have changed it meanwhile: run again")
+
+    def version_description(self) -> str:
+        return f"{self.package.path.name} sha256:{self.package.sha256}"
 
 
 @dataclass
@@ -76,10 +120,8 @@ def deploy(lam, spec: FunctionSpec, log=print, s3=None) -> Published:
                    absent=NOT_FOUND, FunctionName=spec.name)
     if current is not None:
         _same_package_type(spec, current)
-    if isinstance(spec.code, ZipCode):
-        _resolve_zip(spec, current)
-    else:
-        _resolve_image(spec)
+    spec.code.resolve(spec, current)
+    _snapstart_fits(spec, current)
     if current is None:
         latest = _create(lam, spec, s3, log)
         log(f"function {spec.name}: created from {spec.code.describe()}")
@@ -87,16 +129,35 @@ def deploy(lam, spec: FunctionSpec, log=print, s3=None) -> Published:
         latest = _update(lam, spec, current, s3, log)
         log(f"function {spec.name}: updated to {spec.code.describe()}")
     log(f"  {latest['MemorySize']} MB, {latest['Timeout']} s, {latest['Architectures'][0]}, "
-        f"{_zip_settings(spec, latest)}environment {_format_env(latest, spec.environment)} (* set now)")
-    if isinstance(spec.code, ZipCode) and latest["CodeSha256"] != spec.code.package.code_sha256:
-        raise DeployError(f"function {spec.name}: Lambda reports code sha256 {latest['CodeSha256']}, not the zip's "
-                          f"{spec.code.package.code_sha256}; another deploy may have changed it meanwhile: run again")
+        f"{spec.code.settings_line(latest)}, environment {_format_env(latest, spec.environment)} (* set now)")
+    spec.code.check_deployed(spec.name, latest)
     version = call(f"publish a version of {spec.name}", lam.publish_version, FunctionName=spec.name,
                    CodeSha256=latest["CodeSha256"], Description=_description(spec)[:256])
     # With SnapStart, Lambda initialises the version and snapshots it before the version is Active.
     _wait(lam, "published_version_active", spec.name, version["Version"])
     log(f"version {version['Version']} published")
     return Published(spec.name, version["Version"], version["CodeSha256"], current is None)
+
+
+def image_snapstart(asked: bool | None, uri: str, labels: dict[str, str] | None) -> tuple[bool, str | None]:
+    """SnapStart for the image ``uri``, whose labels (None: not in this machine's engine) say
+    whether Lambda can publish it so: as asked (--snapstart, --no-snapstart), else where they say
+    it can. --snapstart is refused where they say it cannot. Then why it is off, if not asked."""
+    from ..package.snapstart import ALLOW, ALLOW_LABEL, Support, support
+
+    found = support(labels) if labels is not None else Support(
+        None, "is not in this machine's Docker engine, so its base is unknown")
+    if asked and found.able is False:
+        raise DeployError(f"--snapstart: image {uri} {found.why}, so Lambda cannot publish it with SnapStart: "
+                          "rebuild it with `make image` or leave --snapstart out")
+    if asked is not None:
+        return asked, None
+    if found.able is None:
+        return False, (f"the image {found.why}; --snapstart turns it on for an image on AWS's Python 3.12+ base "
+                       f"or labelled {ALLOW_LABEL}={ALLOW}, as `make image` builds them")
+    if found.able:
+        return True, None
+    return False, f"the image {found.why}"
 
 
 def _same_package_type(spec: FunctionSpec, current: dict) -> None:
@@ -125,8 +186,7 @@ def _resolve_image(spec: FunctionSpec) -> None:
 
 def _resolve_zip(spec: FunctionSpec, current: dict | None) -> None:
     """Runtime and architecture: as given, else what the zip was built for, else (on update) the
-    function's; a zip built for another Python or machine would fail to import numpy. Then what
-    SnapStart cannot be combined with."""
+    function's; a zip built for another Python or machine would fail to import numpy."""
     code: ZipCode = spec.code
     package = code.package
     if code.runtime is None and len(package.runtimes) == 1:
@@ -152,14 +212,20 @@ def _resolve_zip(spec: FunctionSpec, current: dict | None) -> None:
                           f"{' and '.join(sorted(package.architectures))}, which an {architecture} function cannot "
                           f"load: rebuild it with ARCH={architecture} or deploy with --architecture "
                           f"{sorted(package.architectures)[0]}")
-    if code.snapstart and current is not None:
-        if current.get("FileSystemConfigs"):
-            raise DeployError(f"function {spec.name} mounts an EFS file system, which Lambda does not combine with "
-                              "SnapStart: deploy with --no-snapstart")
-        ephemeral = current.get("EphemeralStorage", {}).get("Size", SNAPSTART_MAX_EPHEMERAL_MB)
-        if ephemeral > SNAPSTART_MAX_EPHEMERAL_MB:
-            raise DeployError(f"function {spec.name} has {ephemeral} MB of ephemeral storage; SnapStart allows at "
-                              f"most {SNAPSTART_MAX_EPHEMERAL_MB} MB: deploy with --no-snapstart")
+
+
+def _snapstart_fits(spec: FunctionSpec, current: dict | None) -> None:
+    """What Lambda does not combine with SnapStart, on the function as it is (provisioned
+    concurrency is refused by `concurrency`, alias_options)."""
+    if not spec.code.snapstart or current is None:
+        return
+    if current.get("FileSystemConfigs"):
+        raise DeployError(f"function {spec.name} mounts an EFS file system, which Lambda does not combine with "
+                          "SnapStart: deploy with --no-snapstart")
+    ephemeral = current.get("EphemeralStorage", {}).get("Size", SNAPSTART_MAX_EPHEMERAL_MB)
+    if ephemeral > SNAPSTART_MAX_EPHEMERAL_MB:
+        raise DeployError(f"function {spec.name} has {ephemeral} MB of ephemeral storage; SnapStart allows at "
+                          f"most {SNAPSTART_MAX_EPHEMERAL_MB} MB: deploy with --no-snapstart")
 
 
 def _create(lam, spec: FunctionSpec, s3, log) -> dict:
@@ -167,47 +233,33 @@ def _create(lam, spec: FunctionSpec, s3, log) -> dict:
         raise DeployError(f"function {spec.name} does not exist yet: creating it needs --role ARN, "
                           "an execution role Lambda can assume")
     settings = {**CREATE_DEFAULTS, **{k: v for k, v in _settings(spec).items() if v is not None}}
-    common = dict(FunctionName=spec.name, Role=spec.role, MemorySize=settings["memory_mb"],
-                  Timeout=settings["timeout_s"], Architectures=[settings["architecture"]],
-                  Environment={"Variables": spec.environment}, Description=spec.description or "", Publish=False)
-    if isinstance(spec.code, ImageCode):
-        call(f"create function {spec.name}", lam.create_function,
-             PackageType="Image", Code={"ImageUri": spec.code.uri}, **common)
-    else:
-        code = zip_code.code(spec.code.package, spec.name, s3, spec.code.s3_bucket, spec.code.s3_key, log=log)
-        call(f"create function {spec.name}", lam.create_function,
-             PackageType="Zip", Code=code, Runtime=spec.code.runtime, Handler=HANDLER,
-             SnapStart=SNAPSTART_ON if spec.code.snapstart else SNAPSTART_OFF, **common)
+    call(f"create function {spec.name}", lam.create_function,
+         FunctionName=spec.name, Role=spec.role, MemorySize=settings["memory_mb"], Timeout=settings["timeout_s"],
+         Architectures=[settings["architecture"]], Environment={"Variables": spec.environment},
+         Description=spec.description or "", Publish=False, PackageType=spec.code.package_type,
+         Code=spec.code.function_code(spec.name, s3, log), SnapStart=_snapstart(spec.code),
+         **spec.code.runtime_settings(None))
     return _wait(lam, "function_active_v2", spec.name)
 
 
 def _update(lam, spec: FunctionSpec, current: dict, s3, log) -> dict:
-    if isinstance(spec.code, ImageCode):
-        code = {"ImageUri": spec.code.uri}
-    else:
-        code = zip_code.code(spec.code.package, spec.name, s3, spec.code.s3_bucket, spec.code.s3_key, log=log)
+    code = spec.code.function_code(spec.name, s3, log)
     if spec.architecture:
         code["Architectures"] = [spec.architecture]
     call(f"update the code of {spec.name}", lam.update_function_code, FunctionName=spec.name, **code)
-    latest = _wait(lam, "function_updated_v2", spec.name)
+    _wait(lam, "function_updated_v2", spec.name)
     changes = {"MemorySize": spec.memory_mb, "Timeout": spec.timeout_s, "Role": spec.role,
                "Description": spec.description}
     changes = {k: v for k, v in changes.items() if v is not None}
     if spec.environment:
         variables = {**current.get("Environment", {}).get("Variables", {}), **spec.environment}
         changes["Environment"] = {"Variables": variables}
-    if isinstance(spec.code, ZipCode):
-        if current.get("Runtime") != spec.code.runtime:
-            changes["Runtime"] = spec.code.runtime
-        if current.get("Handler") != HANDLER:
-            changes["Handler"] = HANDLER
-        # Stated on every deploy: a zip function has SnapStart unless this deploy says --no-snapstart.
-        changes["SnapStart"] = SNAPSTART_ON if spec.code.snapstart else SNAPSTART_OFF
-    if changes:
-        call(f"update the configuration of {spec.name}", lam.update_function_configuration,
-             FunctionName=spec.name, **changes)
-        latest = _wait(lam, "function_updated_v2", spec.name)
-    return latest
+    changes.update(spec.code.runtime_settings(current))
+    # Stated on every deploy: the function has SnapStart as this deploy decides, whatever an earlier one did.
+    changes["SnapStart"] = _snapstart(spec.code)
+    call(f"update the configuration of {spec.name}", lam.update_function_configuration,
+         FunctionName=spec.name, **changes)
+    return _wait(lam, "function_updated_v2", spec.name)
 
 
 def _wait(lam, waiter: str, name: str, qualifier: str | None = None) -> dict:
@@ -231,24 +283,20 @@ def _settings(spec: FunctionSpec) -> dict:
 
 
 def _description(spec: FunctionSpec) -> str:
-    if spec.description:
-        return spec.description
-    if isinstance(spec.code, ImageCode):
-        return spec.code.uri
-    return f"{spec.code.package.path.name} sha256:{spec.code.package.sha256}"
+    return spec.description or spec.code.version_description()
 
 
-def _zip_settings(spec: FunctionSpec, latest: dict) -> str:
-    """Runtime and SnapStart of a zip function, as Lambda reports them (and what was asked for,
-    where the endpoint reports something else: moto keeps no SnapStart setting)."""
-    if not isinstance(spec.code, ZipCode):
-        return ""
-    asked = "PublishedVersions" if spec.code.snapstart else "None"
+def _snapstart(code: ImageCode | ZipCode) -> dict:
+    return SNAPSTART_ON if code.snapstart else SNAPSTART_OFF
+
+
+def _snapstart_line(code: ImageCode | ZipCode, latest: dict) -> str:
+    """SnapStart as Lambda reports it (and what was asked for, where the endpoint reports
+    something else: moto keeps no SnapStart setting)."""
+    asked = _snapstart(code)["ApplyOn"]
     reported = (latest.get("SnapStart") or {}).get("ApplyOn", "None")
-    snapstart = "SnapStart on" if spec.code.snapstart else "SnapStart off"
-    if reported != asked:
-        snapstart += f" (requested; the endpoint reports ApplyOn {reported})"
-    return f"{latest.get('Runtime')}, {snapstart}, "
+    line = "SnapStart on" if code.snapstart else "SnapStart off"
+    return line + (f" (requested; the endpoint reports ApplyOn {reported})" if reported != asked else "")
 
 
 def _format_env(config: dict, given: dict[str, str]) -> str:

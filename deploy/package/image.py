@@ -14,7 +14,7 @@ from .. import arch as architectures
 from ..errors import DeployError
 from ..local.engine import ensure_engine
 from ..shell import docker_build, run
-from . import base_image, convert_on_target, wheels
+from . import base_image, convert_on_target, snapstart, wheels
 from .rootfs_image import architecture
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,7 +81,7 @@ def build_image(request: ImageRequest, log=print) -> dict:
             "--build-arg", f"BASE_IMAGE={base}",
             "--build-arg", f"MODEL_FILE={request.model.name}",
             "--build-arg", f"CONVERT_ARGS={' '.join(convert_args)}",
-            *build_args,
+            *build_args, *label_args(base, python),
             "-t", request.tag, str(context),
         ], arch=request.arch)
     built = architecture(request.tag)
@@ -95,6 +95,12 @@ def build_image(request: ImageRequest, log=print) -> dict:
             "(deploy/package/image.py ADDED_BYTES_BUDGET); find what grew with `docker history`"
         )
     return report
+
+
+def label_args(base: str, python: str) -> list[str]:
+    """docker build's --label options for an image on ``base``: SnapStart's (the Dockerfile
+    labels the base itself)."""
+    return [f"--label={key}={value}" for key, value in snapstart.build_labels(base, python).items()]
 
 
 def _stage(context: Path, site: dict[str, Path], request: ImageRequest) -> None:

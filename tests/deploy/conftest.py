@@ -190,6 +190,50 @@ def fake_docker(tmp_path, aws_env, monkeypatch) -> tuple[dict, Path]:
     return dict(os.environ), log
 
 
+FAKE_ENGINE = textwrap.dedent('''\
+    #!PYTHON
+    import json, os, sys
+    images = json.load(open(os.environ["FAKE_ENGINE_IMAGES"]))  # image ID: its digest, architecture, labels
+    args = sys.argv[1:]
+    if args[:1] == ["images"]:
+        for image_id, image in images.items():
+            print(image["digest"], image_id)
+    elif args[:2] == ["image", "inspect"]:
+        image = images.get(args[-1])
+        if image is None:
+            sys.exit(f"Error: No such image: {args[-1]}")
+        print(image["architecture"] if "{{.Architecture}}" in args else json.dumps(image["labels"] or None))
+    elif args[:1] != ["info"]:
+        sys.exit(f"fake engine: unexpected docker {args}")
+''')
+
+
+@pytest.fixture
+def local_engine(tmp_path, aws_env, monkeypatch):
+    """A `docker` whose engine holds the images given to the returned function (an image URI by
+    digest, its labels, its architecture by Docker's name), answering what `function --image`
+    asks of a local image; for this process and subprocesses. Returns it with the environment."""
+    bin_dir = tmp_path / "engine-bin"
+    bin_dir.mkdir()
+    docker = bin_dir / "docker"
+    docker.write_text(FAKE_ENGINE.replace("PYTHON", os.path.realpath(sys.executable), 1))
+    docker.chmod(docker.stat().st_mode | stat.S_IEXEC)
+    images_file = tmp_path / "engine-images.json"
+    images_file.write_text("{}")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{aws_env['PATH']}")
+    monkeypatch.setenv("FAKE_ENGINE_IMAGES", str(images_file))
+
+    def holds(uri: str, labels: dict[str, str], architecture: str = "amd64") -> dict:
+        images = json.loads(images_file.read_text())
+        digest = uri.partition("@")[2]
+        images["sha256:" + hashlib.sha256(digest.encode()).hexdigest()] = {
+            "digest": digest, "architecture": architecture, "labels": labels}
+        images_file.write_text(json.dumps(images))
+        return dict(os.environ)
+
+    return holds
+
+
 def deploy_cli(*args: str, env: dict, check: bool = True, timeout: float = 180) -> subprocess.CompletedProcess:
     """`python -m deploy ARGS` as a user runs it."""
     done = subprocess.run([sys.executable, "-m", "deploy", *args], capture_output=True, text=True,

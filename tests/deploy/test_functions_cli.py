@@ -25,12 +25,13 @@ def test_create_sets_image_settings_and_update_changes_only_what_is_given(aws_en
                       "--timeout", "60", "--architecture", "arm64", "--env", "MODEL_VERSION=1", "--env", "OTHER=x",
                       env=aws_env)
     assert done.stdout == "1\n"
-    assert "  2048 MB, 60 s, arm64, environment MODEL_VERSION* OTHER* (* set now)" in done.stderr
+    assert "  2048 MB, 60 s, arm64, SnapStart off (the image is not in this machine's Docker engine, " in done.stderr
+    assert "), environment MODEL_VERSION* OTHER* (* set now)\n" in done.stderr
     assert "=1" not in done.stderr and "=x" not in done.stderr  # values may be secrets: never logged
     done = deploy_cli("function", FUNCTION, "--image", api_only_image, "--env", "MODEL_VERSION=2", env=aws_env)
     assert done.stdout == "2\n"
     assert "function lambda-tabular-demo: updated" in done.stderr
-    assert "  2048 MB, 60 s, arm64, environment MODEL_VERSION* OTHER (* set now)\n" in done.stderr
+    assert "), environment MODEL_VERSION* OTHER (* set now)\n" in done.stderr
     assert "=2" not in done.stderr
     config = boto3.client("lambda").get_function_configuration(FunctionName=FUNCTION, Qualifier="2")
     assert config["PackageType"] == "Image" and config["Architectures"] == ["arm64"]

@@ -14,7 +14,7 @@ FUNCTION = "lambda-tabular-water-quality"
 REPOSITORY = "lambda-tabular-water-quality"
 
 
-def test_push_deploy_canary_rollback(example_image, registry, aws_env, role_arn):
+def test_push_deploy_canary_rollback(example_image, registry, aws_env, role_arn, moto_requests):
     pushed = deploy_cli("push", example_image["image"], "--registry", registry.host, env=aws_env)
     image_uri = pushed.stdout.strip()
     repository_uri = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}"
@@ -29,6 +29,10 @@ def test_push_deploy_canary_rollback(example_image, registry, aws_env, role_arn)
                        "--env", "MODEL_VERSION=1", "--memory", "1024", "--timeout", "30", env=aws_env)
     assert first.stdout.strip() == "1"
     assert "function lambda-tabular-water-quality: created" in first.stderr
+    # The image's labels, read by the digest `push` printed, let Lambda snapshot it (moto keeps no SnapStart).
+    assert "  1024 MB, 30 s, x86_64, SnapStart on (requested; the endpoint reports ApplyOn None), " in first.stderr
+    (create,) = [r.json() for r in moto_requests() if r.method == "POST" and r.path == "/2015-03-31/functions"]
+    assert create["SnapStart"] == {"ApplyOn": "PublishedVersions"}
     live = deploy_cli("alias", FUNCTION, "live", "--version", "1", env=aws_env)
     assert live.stdout.strip() == f"alias live of {FUNCTION}: version 1 (100%)"
 

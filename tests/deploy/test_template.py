@@ -1,4 +1,4 @@
-"""deploy/aws/template.yaml (image) and template-zip.yaml (.zip with SnapStart): valid for cfn-lint
+"""deploy/aws/template.yaml (image) and template-zip.yaml (.zip), both with SnapStart: valid for cfn-lint
 as written, and what the SAM transform makes of them is a valid CloudFormation template with the
 alias, the canary and IAM-only Function URL; and, alike in both, the alarms, tracing, auto
 scaling and dashboard, reading metrics that exist."""
@@ -112,19 +112,62 @@ def test_zip_template_gives_a_snapstart_function_behind_the_same_alias_canary_an
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_zip_template_refuses_provisioned_concurrency_with_snapstart(monkeypatch):
+def _holds(rule: dict, parameters: dict[str, str]) -> bool:
+    """A template rule as CloudFormation checks it (Fn::Equals and Ref only): its assertions hold,
+    or its condition does not apply. Parameters are strings there, numbers too."""
+    def value(node):
+        if isinstance(node, dict) and "Ref" in node:
+            return parameters[node["Ref"]]
+        if isinstance(node, dict) and "Fn::Equals" in node:
+            left, right = node["Fn::Equals"]
+            return value(left) == value(right)
+        return node
+
+    return not value(rule["RuleCondition"]) or all(value(a["Assert"]) for a in rule["Assertions"])
+
+
+@pytest.mark.parametrize("parameters, template", [({"ImageUri": IMAGE}, TEMPLATE), (ZIP_CODE, ZIP_TEMPLATE)],
+                         ids=["image", "zip"])
+def test_both_templates_refuse_provisioned_concurrency_with_snapstart(parameters, template, monkeypatch):
     """A rule, checked by CloudFormation before it creates anything: provisioned concurrency only
     with SnapStart None. The rule survives the transform."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    template = transformed(ZIP_CODE, ZIP_TEMPLATE)
-    assert template["Rules"]["SnapStartExcludesProvisionedConcurrency"] == {
+    transformed_template = transformed(parameters, template)
+    rule = transformed_template["Rules"]["SnapStartExcludesProvisionedConcurrency"]
+    assert rule == {
         "RuleCondition": {"Fn::Equals": [{"Ref": "SnapStart"}, "PublishedVersions"]},
         "Assertions": [{"Assert": {"Fn::Equals": [{"Ref": "ProvisionedConcurrency"}, "0"]},
                         "AssertDescription": "Lambda does not combine provisioned concurrency with SnapStart; set "
                                              "SnapStart to None or ProvisionedConcurrency to 0"}],
     }
-    alias = template["Resources"]["ModelFunctionAliaslive"]["Properties"]
+    holds = {(snapstart, count): _holds(rule, {"SnapStart": snapstart, "ProvisionedConcurrency": count})
+             for snapstart in ("PublishedVersions", "None") for count in ("0", "2")}
+    assert holds == {("PublishedVersions", "0"): True, ("PublishedVersions", "2"): False,
+                     ("None", "0"): True, ("None", "2"): True}
+    alias = transformed_template["Resources"]["ModelFunctionAliaslive"]["Properties"]
     assert alias["ProvisionedConcurrencyConfig"]["Fn::If"][0] == "HasProvisionedConcurrency"
+
+
+@pytest.mark.parametrize("apply_on", ["PublishedVersions", "None"])
+def test_image_template_has_snapstart_on_by_default_and_lints_clean_on_and_off(apply_on, tmp_path, monkeypatch):
+    """The image template states SnapStart as the zip template does. cfn-lint reads the
+    transformed template with the parameter set to each value, in its default and in the
+    function's property."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    template = transformed({"ImageUri": IMAGE, "SnapStart": apply_on})
+    function = template["Resources"]["ModelFunction"]["Properties"]
+    assert function["PackageType"] == "Image" and function["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}}
+    image, zipped = source(TEMPLATE), source(ZIP_TEMPLATE)
+    parameter = image["Parameters"]["SnapStart"]
+    assert (parameter["Default"], parameter["AllowedValues"]) == ("PublishedVersions", ["PublishedVersions", "None"])
+    assert {k: v for k, v in parameter.items() if k != "Description"} == {
+        k: v for k, v in zipped["Parameters"]["SnapStart"].items() if k != "Description"}
+    template["Parameters"]["SnapStart"]["Default"] = apply_on
+    function["SnapStart"] = {"ApplyOn": apply_on}
+    out = tmp_path / "transformed.json"
+    out.write_text(json.dumps(template))
+    done = cfn_lint(out, "--ignore-checks", "W2001")
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_zip_template_publishes_a_version_for_each_new_zip(monkeypatch):

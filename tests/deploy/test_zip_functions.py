@@ -176,9 +176,6 @@ def test_local_refusals_are_one_line_before_any_aws_call(aws_env, role_arn, api_
          f"error: --zip {tmp_path / 'nohandler.zip'}: no runtime/handler.py at the zip's root, so Lambda could not "
          "load the handler runtime.handler.handler; build the package with `make zip MODEL=... ZIP=...`"),
         (("--zip", str(tmp_path / "missing.zip")), f"error: --zip {tmp_path / 'missing.zip'}: no such file"),
-        (("--image", api_only_image, "--snapstart"),
-         "error: --snapstart: SnapStart supports only .zip packages on the managed runtimes python3.12 and later, "
-         "not container images: deploy the model with --zip"),
         (("--image", api_only_image, "--runtime", "python3.12"),
          "error: --runtime: only for a .zip package (--zip), not a container image"),
         (("--zip", str(small), "--s3-key", "k.zip"), "error: --s3-key: needs --s3-bucket, the bucket the zip goes to"),

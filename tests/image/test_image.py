@@ -65,6 +65,53 @@ def test_bytecode_is_precompiled_and_valid_on_a_read_only_file_system(example_im
     assert in_image(example_image["image"], code).startswith("0 ")
 
 
+def test_labels_name_the_base_and_let_lambda_snapshot_the_image(example_image):
+    """`function --image` reads these: the base, and on a base other than AWS's Python 3.12+ the
+    label that lets Lambda publish the image with SnapStart."""
+    from deploy.package import snapstart
+    from deploy.package.base_image import python_version
+
+    labels = json.loads(subprocess.run(
+        ["docker", "image", "inspect", "--format", "{{json .Config.Labels}}", example_image["image"]],
+        capture_output=True, text=True, check=True).stdout)
+    base = example_image["base"]
+    assert labels[snapstart.BASE_LABEL] == base
+    expected = {} if snapstart.coordinated(base, python_version(base)) else {snapstart.ALLOW_LABEL: snapstart.ALLOW}
+    assert {k: v for k, v in labels.items() if k == snapstart.ALLOW_LABEL} == expected
+    assert snapstart.support(labels).able is True
+
+
+SNAPSHOT_IN_IMAGE = """
+import json, os, sys
+os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] = "snap-start"
+sys.path.insert(0, "/var/runtime")  # the runtime client of a Lambda base; on other bases it is in the task root
+from awslambdaric import bootstrap
+import runtime.handler
+
+class RuntimeClient:  # the calls bootstrap.on_init_complete makes; Lambda snapshots at restore_next
+    calls = []
+    def restore_next(self): self.calls.append("restore_next")
+    def post_init_error(self, *args): self.calls.append("post_init_error")
+    def report_restore_error(self, *args): self.calls.append("report_restore_error")
+
+bootstrap.on_init_complete(RuntimeClient(), bootstrap.StandardLogSink())
+print(json.dumps({"calls": RuntimeClient.calls, "hooks": sys.modules["snapshot_restore_py"].__file__}))
+"""
+
+
+def test_snapstart_hooks_warm_the_model_inside_the_image(example_image):
+    """A SnapStart init as the image's own runtime client runs it (with the snapshot_restore_py the
+    image carries): the model is warmed through the handler before the snapshot, the cold-start
+    flag is reset after the restore."""
+    lines = [json.loads(line) for line in in_image(example_image["image"], SNAPSHOT_IN_IMAGE).splitlines()]
+    snapshot, restore, result = lines[-3:]
+    assert (snapshot["message"], snapshot["level"]) == ("snapshot", "INFO")
+    assert [(w["request"], w["status"]) for w in snapshot["warmed"]] == [("v1", 200), ("v2", 200), ("http", 200)]
+    assert (restore["message"], restore["reset"]) == ("restore", ["cold_start"])
+    assert result["calls"] == ["restore_next"]
+    assert result["hooks"].startswith(("/var/runtime/", "/var/task/"))
+
+
 def test_size_is_reported_and_within_budget(example_image):
     added = example_image["added_bytes"]
     print(f"\nimage {example_image['size_bytes'] / 2**20:.1f} MiB, {added / 2**20:.1f} MiB over the base")
