@@ -64,13 +64,7 @@ def probe_rows(model, schema: Schema) -> dict[str, pd.DataFrame]:
     for i in booleans:
         groups["random"].iloc[:, i] = rng.integers(0, 2, RANDOM_ROWS).astype(np.float64)
 
-    rows = []
-    for i, f in enumerate(schema.features):
-        if f.kind == "number" and f.categories:
-            for value in [*f.categories, *_unseen_numbers(f.categories)]:
-                row = _base_row(schema, center)
-                row[i] = value
-                rows.append(row)
+    rows = _category_rows(schema, center)
     if rows:
         groups["categories"] = _frame(schema, rows)
 
@@ -159,6 +153,18 @@ def missing_text(model):
         if any(values.dtype.kind == "O" and any(v is None for v in values) for values in getattr(step, "categories_", None) or []):
             return None
     return np.nan
+
+
+def _category_rows(schema: Schema, center: np.ndarray) -> list[list]:
+    """For each number read as a category, rows with each category and with numbers near them."""
+    rows = []
+    for i, f in enumerate(schema.features):
+        if f.kind == "number" and f.categories:
+            for value in [*f.categories, *_unseen_numbers(f.categories)]:
+                row = _base_row(schema, center)
+                row[i] = value
+                rows.append(row)
+    return rows
 
 
 def _unseen_numbers(categories: list[float]) -> list[float]:
