@@ -22,7 +22,7 @@ def provision(lam, function: str, alias: str, count: int, log=print) -> str:
         call(f"remove provisioned concurrency from {where}", lam.delete_provisioned_concurrency_config,
              FunctionName=function, Qualifier=alias)
         return "removed"
-    _refuse_snapstart(lam, function, alias)
+    _refuse_unprovisionable(lam, function, alias)
     call(f"set provisioned concurrency on {where}", lam.put_provisioned_concurrency_config,
          FunctionName=function, Qualifier=alias, ProvisionedConcurrentExecutions=count)
     log(f"provisioned concurrency {count} on {where}: waiting until READY")
@@ -39,9 +39,9 @@ def provision(lam, function: str, alias: str, count: int, log=print) -> str:
                       "check it with `aws lambda get-provisioned-concurrency-config`")
 
 
-def _refuse_snapstart(lam, function: str, alias: str) -> None:
-    """Lambda does not combine provisioned concurrency with SnapStart: look at every version the
-    alias routes to (a canary's too) before asking for it."""
+def _refuse_unprovisionable(lam, function: str, alias: str) -> None:
+    """Lambda does not combine provisioned concurrency with SnapStart, nor with Lambda Managed
+    Instances: look at every version the alias routes to (a canary's too) before asking for it."""
     from .aliases import get
 
     state = get(lam, function, alias)
@@ -52,6 +52,10 @@ def _refuse_snapstart(lam, function: str, alias: str) -> None:
     for version in versions:
         config = call(f"look up version {version} of {function}", lam.get_function_configuration,
                       FunctionName=function, Qualifier=version)
+        if config.get("CapacityProviderConfig"):
+            raise DeployError(f"{function}:{alias} routes to version {version}, which runs on Lambda Managed Instances; "
+                              "they have no provisioned concurrency (a capacity provider keeps its environments "
+                              "running): leave `concurrency` out for it")
         snapstart = config.get("SnapStart") or {}
         if snapstart.get("ApplyOn") == "PublishedVersions" or snapstart.get("OptimizationStatus") == "On":
             raise DeployError(f"{function}:{alias} routes to version {version}, which has SnapStart on; Lambda does "

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import DeployError
 from .session import Aws, call
+from .capacity import MEMORY_PER_VCPU
 from .zip_code import RUNTIMES, S3_PREFIX
 
 
@@ -55,7 +56,27 @@ def add_commands(commands) -> None:
                             "labels in this machine's engine say Lambda can snapshot it)"),
                    arg("--s3-bucket", help="with --zip: upload the zip to this bucket (in the function's region) and "
                                            "deploy it from there; needed above 50 MiB zipped"),
-                   arg("--s3-key", help=f"with --s3-bucket: the object key (default: {S3_PREFIX}/FUNCTION/SHA256.zip)"))
+                   arg("--s3-key", help=f"with --s3-bucket: the object key (default: {S3_PREFIX}/FUNCTION/SHA256.zip)"),
+                   arg("--capacity-provider", metavar="NAME_OR_ARN",
+                       help="run on Lambda Managed Instances: this capacity provider, reused where it exists, else "
+                            "created (with --subnets, --security-groups, --operator-role); Python 3.13+, no SnapStart"),
+                   arg("--subnets", type=_ids, default=[], metavar="ID,ID",
+                       help="with --capacity-provider, to create it: the subnets its instances launch in"),
+                   arg("--security-groups", type=_ids, default=[], metavar="ID,ID",
+                       help="with --capacity-provider, to create it: the instances' security groups"),
+                   arg("--operator-role", metavar="ARN",
+                       help="with --capacity-provider, to create it: the role Lambda manages the instances with "
+                            "(AWSLambdaManagedEC2ResourceOperator)"),
+                   arg("--instance-types", type=_ids, default=[], metavar="TYPE,TYPE",
+                       help="with --capacity-provider, to create it: the only EC2 instance types it may launch "
+                            "(default: Lambda chooses)"),
+                   arg("--max-vcpus", type=int, help="with --capacity-provider, to create it: at most this many "
+                                                     "vCPUs in all (default: Lambda's)"),
+                   arg("--per-environment-concurrency", type=int, metavar="N",
+                       help="with --capacity-provider: requests one execution environment serves at once, each in "
+                            "its own Python process (1-1600; default: Lambda's, 16 per vCPU for Python)"),
+                   arg("--memory-per-vcpu", type=int, choices=list(MEMORY_PER_VCPU),
+                       help="with --capacity-provider: GiB of memory per vCPU (default: 2); --memory / this = vCPUs"))
     code = function.add_mutually_exclusive_group(required=True)
     code.add_argument("--image", help="image URI, best by digest (what `push` prints)")
     code.add_argument("--zip", type=Path, help="a .zip package from `make zip` (handler runtime.handler.handler)")
@@ -87,6 +108,32 @@ def add_commands(commands) -> None:
             help="share of the alias's requests for it (default: 10, a canary; 100: all of them)"))
 
 
+def _ids(text: str) -> list[str]:
+    return [item for item in text.split(",") if item]
+
+
+def _capacity(args):
+    """The capacity provider --capacity-provider asks for; its other flags refused without it."""
+    from .capacity import CapacityRequest
+
+    settings = {"--subnets": args.subnets, "--security-groups": args.security_groups,
+                "--operator-role": args.operator_role, "--instance-types": args.instance_types,
+                "--max-vcpus": args.max_vcpus, "--per-environment-concurrency": args.per_environment_concurrency,
+                "--memory-per-vcpu": args.memory_per_vcpu}
+    if args.capacity_provider is None:
+        for flag, value in settings.items():
+            if value:
+                raise DeployError(f"{flag}: only with --capacity-provider (Lambda Managed Instances)")
+        return None
+    if args.snapstart:
+        raise DeployError("--snapstart: Lambda Managed Instances (--capacity-provider) has no SnapStart: "
+                          "leave --snapstart out")
+    if args.per_environment_concurrency is not None and not 1 <= args.per_environment_concurrency <= 1600:
+        raise DeployError(f"--per-environment-concurrency {args.per_environment_concurrency}: 1 to 1600")
+    return CapacityRequest(args.capacity_provider, args.subnets, args.security_groups, args.operator_role,
+                           args.instance_types, args.max_vcpus, args.per_environment_concurrency, args.memory_per_vcpu)
+
+
 def _aws(args) -> Aws:
     return Aws(args.endpoint, args.region, args.profile)
 
@@ -116,16 +163,19 @@ def _function(args) -> int:
         env[key] = value
     if args.s3_key and not args.s3_bucket:
         raise DeployError("--s3-key: needs --s3-bucket, the bucket the zip goes to")
+    placement = _capacity(args)
     if args.image is not None:
         for flag, value in (("--runtime", args.runtime), ("--s3-bucket", args.s3_bucket)):
             if value:
                 raise DeployError(f"{flag}: only for a .zip package (--zip), not a container image")
+        from ..package.snapstart import base_python
         from .ecr import local_image
 
         local = local_image(args.image)
-        snapstart, note = image_snapstart(args.snapstart, args.image, local.labels if local else None)
+        labels = local.labels if local else None
+        snapstart, note = image_snapstart(args.snapstart if placement is None else False, args.image, labels)
         code = ImageCode(args.image, architecture=local.architecture if local else None, snapstart=snapstart,
-                         snapstart_note=note)
+                         snapstart_note=note, python=base_python(labels) if labels else None)
     else:
         # Every local check before any AWS call: the zip's contents and Lambda's size limits.
         package = zip_code.inspect(args.zip)
@@ -136,6 +186,7 @@ def _function(args) -> int:
     published = deploy(aws.client("lambda"), FunctionSpec(
         name=args.function, code=code, role=args.role, memory_mb=args.memory,
         timeout_s=args.timeout, architecture=args.architecture, environment=env, description=args.description,
+        capacity=placement, snapstart_asked=args.snapstart,
     ), log=_log, s3=aws.client("s3") if args.s3_bucket else None)
     print(published.version)
     return 0
@@ -205,7 +256,9 @@ def _package(version: dict) -> str:
     """Image, or Zip with its runtime, and the SnapStart state, as Lambda reports them."""
     snapstart = (version.get("SnapStart") or {}).get("ApplyOn", "None") == "PublishedVersions"
     package = "Image" if version.get("PackageType", "Zip") == "Image" else f"Zip {version.get('Runtime')}"
-    return f"{package}, SnapStart {'on' if snapstart else 'off'}"
+    managed = (version.get("CapacityProviderConfig") or {}).get("LambdaManagedInstancesCapacityProviderConfig")
+    where = f", capacity provider {managed['CapacityProviderArn'].rsplit(':', 1)[1]}" if managed else ""
+    return f"{package}, SnapStart {'on' if snapstart else 'off'}{where}"
 
 
 def _all(lam, operation: str, key: str, function: str) -> list[dict]:

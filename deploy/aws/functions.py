@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from ..arch import runnable
 from ..errors import DeployError
-from . import zip_code
+from . import capacity, zip_code
+from .capacity import CapacityRequest
 from .session import call
 from .zip_code import HANDLER, RUNTIMES, ZipPackage
 
@@ -28,6 +29,7 @@ class ImageCode:
     architecture: str | None = None
     snapstart: bool = False
     snapstart_note: str | None = None  # why SnapStart is off when no flag said so
+    python: str | None = None  # X.Y, where the image's base label says it
     package_type = "Image"
 
     def describe(self) -> str:
@@ -46,6 +48,17 @@ class ImageCode:
 
     def settings_line(self, latest: dict) -> str:
         return _snapstart_line(self, latest) + (f" ({self.snapstart_note})" if self.snapstart_note else "")
+
+    def without_snapstart(self, why: str) -> None:
+        self.snapstart, self.snapstart_note = False, why
+
+    def check_managed(self) -> str | None:
+        """Refuse what Managed Instances cannot run; a note where it cannot be told here."""
+        capacity.check_python(self.python, f"--image {self.uri} runs", "rebuild it with `make image` for Python 3.13+")
+        if self.python is None:
+            return ("the image's Python is not known here (its base label does not say); Managed Instances runs "
+                    "Python 3.13 and later")
+        return None
 
     def check_deployed(self, function: str, latest: dict) -> None:
         """Nothing to compare: Lambda reports an image's manifest digest, which a URI by tag does not name."""
@@ -82,6 +95,15 @@ class ZipCode:
     def settings_line(self, latest: dict) -> str:
         return f"{latest.get('Runtime')}, {_snapstart_line(self, latest)}"
 
+    def without_snapstart(self, why: str) -> None:
+        self.snapstart = False
+
+    def check_managed(self) -> str | None:
+        python = self.runtime.removeprefix("python")
+        capacity.check_python(python, "the function's runtime would be",
+                              "rebuild the zip with PYTHON=3.13 (or 3.14) and deploy with --runtime python3.13")
+        return None
+
     def check_deployed(self, function: str, latest: dict) -> None:
         if latest["CodeSha256"] != self.package.code_sha256:
             raise DeployError(f"function {function}: Lambda reports code sha256 {latest['CodeSha256']}, not the zip's "
@@ -104,6 +126,10 @@ class FunctionSpec:
     architecture: str | None = None
     environment: dict[str, str] = field(default_factory=dict)
     description: str | None = None
+    capacity: CapacityRequest | None = None  # Lambda Managed Instances
+    snapstart_asked: bool | None = None  # --snapstart, --no-snapstart
+    capacity_config: dict | None = None  # set by deploy: CapacityProviderConfig
+    managed: bool = False  # set by deploy: on a capacity provider, now or before
 
 
 @dataclass
@@ -121,7 +147,14 @@ def deploy(lam, spec: FunctionSpec, log=print, s3=None) -> Published:
     if current is not None:
         _same_package_type(spec, current)
     spec.code.resolve(spec, current)
-    _snapstart_fits(spec, current)
+    spec.managed = spec.capacity is not None or bool(current and current.get("CapacityProviderConfig"))
+    if spec.managed:
+        _managed_fits(spec, log)
+    else:
+        _snapstart_fits(spec, current)
+    if spec.capacity is not None:
+        arn = capacity.ensure(lam, spec.capacity, _architecture(spec, current), log=log)
+        spec.capacity_config = spec.capacity.function_config(arn)
     if current is None:
         latest = _create(lam, spec, s3, log)
         log(f"function {spec.name}: created from {spec.code.describe()}")
@@ -130,6 +163,8 @@ def deploy(lam, spec: FunctionSpec, log=print, s3=None) -> Published:
         log(f"function {spec.name}: updated to {spec.code.describe()}")
     log(f"  {latest['MemorySize']} MB, {latest['Timeout']} s, {latest['Architectures'][0]}, "
         f"{spec.code.settings_line(latest)}, environment {_format_env(latest, spec.environment)} (* set now)")
+    if spec.capacity_config:
+        log(f"  on capacity provider {_placement(spec.capacity_config)}")
     spec.code.check_deployed(spec.name, latest)
     version = call(f"publish a version of {spec.name}", lam.publish_version, FunctionName=spec.name,
                    CodeSha256=latest["CodeSha256"], Description=_description(spec)[:256])
@@ -214,6 +249,34 @@ def _resolve_zip(spec: FunctionSpec, current: dict | None) -> None:
                           f"{sorted(package.architectures)[0]}")
 
 
+def _managed_fits(spec: FunctionSpec, log) -> None:
+    """What Lambda Managed Instances does not allow, refused before any change: SnapStart, a
+    Python before 3.13, less than one vCPU's memory. SnapStart is off there, and not sent."""
+    if spec.snapstart_asked:
+        raise DeployError(f"--snapstart: function {spec.name} runs on Lambda Managed Instances, which has no "
+                          "SnapStart: leave --snapstart out")
+    note = spec.code.check_managed()
+    if note:
+        log(f"function {spec.name}: {note}")
+    if spec.capacity is not None:
+        capacity.check_memory(spec.capacity, spec.memory_mb)
+    spec.code.without_snapstart("Lambda Managed Instances has none")
+
+
+def _architecture(spec: FunctionSpec, current: dict | None) -> str:
+    return spec.architecture or (current["Architectures"][0] if current else CREATE_DEFAULTS["architecture"])
+
+
+def _placement(config: dict) -> str:
+    managed = config["LambdaManagedInstancesCapacityProviderConfig"]
+    where = managed["CapacityProviderArn"].rsplit(":", 1)[1]
+    for key, unit in (("PerExecutionEnvironmentMaxConcurrency", "requests per environment"),
+                      ("ExecutionEnvironmentMemoryGiBPerVCpu", "GiB per vCPU")):
+        if key in managed:
+            where += f", {managed[key]:g} {unit}"
+    return where
+
+
 def _snapstart_fits(spec: FunctionSpec, current: dict | None) -> None:
     """What Lambda does not combine with SnapStart, on the function as it is (provisioned
     concurrency is refused by `concurrency`, alias_options)."""
@@ -232,12 +295,13 @@ def _create(lam, spec: FunctionSpec, s3, log) -> dict:
     if not spec.role:
         raise DeployError(f"function {spec.name} does not exist yet: creating it needs --role ARN, "
                           "an execution role Lambda can assume")
-    settings = {**CREATE_DEFAULTS, **{k: v for k, v in _settings(spec).items() if v is not None}}
+    defaults = {**CREATE_DEFAULTS, **({"memory_mb": spec.capacity.min_memory_mb()} if spec.capacity else {})}
+    settings = {**defaults, **{k: v for k, v in _settings(spec).items() if v is not None}}
     call(f"create function {spec.name}", lam.create_function,
          FunctionName=spec.name, Role=spec.role, MemorySize=settings["memory_mb"], Timeout=settings["timeout_s"],
          Architectures=[settings["architecture"]], Environment={"Variables": spec.environment},
          Description=spec.description or "", Publish=False, PackageType=spec.code.package_type,
-         Code=spec.code.function_code(spec.name, s3, log), SnapStart=_snapstart(spec.code),
+         Code=spec.code.function_code(spec.name, s3, log), **_placement_settings(spec),
          **spec.code.runtime_settings(None))
     return _wait(lam, "function_active_v2", spec.name)
 
@@ -256,7 +320,7 @@ def _update(lam, spec: FunctionSpec, current: dict, s3, log) -> dict:
         changes["Environment"] = {"Variables": variables}
     changes.update(spec.code.runtime_settings(current))
     # Stated on every deploy: the function has SnapStart as this deploy decides, whatever an earlier one did.
-    changes["SnapStart"] = _snapstart(spec.code)
+    changes.update(_placement_settings(spec))
     call(f"update the configuration of {spec.name}", lam.update_function_configuration,
          FunctionName=spec.name, **changes)
     return _wait(lam, "function_updated_v2", spec.name)
@@ -284,6 +348,13 @@ def _settings(spec: FunctionSpec) -> dict:
 
 def _description(spec: FunctionSpec) -> str:
     return spec.description or spec.code.version_description()
+
+
+def _placement_settings(spec: FunctionSpec) -> dict:
+    """SnapStart on Lambda's own fleet; the capacity provider, without SnapStart, on Managed Instances."""
+    if spec.capacity_config:
+        return {"CapacityProviderConfig": spec.capacity_config}
+    return {} if spec.managed else {"SnapStart": _snapstart(spec.code)}
 
 
 def _snapstart(code: ImageCode | ZipCode) -> dict:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .base_image import AWS_PYTHON_REPOSITORY
+from .base_image import AWS_PYTHON_REPOSITORY, DEBIAN_SUITES
 
 BASE_LABEL = "org.opencontainers.image.base.name"
 ALLOW_LABEL = "com.amazonaws.lambda.feature.snapstart"
@@ -63,6 +63,22 @@ def support(labels: dict[str, str]) -> Support:
         return Support(False, f"is built on {base}, AWS's Python {python} base, which SnapStart does not "
                               f"serve (3.12 and later), and has no {ALLOW_LABEL}={ALLOW} label")
     return Support(True, f"is built on {base}, AWS's Python {python} base")
+
+
+def base_python(labels: dict[str, str]) -> str | None:
+    """The Python (X.Y) of an image's base as its base label names it: AWS's Python base by its
+    tag, this project's Debian bases and stand-ins by their Debian release; None otherwise."""
+    base = labels.get(BASE_LABEL)
+    if not base:
+        return None
+    tag = _tag(base)
+    if aws_python_base(base):
+        found = _TAG_PYTHON.match(tag)
+        return f"{found[1]}.{found[2]}" if found else None
+    if _repository(base).startswith("lambda-tabular/"):
+        suite = tag.removeprefix("standin-").split("-")[0]
+        return {release: python for python, release in DEBIAN_SUITES.items()}.get(suite)
+    return None
 
 
 def _version(python: str) -> tuple[int, ...]:
