@@ -38,6 +38,9 @@ NOT_RECORDED = {
     "lambda:InvokeFunction",
     # Not a call: Lambda checks it when CreateFunction (or a --role change) hands it the role:
     "iam:PassRole",
+    # deploy function --capacity-provider (deploy/aws/capacity.py): moto has no capacity-provider
+    # API; PassCapacityProvider is checked when CreateFunction names the capacity provider:
+    "lambda:GetCapacityProvider", "lambda:CreateCapacityProvider", "lambda:PassCapacityProvider",
     # Lambda's CreateFunction and UpdateFunctionCode read a zip uploaded to S3 with the caller's
     # permissions (the version from a bucket that keeps versions is read by release-model too):
     "s3:GetObject",
