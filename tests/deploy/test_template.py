@@ -396,3 +396,49 @@ def test_provisioned_concurrency_scales_on_utilisation_when_it_is_on(parameters,
         "TargetValue": {"Ref": "ProvisionedConcurrencyUtilization"},
         "PredefinedMetricSpecification": {"PredefinedMetricType": "LambdaProvisionedConcurrencyUtilization"},
     }
+
+
+MANAGED_TEMPLATE = TEMPLATE.with_name("template-managed.yaml")
+CAPACITY_PROVIDER = "arn:aws:lambda:us-east-1:123456789012:capacity-provider:lambda-tabular-pool"
+
+
+def test_cfn_lint_passes_the_managed_instances_template():
+    done = cfn_lint(MANAGED_TEMPLATE)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("parameters", [
+    {"CapacityProviderArn": CAPACITY_PROVIDER},
+    {"SubnetIds": "subnet-0a1b2c3d,subnet-4e5f6a7b", "SecurityGroupIds": "sg-0123456789abcdef0", "InstanceTypes": "m7i.large"},
+], ids=["existing capacity provider", "created capacity provider"])
+def test_managed_instances_template_puts_the_function_on_a_capacity_provider(parameters, tmp_path, monkeypatch):
+    """SAM's CapacityProviderConfig on the function, with the given capacity provider or the one
+    the stack creates; no SnapStart and no provisioned concurrency, which Managed Instances does
+    not have. cfn-lint reads the transformed template too."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    template = transformed({"ImageUri": IMAGE, **parameters}, MANAGED_TEMPLATE)
+    function = template["Resources"]["ModelFunction"]["Properties"]
+    config = function["CapacityProviderConfig"]["LambdaManagedInstancesCapacityProviderConfig"]
+    assert config["PerExecutionEnvironmentMaxConcurrency"] == {"Ref": "PerExecutionEnvironmentMaxConcurrency"}
+    assert config["ExecutionEnvironmentMemoryGiBPerVCpu"] == {"Ref": "MemoryGiBPerVCpu"}
+    assert config["CapacityProviderArn"]["Fn::If"][0] == "CreateCapacityProvider"
+    assert "SnapStart" not in function and "ProvisionedConcurrencyConfig" not in template["Resources"]["ModelFunctionAliaslive"]["Properties"]
+    provider = template["Resources"]["CapacityProvider"]
+    assert provider["Type"] == "AWS::Lambda::CapacityProvider" and provider["Condition"] == "CreateCapacityProvider"
+    assert provider["Properties"]["VpcConfig"]["SubnetIds"] == {"Ref": "SubnetIds"}
+    assert provider["Properties"]["InstanceRequirements"]["Architectures"] == [{"Ref": "Architecture"}]
+    for name, value in parameters.items():  # cfn-lint resolves parameters by their defaults
+        template["Parameters"][name]["Default"] = value
+    out = tmp_path / "transformed.json"
+    out.write_text(json.dumps(template))
+    # W1030: with a capacity provider given, the empty subnets of the one not created are no error.
+    done = cfn_lint(out, "--ignore-checks", "W2001", *(["W1030"] if "CapacityProviderArn" in parameters else []))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_created_capacity_provider_needs_subnets_and_security_groups():
+    rule = source(MANAGED_TEMPLATE)["Rules"]["ACreatedCapacityProviderNeedsItsNetwork"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "CapacityProviderArn"}, ""]}
+    assert [a["Assert"]["Fn::Not"][0]["Fn::Equals"][0]["Fn::Join"][1]["Ref"] for a in rule["Assertions"]] == [
+        "SubnetIds", "SecurityGroupIds"]
+    assert source(MANAGED_TEMPLATE)["Parameters"]["MemorySize"]["MinValue"] == 2048
