@@ -7,12 +7,12 @@ import re
 
 import numpy as np
 
-from . import graph_fixes, kbins, third_party
-from .families import input_categories, lightgbm
-from .families.categories import encode_categories
 from runtime.schema import NULL_STRING
 
+from . import graph_fixes, kbins, third_party
 from .errors import UnsupportedModel
+from .families import input_categories, lightgbm
+from .families.categories import encode_categories, is_missing
 from .schema import Schema, fitted_steps
 from .trees import final_and_preceding, xgboost_nan_split
 
@@ -122,8 +122,8 @@ def _convert(prepared, types: list, options):
 
 
 def _categorical_inputs(model, schema: Schema):
-    """A HistGradientBoosting's own categorical encoding, and whether it reads the model's
-    inputs column by column (the estimator is the model's first step and takes text)."""
+    """The final estimator's own categorical encoding, and whether it reads the model's inputs
+    column by column (it is the model's first step and takes text)."""
     categories = input_categories(final_and_preceding(model)[0])
     return categories, categories is not None and bool(categories.strings()) and schema.by_column
 
@@ -211,7 +211,7 @@ def _text_nulls_read_null_string(model):
             step.missing_values = NULL_STRING
         for j in _text_null_categories(step):
             categories = step.categories_[j].copy()
-            categories[[_is_missing(c) for c in categories]] = NULL_STRING
+            categories[[is_missing(c) for c in categories]] = NULL_STRING
             step.categories_[j] = categories
     return model
 
@@ -219,17 +219,13 @@ def _text_nulls_read_null_string(model):
 def _imputes_text(step) -> bool:
     if type(step).__name__ != "SimpleImputer" or getattr(step, "statistics_", None) is None:
         return False
-    return step.statistics_.dtype.kind in "OUS" and _is_missing(step.missing_values)
+    return step.statistics_.dtype.kind in "OUS" and is_missing(step.missing_values)
 
 
 def _text_null_categories(step) -> list[int]:
     """The columns whose text categories, as ``step`` learned them, include None or NaN."""
     found = getattr(step, "categories_", None) or []
-    return [j for j, values in enumerate(found) if values.dtype.kind == "O" and any(_is_missing(c) for c in values)]
-
-
-def _is_missing(value) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
+    return [j for j, values in enumerate(found) if values.dtype.kind == "O" and any(is_missing(c) for c in values)]
 
 
 def _linear_svc_as_ridge(model):

@@ -8,6 +8,7 @@ import numpy as np
 
 from .errors import InputError, UnsupportedModel
 from .families import input_categories
+from .families.categories import is_missing
 
 
 @dataclass(eq=False)
@@ -192,7 +193,7 @@ def _string_columns(model, names: list[str]) -> dict[str, list[str]]:
 
 def _texts(categories: np.ndarray) -> list[str]:
     """An encoder's text categories; None and NaN among them are the runtime's null, not text."""
-    return [str(c) for c in categories if c is not None and not (isinstance(c, float) and c != c)]
+    return [str(c) for c in categories if not is_missing(c)]
 
 
 def _numeric_categories(model) -> dict[int, np.ndarray]:

@@ -14,6 +14,11 @@ import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 
 
+def is_missing(value) -> bool:
+    """None or NaN: what pandas and scikit-learn take for a missing value in a column of objects."""
+    return value is None or (isinstance(value, float) and value != value)
+
+
 @dataclass
 class Categories:
     """How the estimator's own encoder reads its input: ``columns`` maps each categorical input

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .categories import Categories
+from .categories import Categories, is_missing
 
 NAMES = ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor")
 
@@ -69,14 +69,10 @@ def categories(estimator) -> Categories | None:
     columns = {}
     for j, values in zip(inputs["encoder"], encoder.categories_):
         values = np.asarray(values)
-        known = ~np.asarray([_is_missing(v) for v in values], dtype=bool)
+        known = ~np.asarray([is_missing(v) for v in values], dtype=bool)
         columns[int(j)] = values[known]
     order = [int(j) for j in inputs["encoder"]] + [int(j) for j in inputs["numerical"]]
     return Categories(columns, order, pandas=isinstance(estimator.categorical_features, str))
-
-
-def _is_missing(value) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
 
 
 def _is_hist_gradient_boosting(estimator) -> bool:
