@@ -99,8 +99,9 @@ def to_onnx(model, schema: Schema, dtype: str):
         inputs = {f.name: i for i, f in enumerate(schema.features)} if by_column else None
         encode_categories(onx, categories, inputs)
     booster = third_party.lightgbm_booster_of(final_and_preceding(model)[0])
-    if booster is not None and lightgbm.categorical_features(booster):
-        lightgbm.truncate_categories(onx, lightgbm.categorical_features(booster), booster.num_feature())
+    categorical = lightgbm.categorical_features(booster) if booster is not None else []
+    if categorical:
+        lightgbm.truncate_categories(onx, categorical, booster.num_feature())
     graph_fixes.drop_unused_initializers(onx)
     if dtype == "float64":  # first: the fixes below ask onnxruntime the types the graph computes
         graph_fixes.double_imputers(onx, model)

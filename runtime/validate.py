@@ -169,10 +169,12 @@ def booleans(values: Sequence, feature: Feature, dtype: str, where: Where) -> np
 
 
 def strings(values: Sequence, feature: Feature, where: Where) -> np.ndarray:
+    nulls = False
     if set(map(type, values)) != {str}:
         for i, value in enumerate(values):
             if _is_null(value):
                 if feature.nullable:
+                    nulls = True
                     continue
                 raise MissingValue(
                     f"{where(i)}: expected a string, got {describe(value)}; "
@@ -180,10 +182,10 @@ def strings(values: Sequence, feature: Feature, where: Where) -> np.ndarray:
                 )
             if not isinstance(value, str):
                 raise WrongType(f"{where(i)}: expected a string, got {describe(value)}")
-    if feature.nullable:
-        if NULL_STRING in values:
-            i = list(values).index(NULL_STRING)
-            raise WrongType(f"{where(i)}: got {describe(values[i])}, which stands for null here; send null")
+    if feature.nullable and NULL_STRING in values:
+        i = list(values).index(NULL_STRING)
+        raise WrongType(f"{where(i)}: got {describe(values[i])}, which stands for null here; send null")
+    if nulls:
         values = [NULL_STRING if _is_null(v) else v for v in values]
     if feature.categories is not None:
         unknown = set(values).difference(feature.categories, (NULL_STRING,) if feature.nullable else ())

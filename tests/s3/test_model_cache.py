@@ -3,6 +3,7 @@ process: what another process holds or is writing is never deleted; what a dead 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -22,16 +23,21 @@ time.sleep(60)
 """
 
 
-def holder(root: str, ident: str) -> subprocess.Popen:
+@contextlib.contextmanager
+def held_elsewhere(root: str, ident: str):
+    """Another process that put ``ident`` in the cache at ``root`` and holds it, until the block ends."""
     proc = subprocess.Popen([sys.executable, "-c", HOLDER, root, ident], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "held"
-    return proc
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        yield
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_a_folder_another_process_holds_is_not_evicted_until_it_lets_go(tmp_path):
     root = str(tmp_path / "models")
-    other = holder(root, "served-elsewhere")
-    try:
+    with held_elsewhere(root, "served-elsewhere"):
         cache = ModelCache(root)
         cache.prepare()
         cache.put("mine", {"model.json": b"{}"})
@@ -39,25 +45,18 @@ def test_a_folder_another_process_holds_is_not_evicted_until_it_lets_go(tmp_path
         cache.keep_only(["mine"])
         cache.evict(["mine"])
         assert sorted(cache.names()) == ["mine", "served-elsewhere"]
-    finally:
-        other.kill()
-        other.wait()
     cache.evict(["mine"])  # its lock went with its process
     assert cache.names() == ["mine"]
 
 
 def test_a_folder_put_by_another_process_first_is_used_not_replaced(tmp_path):
     root = str(tmp_path / "models")
-    other = holder(root, "same")
-    try:
+    with held_elsewhere(root, "same"):
         cache = ModelCache(root)
         cache.prepare()
         cache.put("same", {"model.json": b"mine"})  # the name is taken: no error, the first folder stays
         assert (tmp_path / "models" / "same" / "model.json").read_bytes() == b"{}"
         assert not [n for n in os.listdir(root) if n.startswith(PARTIAL)]
-    finally:
-        other.kill()
-        other.wait()
 
 
 def test_partial_folders_are_cleared_only_when_their_writer_is_gone(tmp_path):
