@@ -1,6 +1,6 @@
 # The lean Lambda image: a trained model converted at build time, served by onnxruntime.
 #
-# Build it with `make image MODEL=path/to/model TAG=name [ARCH=arm64]` (python -m deploy image),
+# Build it with `make image MODEL=path/to/model TAG=name [ARCH=arm64]` (lambda-tabular image),
 # which stages the build context: the requirements installed on the host for the base image's
 # Python and architecture (site/: pip --target from wheels fetched on the host, so no network
 # and no pip inside the build), convert/, runtime/ and the model in input/. The classic builder
@@ -24,12 +24,12 @@ COPY site/convert/ /opt/convert-deps/
 # LightGBM needs the system's libgomp.so.1; a base without one gets scikit-learn's bundled copy.
 RUN mkdir -p /opt/convert-libs && { ldconfig -p | grep -q 'libgomp\.so\.1 ' \
         || ln -s /opt/convert-deps/scikit_learn.libs/libgomp-*.so* /opt/convert-libs/libgomp.so.1; }
-COPY convert/ /opt/src/convert/
-COPY runtime/ /opt/src/runtime/
+COPY convert/ /opt/src/lambda_tabular/convert/
+COPY runtime/ /opt/src/lambda_tabular/runtime/
 COPY input/ /opt/src/input/
 RUN cd /opt/src && if [ -n "${CONVERTED}" ]; then cp -a "input/${CONVERTED}" /opt/model; \
     else PYTHONPATH=/opt/convert-deps:/opt/src LD_LIBRARY_PATH=/opt/convert-libs \
-        python3 -m convert "input/${MODEL_FILE}" --out /opt/model ${CONVERT_ARGS}; fi \
+        python3 -m lambda_tabular.convert "input/${MODEL_FILE}" --out /opt/model ${CONVERT_ARGS}; fi \
     && chmod -R a+rX /opt/model
 
 # --- deps: onnxruntime + numpy, pruned, the handler, all byte-compiled. ------------------
@@ -58,7 +58,7 @@ RUN find /opt/task -name __pycache__ -prune -exec rm -rf {} + \
 # --- the image Lambda runs --------------------------------------------------------------
 FROM ${BASE_IMAGE}
 ARG BASE_IMAGE
-# Its base, from which `python -m deploy function` tells whether Lambda can publish it with
+# Its base, from which `lambda-tabular function` tells whether Lambda can publish it with
 # SnapStart (deploy/package/snapstart.py). On a base other than AWS's Python 3.12+ ones,
 # `make image` also labels it com.amazonaws.lambda.feature.snapstart=Allow.
 LABEL org.opencontainers.image.base.name="${BASE_IMAGE}"

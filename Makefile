@@ -2,7 +2,10 @@
 HOST_PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-RIE := .cache/aws-lambda-rie
+CLI := $(VENV)/bin/lambda-tabular
+# Downloads (wheels, the Lambda emulator, scikit-learn releases) stay in the checkout.
+export LAMBDA_TABULAR_CACHE ?= $(CURDIR)/.cache
+RIE := $(LAMBDA_TABULAR_CACHE)/aws-lambda-rie
 
 DEMO_IMAGE := lambda-tabular/water-quality:demo
 
@@ -10,44 +13,45 @@ DEMO_IMAGE := lambda-tabular/water-quality:demo
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements-runtime.txt requirements-build.txt requirements-dev.txt deploy/package/lambda-client.txt
+$(VENV)/.installed: pyproject.toml requirements-runtime.txt requirements-build.txt requirements-dev.txt deploy/package/lambda-client.txt
 	test -x $(PY) || $(HOST_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --editable .
 	$(PY) -m pip check
 	touch $@
 
 # The real AWS Lambda Runtime Interface Emulator ships inside the aws-sam-cli wheel.
 $(RIE): | venv
-	$(PY) -m deploy.local.rie
+	$(PY) -m lambda_tabular.deploy.local.rie
 
 examples: venv
-	$(PY) -m convert.examples --out build/examples
+	$(PY) -m lambda_tabular.convert.examples --out build/examples
 
 models: examples
-	$(PY) -m convert build/examples/churn.joblib --out build/models/churn --sample build/examples/churn_sample.csv --name churn
-	$(PY) -m convert build/examples/water_quality.json --out build/models/water_quality --sample build/examples/water_quality_sample.csv --name water_quality
+	$(CLI) convert build/examples/churn.joblib --out build/models/churn --sample build/examples/churn_sample.csv --name churn
+	$(CLI) convert build/examples/water_quality.json --out build/models/water_quality --sample build/examples/water_quality_sample.csv --name water_quality
 
 engine: venv
-	$(PY) -m deploy engine
+	$(CLI) engine
 
 # make image MODEL=path/to/model TAG=name [ARCH=x86_64|arm64] [PYTHON=3.12|3.13|3.14] [BASE_IMAGE=...] [SAMPLE=rows.csv]
 image: venv
 	@test -n "$(MODEL)" -a -n "$(TAG)" || { echo "usage: make image MODEL=path/to/model TAG=name:tag [ARCH=x86_64|arm64]"; exit 2; }
-	$(PY) -m deploy image $(MODEL) --tag $(TAG) $(if $(ARCH),--arch $(ARCH)) $(if $(PYTHON),--python $(PYTHON)) $(if $(BASE_IMAGE),--base $(BASE_IMAGE)) $(if $(SAMPLE),--sample $(SAMPLE))
+	$(CLI) image $(MODEL) --tag $(TAG) $(if $(ARCH),--arch $(ARCH)) $(if $(PYTHON),--python $(PYTHON)) $(if $(BASE_IMAGE),--base $(BASE_IMAGE)) $(if $(SAMPLE),--sample $(SAMPLE))
 
 # make zip MODEL=path/to/model ZIP=out.zip [PYTHON=3.12|3.13|3.14] [ARCH=x86_64|arm64] [SAMPLE=rows.csv]
 zip: venv
 	@test -n "$(MODEL)" -a -n "$(ZIP)" || { echo "usage: make zip MODEL=path/to/model ZIP=out.zip [PYTHON=3.12|3.13|3.14] [ARCH=x86_64|arm64]"; exit 2; }
-	$(PY) -m deploy zip $(MODEL) --out $(ZIP) $(if $(PYTHON),--python $(PYTHON)) $(if $(ARCH),--arch $(ARCH)) $(if $(SAMPLE),--sample $(SAMPLE))
+	$(CLI) zip $(MODEL) --out $(ZIP) $(if $(PYTHON),--python $(PYTHON)) $(if $(ARCH),--arch $(ARCH)) $(if $(SAMPLE),--sample $(SAMPLE))
 
 demo: models
-	$(PY) -m deploy image build/examples/water_quality.json --tag $(DEMO_IMAGE) --sample build/examples/water_quality_sample.csv --name water_quality
-	$(PY) -m deploy run $(DEMO_IMAGE) --payload @build/examples/water_quality_request.json --payload '{"instances": [{"ph": 7.0}]}'
-	$(PY) -m bench --quick --out build/bench
+	$(CLI) image build/examples/water_quality.json --tag $(DEMO_IMAGE) --sample build/examples/water_quality_sample.csv --name water_quality
+	$(CLI) run $(DEMO_IMAGE) --payload @build/examples/water_quality_request.json --payload '{"instances": [{"ph": 7.0}]}'
+	$(CLI) bench --quick --out build/bench
 
 # The full benchmark (about 10 minutes); its results are committed under bench/results/.
 bench: models
-	$(PY) -m bench --out bench/results
+	$(CLI) bench --out bench/results
 
 test: venv $(RIE)
 	$(PY) -m pytest

@@ -1,4 +1,4 @@
-"""python -m bench: cold starts, size, memory and latency of the lean image against the
+"""lambda-tabular bench: cold starts, size, memory and latency of the lean image against the
 usual scikit-learn/XGBoost image and a numpy+onnxruntime floor, side by side, each container
 given the CPU quota and memory limit Lambda gives a function of --memory MB."""
 
@@ -11,12 +11,12 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from deploy import arch
-from deploy.local import sandbox
+from ..convert import locations
+from ..deploy import arch
+from ..deploy.local import sandbox
 
 from . import aggregate, images, measure, report
 
-ROOT = Path(__file__).resolve().parents[1]
 SWEEP_MB = (512, 1024, 1769, 3008)
 DEFAULT_MEMORY_MB = sandbox.DEFAULT_MEMORY_MB
 # What numpy's OpenBLAS does by default: one thread per visible CPU, whatever the CPU quota.
@@ -39,9 +39,9 @@ QUICK = {"runs": 2, "requests": 50, "batch_requests": 5, "sweep_runs": 0}
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--model", type=Path, default=ROOT / "build/examples/churn.joblib")
-    parser.add_argument("--sample", type=Path, default=ROOT / "build/examples/churn_sample.csv",
+    parser = argparse.ArgumentParser(prog="lambda-tabular bench", description=__doc__)
+    parser.add_argument("--model", type=Path, default=Path("build/examples/churn.joblib"))
+    parser.add_argument("--sample", type=Path, default=Path("build/examples/churn_sample.csv"),
                         help="CSV rows for the requests (and the converter's parity check)")
     parser.add_argument("--runs", type=int, help="cold starts per image (default 10, quick 2)")
     parser.add_argument("--requests", type=int, help="warm single-row requests per run (default 300, quick 50)")
@@ -52,7 +52,7 @@ def parse_args(argv=None):
                         help="function memory in MB for the headline runs: the container's memory limit and "
                              "Lambda's CPU share for it (default 1769: one vCPU of time, all CPUs visible)")
     parser.add_argument("--base", help="base image (default: AWS Lambda Python if it can be pulled, else the stand-in)")
-    parser.add_argument("--out", type=Path, default=ROOT / "build/bench", help="output folder")
+    parser.add_argument("--out", type=Path, default=Path("build/bench"), help="output folder")
     parser.add_argument("--page-cache", choices=("cold", "warm"), default="cold",
                         help="cold (default): the page cache dropped before every run, as a new execution "
                              "environment reads its files; warm: every file already cached, so that only CPU "
@@ -76,11 +76,11 @@ def payloads(sample: Path) -> dict[str, bytes]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from deploy.package.base_image import resolve_base
-    from deploy.local.engine import ensure_engine
+    from ..deploy.package.base_image import resolve_base
+    from ..deploy.local.engine import ensure_engine
 
     if not args.model.exists():
-        from convert.examples import write_examples
+        from ..convert.examples import write_examples
 
         write_examples(args.model.parent)
     ensure_engine()
@@ -164,7 +164,7 @@ def _layout(report: dict) -> dict:
 def _versions() -> dict:
     pins = {}
     for name in ("requirements-runtime.txt", "bench/baseline/requirements.txt"):
-        for line in (ROOT / name).read_text().splitlines():
+        for line in (locations.TOOL / name).read_text().splitlines():
             if "==" in line and not line.startswith("#"):
                 package, version = line.split("#")[0].split("==")
                 pins[package.strip()] = version.strip()

@@ -7,7 +7,7 @@ import platform
 import subprocess
 from dataclasses import asdict
 
-from deploy.local.sandbox import cpus_for
+from ..deploy.local.sandbox import cpus_for
 
 from . import prices
 from .measure import Run

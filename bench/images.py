@@ -7,15 +7,15 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from deploy import arch
-from deploy.package import base_image, wheels
-from deploy.package.image import ImageRequest, build_image, image_report
-from deploy.package.zip import HANDLER, ZipRequest, build_zip, unpack
-from deploy.shell import docker_build
+from ..convert import locations
+from ..deploy import arch
+from ..deploy.package import base_image, wheels
+from ..deploy.package.image import ImageRequest, build_image, image_report
+from ..deploy.package.zip import HANDLER, ZipRequest, build_zip, unpack
+from ..deploy.shell import docker_build
 
 HERE = Path(__file__).resolve().parent
 ZIP_PYTHON = "3.13"  # the zip runtime this machine can stand in for (Debian trixie), as the image's default
-ROOT = HERE.parent
 
 
 def build_all(model: Path, sample: Path | None, base: str, log=print) -> dict[str, dict]:
@@ -26,7 +26,7 @@ def build_all(model: Path, sample: Path | None, base: str, log=print) -> dict[st
     python = base_image.python_version(base)
     baseline = _build_simple("baseline", base, python, [HERE / "baseline" / "requirements.txt"],
                              {"model.joblib": _pickled(model)}, log)
-    floor = _build_simple("floor", base, python, [ROOT / "requirements-runtime.txt"], {}, log)
+    floor = _build_simple("floor", base, python, [locations.TOOL / "requirements-runtime.txt"], {}, log)
     return {"lean": lean, "baseline": baseline, "floor": floor, "zip": _zip_layout(model, sample, log)}
 
 
@@ -34,7 +34,7 @@ def _zip_layout(model: Path, sample: Path | None, log) -> dict:
     """`make zip`'s package, unpacked as Lambda unpacks it and mounted read-only at /var/task in
     the Lambda base of its runtime: {"image", "volumes", "command", sizes}."""
     log(f"building the zip (python{ZIP_PYTHON})")
-    out = ROOT / "build" / "bench" / "zip"
+    out = Path("build", "bench", "zip").resolve()
     report = build_zip(ZipRequest(model=model, out=out / "function.zip", python=ZIP_PYTHON, sample=sample,
                                   arch=arch.host()), log=lambda *a: None)
     task = out / "task"
@@ -56,7 +56,7 @@ def _pickled(model: Path) -> bytes:
 
     import joblib
 
-    from convert.load import load_model
+    from ..convert.load import load_model
 
     buffer = io.BytesIO()
     joblib.dump(load_model(model), buffer)

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy.local import container as local
+from ..deploy.local import container as local
 
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 COLD_TIMEOUT_S = 60

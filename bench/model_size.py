@@ -1,6 +1,6 @@
 """What a tree model's size costs at start-up, and what the TreeEnsemble (ai.onnx.ml 5) rewrite saves.
 
-python -m bench.model_size [--out build/bench/model_size] [--repeat 5] [--trees 10,30,100,300,1000]
+python -m lambda_tabular.bench.model_size [--out build/bench/model_size] [--repeat 5] [--trees 10,30,100,300,1000]
                            [--where auto|docker|host] [--models churn,xgboost-300,random-forest-200]
 
 Each model is converted twice by `convert` (parity proven both times): as served (trees
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deploy.local import sandbox
+from ..deploy.local import sandbox
 
 from .stats import summary
 
@@ -54,7 +54,7 @@ QUANTITIES = (
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.model_size", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m lambda_tabular.bench.model_size", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("build/bench/model_size"))
     parser.add_argument("--repeat", type=int, default=5, help="fresh processes per model and form")
     parser.add_argument("--trees", default="10,30,100,300,1000", help="forest sizes of the sweep")
@@ -93,7 +93,7 @@ def main(argv=None) -> None:
 def train(name: str):
     """The fitted model for ``name`` and 1,000 fresh rows for its predictions."""
     if name == "churn":
-        from convert.examples import churn_data, train_churn
+        from ..convert.examples import churn_data, train_churn
 
         return train_churn(), churn_data(1000, seed=5)[0]
     family, trees = name.rsplit("-", 1)
@@ -118,7 +118,7 @@ def prepare(name: str, models: Path) -> list[dict]:
     """Convert ``name`` in both forms (reused when already there); the probe's plan entries."""
     import joblib
 
-    from convert.build import Request, build
+    from ..convert.build import Request, build
 
     folder = models / name
     if not (folder / "rows.npy").exists() or not all((folder / f / "model.json").exists() for f in FORMS):
@@ -136,7 +136,7 @@ def prepare(name: str, models: Path) -> list[dict]:
 
 @contextlib.contextmanager
 def _rewrite_disabled():
-    from convert import tree_ensemble
+    from ..convert import tree_ensemble
 
     def disabled(onx, **kwargs):
         raise tree_ensemble.NotRewritten("turned off to measure the converter's own form")

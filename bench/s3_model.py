@@ -1,12 +1,12 @@
 """What serving a model from S3 (MODEL_S3_URI) costs a cold start, and what it costs the baked
 model (nothing, it should be): the measurements behind runtime/s3.py's choice of client.
 
-python -m bench.s3_model --image IMAGE [--before IMAGE] [--repeat 10] [--out build/bench/s3_model]
+python -m lambda_tabular.bench.s3_model --image IMAGE [--before IMAGE] [--repeat 10] [--out build/bench/s3_model]
 
 IMAGE is a lean image of the water-quality example (make image, or the tests' example image).
 A moto server stands in for S3 on the Docker bridge's gateway address, so that containers reach
 it; a bucket that keeps versions gets the same model, converted here and published with
-`python -m deploy publish-model`. At Lambda's 1,769 MB shape (`--cpus=1 --memory=1769m`):
+`lambda-tabular publish-model`. At Lambda's 1,769 MB shape (`--cpus=1 --memory=1769m`):
 
 1. clients: in the image, REPEAT fresh processes per client, interleaved: importing, making and
    fetching the model (manifest + two objects) with runtime/s3.py, and with boto3 (mounted
@@ -33,12 +33,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-from deploy.local import sandbox
-from deploy.local.network import host_address
+from ..convert import locations
+from ..deploy.local import sandbox
+from ..deploy.local.network import host_address
 
 from .stats import summary
 
-ROOT = Path(__file__).resolve().parents[1]
 PROBE = Path(__file__).with_name("s3_client_probe.py")
 MEMORY_MB = sandbox.VCPU_MB
 BUCKET = "lambda-tabular-bench"
@@ -48,7 +48,7 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "
 
 
 def start_moto(host: str, folder: Path) -> tuple[subprocess.Popen, str]:
-    from deploy.local.container import free_port
+    from ..deploy.local.container import free_port
 
     port = free_port()
     log = open(folder / "moto.log", "wb")
@@ -70,8 +70,8 @@ def publish(endpoint: str, work: Path) -> dict:
     """The water-quality example converted here and published to a versioned bucket."""
     import boto3
 
-    from convert.build import Request, build
-    from convert.examples import write_examples
+    from ..convert.build import Request, build
+    from ..convert.examples import write_examples
 
     write_examples(work / "examples")
     build(Request(model=work / "examples" / "water_quality.json", out=work / "model", name="water_quality",
@@ -81,8 +81,8 @@ def publish(endpoint: str, work: Path) -> dict:
                       aws_access_key_id="bench", aws_secret_access_key="bench")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    done = subprocess.run([sys.executable, "-m", "deploy", "publish-model", str(work / "model"), f"s3://{BUCKET}/{PREFIX}"],
-                          capture_output=True, text=True, env=env, cwd=ROOT, check=True)
+    done = subprocess.run([sys.executable, "-m", f"{locations.PACKAGE}.deploy", "publish-model", str(work / "model"), f"s3://{BUCKET}/{PREFIX}"],
+                          capture_output=True, text=True, env=env, check=True)
     return dict(line.split("=", 1) for line in done.stdout.split())
 
 
@@ -135,11 +135,11 @@ def table(clients: list[dict], runs: dict[str, list[dict]]) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.s3_model", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m lambda_tabular.bench.s3_model", description=__doc__.splitlines()[0])
     parser.add_argument("--image", required=True, help="a lean image of the water-quality example")
     parser.add_argument("--before", help="the same image built from an earlier commit: its baked-model cold starts join")
     parser.add_argument("--repeat", type=int, default=10)
-    parser.add_argument("--out", type=Path, default=ROOT / "build/bench/s3_model")
+    parser.add_argument("--out", type=Path, default=Path("build/bench/s3_model"))
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="s3-bench-") as folder:

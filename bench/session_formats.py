@@ -1,6 +1,6 @@
 """Does an offline-optimized model (or the ORT format) cut onnxruntime's session creation?
 
-python -m bench.session_formats build/models/churn [build/models/water_quality ...]
+python -m lambda_tabular.bench.session_formats build/models/churn [build/models/water_quality ...]
 """
 
 from __future__ import annotations

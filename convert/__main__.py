@@ -1,4 +1,4 @@
-"""python -m convert MODEL --out DIR: a trained model to a verified ONNX artifact."""
+"""lambda-tabular convert MODEL --out DIR: a trained model to a verified ONNX artifact."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a malformed command line is one line (exit 4, as every argument error)."""
 
     def error(self, message: str):
-        raise InputError(f"{message} (python -m convert --help shows the usage)")
+        raise InputError(f"{message} (lambda-tabular convert --help shows the usage)")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = _Parser(
-        prog="python -m convert",
+        prog="lambda-tabular convert",
         description=(
             "Convert a scikit-learn, XGBoost or LightGBM model to ONNX, prove that onnxruntime predicts "
             "what the original predicts, and write DIR/model.onnx and DIR/model.json. "

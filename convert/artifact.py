@@ -8,7 +8,7 @@ import platform
 import tempfile
 from pathlib import Path
 
-from runtime import integrity  # the one definition of the artifact digest (standard library only)
+from ..runtime import integrity  # the one definition of the artifact digest (standard library only)
 
 LIBRARIES = (
     "numpy", "scikit-learn", "xgboost", "lightgbm", "onnx", "onnxruntime", "skl2onnx", "onnxmltools",

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from runtime.schema import REFERENCE_KEYS
+from ..runtime.schema import REFERENCE_KEYS
 
 from . import artifact, booleans, export, families, parity, probes, scores, tree_ensemble
 from .checks import check_request

@@ -6,7 +6,7 @@ import math
 import os
 from pathlib import Path
 
-from runtime.schema import MAX_TOLERANCE
+from ..runtime.schema import MAX_TOLERANCE
 
 from .errors import InputError, LoadError
 from .mlflow_model import is_mlflow_dir

@@ -17,12 +17,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from . import locations
 from .errors import LoadError
 
 LIBRARY = "scikit-learn"
 # Set in the converter that runs inside a matching environment, to the release it runs.
 INSIDE = "LAMBDA_TABULAR_SKLEARN_ENV"
-CACHE = Path(os.environ.get("LAMBDA_TABULAR_CACHE", Path.home() / ".cache" / "lambda-tabular")) / "sklearn"
+CACHE = locations.CACHE / "sklearn"
 RELEASE = re.compile(r"^[0-9]+(\.[0-9]+){1,2}(\.post[0-9]+)?$")
 PIP_TIMEOUT_S = 600
 
@@ -88,11 +89,10 @@ def folder(release: str, log=print) -> Path:
 
 
 def run_inside(release: str, argv: list[str], log=print) -> int:
-    """``python -m convert ARGV`` again, with scikit-learn ``release`` first on the import path."""
+    """The converter again on ``argv``, with scikit-learn ``release`` first on the import path."""
     target = folder(release, log)
-    root = Path(__file__).resolve().parents[1]
-    path = os.pathsep.join(p for p in (str(target), str(root), os.environ.get("PYTHONPATH", "")) if p)
-    return subprocess.run([sys.executable, "-m", "convert", *argv], env={**os.environ, "PYTHONPATH": path, INSIDE: release}).returncode
+    path = os.pathsep.join(p for p in (str(target), str(locations.import_root()), os.environ.get("PYTHONPATH", "")) if p)
+    return subprocess.run([sys.executable, "-m", f"{locations.PACKAGE}.convert", *argv], env={**os.environ, "PYTHONPATH": path, INSIDE: release}).returncode
 
 
 def check_inside() -> None:

@@ -1,6 +1,6 @@
 """Example models for the demo and the tests, trained on synthetic data with fixed seeds.
 
-python -m convert.examples --out DIR writes:
+python -m lambda_tabular.convert.examples --out DIR writes:
 - churn.joblib: StandardScaler + GradientBoostingClassifier on 7 numeric customer features
   (a pandas DataFrame), as in the churn-prediction articles.
 - water_quality.json: a native XGBoost binary:logistic model on pH, turbidity, TDS and
@@ -101,7 +101,7 @@ def write_examples(out: Path) -> dict[str, Path]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m convert.examples", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m lambda_tabular.convert.examples", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("build/examples"), help="output directory")
     args = parser.parse_args()
     for name, path in write_examples(args.out).items():

@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from runtime.schema import NULL_STRING
+from ..runtime.schema import NULL_STRING
 
 from . import graph_fixes, kbins, third_party
 from .errors import UnsupportedModel

@@ -5,7 +5,7 @@ in a LightGBM file). The child loads the file and does what the converter then d
 (dump its trees, predict a row); if it dies, hangs or fails, the file is refused in one line
 and the converter itself never reads it.
 
-`python -m convert.native_files KIND PATH` is the child.
+`python -m lambda_tabular.convert.native_files KIND PATH` is the child.
 """
 
 from __future__ import annotations
@@ -28,9 +28,8 @@ def check(kind: str, path: Path) -> None:
     library = LIBRARIES[kind]
     _precheck(kind, path, library)
     try:
-        done = subprocess.run([sys.executable, "-m", "convert.native_files", kind, str(path)],
-                              capture_output=True, text=True, errors="replace", timeout=TIMEOUT_S,
-                              cwd=Path(__file__).resolve().parents[1])
+        done = subprocess.run([sys.executable, "-m", __name__, kind, str(path)],
+                              capture_output=True, text=True, errors="replace", timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
         raise LoadError(f"model file {path}: {library} did not finish reading it in {TIMEOUT_S:g} s; the file is damaged, and nothing was written") from None
     if done.returncode < 0:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from runtime.schema import NULL_STRING
+from ..runtime.schema import NULL_STRING
 
 from .families import input_categories
 from .schema import Schema, first_step

@@ -27,7 +27,7 @@ FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"  # set by Lambda: the metrics' "funct
 # runtime client runs the snapshot hooks exactly then); "on-demand", "provisioned-concurrency", ... otherwise.
 INITIALIZATION_TYPE = "AWS_LAMBDA_INITIALIZATION_TYPE"
 SNAP_START = "snap-start"
-# A model published to S3 (python -m deploy publish-model) instead of the one baked into the image or zip:
+# A model published to S3 (lambda-tabular publish-model) instead of the one baked into the image or zip:
 MODEL_S3_URI = "MODEL_S3_URI"  # s3://BUCKET/PREFIX/, holding manifest.json, model.json and the ONNX file
 MODEL_S3_VERSION_ID = "MODEL_S3_VERSION_ID"  # the version of manifest.json to serve (default: the latest)
 MODEL_SHA256 = "MODEL_SHA256"  # the artifact digest (integrity.digest) the model must have, S3 or baked

@@ -1,5 +1,5 @@
 """A model published to S3: where it is (MODEL_S3_URI, s3://BUCKET/PREFIX/) and what it is
-(PREFIX/manifest.json). `python -m deploy publish-model` writes it and the runtime reads it
+(PREFIX/manifest.json). `lambda-tabular publish-model` writes it and the runtime reads it
 (runtime/s3_source.py): this module is the one definition of both (standard library only).
 
     s3://BUCKET/PREFIX/model.onnx      uploaded first

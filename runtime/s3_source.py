@@ -131,7 +131,7 @@ class S3Source:
             manifest = Manifest.from_json(answer.body)
         except ValueError as err:
             raise ModelError(f"{where} is not a manifest this runtime reads: {err}; publish models with "
-                             "`python -m deploy publish-model`") from None
+                             "`lambda-tabular publish-model`") from None
         pin = self.settings.model_sha256
         if pin is not None and manifest.digest != pin:
             raise ModelError(f"{where} publishes the model with artifact digest {manifest.digest}, but {MODEL_SHA256} "
@@ -219,11 +219,11 @@ class S3Source:
             return err.message
         if name != MANIFEST:
             return (f"{err.message}: the manifest names an object version that is gone (deleted?); publish the model "
-                    "again with `python -m deploy publish-model`")
+                    "again with `lambda-tabular publish-model`")
         if version_id and version_id == self.settings.model_s3_version_id:
             return f"{err.message}: {MODEL_S3_VERSION_ID} names no published model under {self.location.uri()}"
         return (f"{err.message}: no model is published under {self.location.uri()}; publish one with "
-                f"`python -m deploy publish-model MODEL_DIR {self.location.uri()}`")
+                f"`lambda-tabular publish-model MODEL_DIR {self.location.uri()}`")
 
     def _where(self, name: str, version_id: str | None) -> str:
         return self.location.uri(name) + (f" (version {version_id})" if version_id else "")

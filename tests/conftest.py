@@ -12,10 +12,18 @@ EXAMPLE_IMAGE = "lambda-tabular/water-quality:test"
 ARM64_IMAGE = "lambda-tabular/water-quality:test-arm64"
 
 
+def pytest_collection_modifyitems(items):
+    """Every test that needs the Docker engine, through any of its fixtures, is a docker test:
+    `make test-fast` (-m "not docker") leaves it out without each test having to say so."""
+    for item in items:
+        if "docker_engine" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.docker)
+
+
 @pytest.fixture(scope="session")
 def examples(tmp_path_factory) -> Path:
     """build/examples-style folder: churn.joblib, water_quality.json, samples, a request."""
-    from convert.examples import write_examples
+    from lambda_tabular.convert.examples import write_examples
 
     out = tmp_path_factory.mktemp("examples")
     write_examples(out)
@@ -26,8 +34,8 @@ def examples(tmp_path_factory) -> Path:
 def docker_engine():
     """A running Docker engine, started (and installed, as root on Debian) if need be.
     Tests that need it skip, saying why, only where no engine can be started."""
-    from deploy.local.engine import ensure_engine
-    from deploy.errors import DeployError
+    from lambda_tabular.deploy.local.engine import ensure_engine
+    from lambda_tabular.deploy.errors import DeployError
 
     try:
         ensure_engine(log=lambda *a: None)
@@ -40,7 +48,7 @@ def docker_engine():
 @pytest.fixture(scope="session")
 def example_image(docker_engine, examples) -> dict:
     """The lean image of the water-quality XGBoost example, built once per test session."""
-    from deploy.package.image import ImageRequest, build_image
+    from lambda_tabular.deploy.package.image import ImageRequest, build_image
 
     return build_image(
         ImageRequest(
@@ -55,7 +63,7 @@ def example_image(docker_engine, examples) -> dict:
 def example_zip(docker_engine, examples, tmp_path_factory) -> dict:
     """`make zip`'s package of the water-quality example for Python 3.13 (the runtime whose base
     this machine can build), built once per test session."""
-    from deploy.package.zip import ZipRequest, build_zip
+    from lambda_tabular.deploy.package.zip import ZipRequest, build_zip
 
     return build_zip(ZipRequest(
         model=examples / "water_quality.json", out=tmp_path_factory.mktemp("zip") / "water.zip", python="3.13",
@@ -68,8 +76,8 @@ def arm64_emulation(docker_engine):
     """arm64 code runs here: natively on arm64, else under QEMU, installed and registered if need
     be (root on Debian). Tests that need it skip, saying why, only where it cannot be had, and
     never under CI=true."""
-    from deploy.errors import DeployError
-    from deploy.local.emulation import ensure_emulation
+    from lambda_tabular.deploy.errors import DeployError
+    from lambda_tabular.deploy.local.emulation import ensure_emulation
 
     try:
         ensure_emulation("arm64", log=lambda *a: None)
@@ -83,7 +91,7 @@ def arm64_emulation(docker_engine):
 def arm64_image(arm64_emulation, examples) -> dict:
     """The water-quality example's image for arm64, built once per test session: on x86_64 the
     build runs emulated, and the model is converted and proven in an arm64 container first."""
-    from deploy.package.image import ImageRequest, build_image
+    from lambda_tabular.deploy.package.image import ImageRequest, build_image
 
     return build_image(
         ImageRequest(
@@ -98,7 +106,7 @@ def arm64_image(arm64_emulation, examples) -> dict:
 def arm64_zip(arm64_emulation, examples, tmp_path_factory) -> dict:
     """The water-quality example's .zip for python3.13 on arm64, built once per test session (the
     model converted and its parity proven in an arm64 container)."""
-    from deploy.package.zip import ZipRequest, build_zip
+    from lambda_tabular.deploy.package.zip import ZipRequest, build_zip
 
     return build_zip(
         ZipRequest(

@@ -47,7 +47,7 @@ def _refuse_unprovisionable(lam, function: str, alias: str) -> None:
     state = get(lam, function, alias)
     if state is None and not alias.isdigit():
         raise DeployError(f"alias {alias} of {function} does not exist; create it with "
-                          f"`python -m deploy alias {function} {alias} --version N`")
+                          f"`lambda-tabular alias {function} {alias} --version N`")
     versions = [state.version, *sorted(state.canary)] if state else [alias]
     for version in versions:
         config = call(f"look up version {version} of {function}", lam.get_function_configuration,
@@ -60,7 +60,7 @@ def _refuse_unprovisionable(lam, function: str, alias: str) -> None:
         if snapstart.get("ApplyOn") == "PublishedVersions" or snapstart.get("OptimizationStatus") == "On":
             raise DeployError(f"{function}:{alias} routes to version {version}, which has SnapStart on; Lambda does "
                               "not combine provisioned concurrency with SnapStart: keep SnapStart, or publish a "
-                              "version with `python -m deploy function ... --no-snapstart` and point the alias at it")
+                              "version with `lambda-tabular function ... --no-snapstart` and point the alias at it")
 
 
 def function_url(lam, function: str, alias: str) -> str:

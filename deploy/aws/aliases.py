@@ -75,11 +75,11 @@ def _require(lam, function: str, name: str, canary: bool = False) -> AliasState:
     current = get(lam, function, name)
     if current is None:
         raise DeployError(f"alias {name} of {function} does not exist; create it with "
-                          f"`python -m deploy alias {function} {name} --version N`")
+                          f"`lambda-tabular alias {function} {name} --version N`")
     if canary and len(current.canary) != 1:
         raise DeployError(f"alias {name} of {function} has no canary (it routes all traffic to version "
                           f"{current.version}); to go back to an earlier version, point the alias at it "
-                          f"with `python -m deploy alias {function} {name} --version N`")
+                          f"with `lambda-tabular alias {function} {name} --version N`")
     return current
 
 

@@ -1,6 +1,6 @@
-"""The AWS subcommands of python -m deploy: push, function, alias, canary, promote, rollback,
+"""The AWS subcommands of lambda-tabular: push, function, alias, canary, promote, rollback,
 status, concurrency, url, publish-model, release-model. Progress goes to stderr, the result to
-stdout, so IMAGE=$(python -m deploy push ...) and VERSION=$(python -m deploy function ...) work."""
+stdout, so IMAGE=$(lambda-tabular push ...) and VERSION=$(lambda-tabular function ...) work."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def add_commands(commands) -> None:
         _url, function_arg, alias_arg)
     add("publish-model", "check a converted model as the runtime does, upload it to a versioned S3 prefix with its "
         "manifest, print MODEL_S3_URI, MODEL_S3_VERSION_ID and MODEL_SHA256", _publish_model,
-        arg("model_dir", type=Path, help="the folder `python -m convert --out` wrote (model.json and model.onnx)"),
+        arg("model_dir", type=Path, help="the folder `lambda-tabular convert --out` wrote (model.json and model.onnx)"),
         arg("uri", help="s3://BUCKET/PREFIX/ in a bucket that keeps versions, e.g. s3://BUCKET/lambda-tabular/models/NAME/"))
     add("release-model", "publish a function version serving one published model (same code and settings as the "
         "alias's), then route a canary share of the alias to it, or all of it", _release_model,

@@ -53,7 +53,7 @@ def push(ecr, image: str, repository: str | None = None, tag: str | None = None,
             "it receives ECR's login token"
         )
     if not engine_answers():
-        raise DeployError("no Docker engine answers; start one with `python -m deploy engine`")
+        raise DeployError("no Docker engine answers; start one with `lambda-tabular engine`")
     arch = runnable(_local_architecture(image), f"image {image}")
     repository = repository or default_repository(image)
     tag = tag or _split_tag(image)[1]
@@ -80,7 +80,7 @@ def push(ecr, image: str, repository: str | None = None, tag: str | None = None,
             raise
     log(f"pushed {target}" + (f" (standing in for {ecr_host})" if registry else ""))
     if arch != "x86_64":  # the architecture Lambda gives a new function unless told
-        log(f"{image} is an {arch} image: its function must be {arch} (`python -m deploy function` on this machine sets that itself)")
+        log(f"{image} is an {arch} image: its function must be {arch} (`lambda-tabular function` on this machine sets that itself)")
     if registry is None:
         _confirm_in_ecr(ecr, repository, digest)
     return Pushed(uri, tag, digest, target, created)
@@ -157,7 +157,7 @@ def _local_architecture(image: str) -> str:
         return from_docker(architecture(image))
     except DeployError:
         raise DeployError(f"image {image}: not in the local Docker engine; build it with `make image` "
-                          "or `python -m deploy image`") from None
+                          "or `lambda-tabular image`") from None
 
 
 def _split_tag(image: str) -> tuple[str, str]:

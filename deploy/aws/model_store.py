@@ -42,7 +42,7 @@ class Publication:
 
 
 def location(uri: str):
-    from runtime.manifest import Location
+    from ...runtime.manifest import Location
 
     try:
         return Location.parse(uri)
@@ -52,12 +52,12 @@ def location(uri: str):
 
 def checked_model(folder: Path):
     """The model as the runtime loads it, or the runtime's own refusal as one line."""
-    from runtime import Settings
-    from runtime.errors import StartupError
-    from runtime.model import Model
+    from ...runtime import Settings
+    from ...runtime.errors import StartupError
+    from ...runtime.model import Model
 
     if not (folder / "model.json").is_file():
-        raise DeployError(f"{folder}: no model.json; pass the folder `python -m convert ... --out DIR` wrote")
+        raise DeployError(f"{folder}: no model.json; pass the folder `lambda-tabular convert ... --out DIR` wrote")
     try:
         return Model.load(Settings(model_dir=folder).checked())
     except StartupError as err:
@@ -65,7 +65,7 @@ def checked_model(folder: Path):
 
 
 def publish(s3, folder: Path, uri: str, log=print) -> Publication:
-    from runtime.manifest import MANIFEST, MODEL_JSON, Manifest, ObjectRef
+    from ...runtime.manifest import MANIFEST, MODEL_JSON, Manifest, ObjectRef
 
     where = location(uri)
     model = checked_model(folder)
@@ -118,7 +118,7 @@ def _sha256(data: bytes) -> str:
 
 def read_publication(s3, uri: str, version_id: str) -> Publication:
     """The publication a manifest version names, after checking that its objects are still there."""
-    from runtime.manifest import MANIFEST, Manifest, version_id_problem
+    from ...runtime.manifest import MANIFEST, Manifest, version_id_problem
 
     where = location(uri)
     problem = version_id_problem(version_id)
@@ -147,7 +147,7 @@ def read_publication(s3, uri: str, version_id: str) -> Publication:
 
 def _check_model_json(s3, where, manifest, shown: str) -> None:
     """The manifest's name, version and digest are model.json's: a release names what it serves."""
-    from runtime.manifest import MODEL_JSON
+    from ...runtime.manifest import MODEL_JSON
 
     ref = next(r for r in manifest.objects if r.name == MODEL_JSON)
     got = call(f"read {where.uri(ref.name)} (version {ref.version_id})", s3.get_object, Bucket=where.bucket,
@@ -178,7 +178,7 @@ def release(lam, s3, function: str, alias: str, version_id: str, percent: float,
     uri = variables.get(MODEL_S3_URI)
     if not uri:
         raise DeployError(f"function {function} serves the model baked into its code ({MODEL_S3_URI} is not set): "
-                          f"deploy it once with `python -m deploy function {function} ... --env {MODEL_S3_URI}=s3://BUCKET/PREFIX/`")
+                          f"deploy it once with `lambda-tabular function {function} ... --env {MODEL_S3_URI}=s3://BUCKET/PREFIX/`")
     current = aliases.get(lam, function, alias)
     if current is not None:
         serving = call(f"look up version {current.version} of {function}", lam.get_function_configuration,

@@ -8,12 +8,12 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from ...convert import locations
 from .. import arch as architectures
 from ..shell import run
 
 SAM_CLI_VERSION = "1.170.0"
-ROOT = Path(__file__).resolve().parents[2]
-RIE_PATH = ROOT / ".cache" / "aws-lambda-rie"  # this machine's; another architecture's gets a suffix
+RIE_PATH = locations.CACHE / "aws-lambda-rie"  # this machine's; another architecture's gets a suffix
 
 
 def rie_path(arch: str | None = None) -> Path:

@@ -1,4 +1,4 @@
-"""`python -m convert` on the architecture a package will run on, for a package built on another
+"""`lambda-tabular convert` on the architecture a package will run on, for a package built on another
 one: in a container of the target's Lambda Python base (emulated here), with the converter's
 requirements installed on the host for that Python and architecture, and without the host's CPU
 lists, as in Lambda's sandbox (an emulated onnxruntime fails on them). The parity gate then
@@ -11,25 +11,25 @@ import os
 import re
 from pathlib import Path
 
+from ...convert import locations
 from .. import arch as architectures
 from ..errors import DeployError
 from ..local import sandbox
 from . import base_image, wheels
 
-ROOT = Path(__file__).resolve().parents[2]
-REQUIREMENTS = ROOT / "requirements-build.txt"
+REQUIREMENTS = locations.TOOL / "requirements-build.txt"
 # As the Dockerfile's convert stage: LightGBM needs libgomp.so.1; a base without one gets
 # scikit-learn's bundled copy.
 SCRIPT = ('ldconfig -p | grep -q "libgomp\\.so\\.1 " || { mkdir -p /tmp/convert-libs '
           '&& ln -s /opt/convert-deps/scikit_learn.libs/libgomp-*.so* /tmp/convert-libs/libgomp.so.1 '
-          '&& export LD_LIBRARY_PATH=/tmp/convert-libs; }; exec python3 -m convert "$@"')
+          '&& export LD_LIBRARY_PATH=/tmp/convert-libs; }; exec python3 -m lambda_tabular.convert "$@"')
 
 
 def requirements_for(model: Path, log=print) -> Path:
     """The converter's requirements, with the scikit-learn release that saved ``model`` in place
     of the pinned one, so that the build loads and proves the model with its own release (as
-    `python -m convert` does on its own, convert/environments.py)."""
-    from convert.environments import saved_by
+    `lambda-tabular convert` does on its own, convert/environments.py)."""
+    from ...convert.environments import saved_by
 
     release = saved_by(model)
     pinned = re.search(r"(?m)^scikit-learn==(\S+)", REQUIREMENTS.read_text())
@@ -38,7 +38,7 @@ def requirements_for(model: Path, log=print) -> Path:
     log(f"converting with scikit-learn {release}, which saved the model")
     text = re.sub(r"(?m)^scikit-learn==\S+", f"scikit-learn=={release}", REQUIREMENTS.read_text())
     text = re.sub(r"(?m)^-r\s+(\S+)", lambda m: f"-r {(REQUIREMENTS.parent / m[1]).resolve()}", text)
-    path = ROOT / ".cache" / "requirements" / f"build-scikit-learn-{release}.txt"
+    path = locations.CACHE / "requirements" / f"build-scikit-learn-{release}.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.is_file() or path.read_text() != text:
         path.write_text(text)
@@ -61,7 +61,7 @@ def converter_deps(python: str, arch: str, base: str, log=print, requirements: P
 
 def convert_command(image: str, arch: str, deps: Path, model: Path, sample: Path | None, out: Path,
                     options: list[str], epoch: str) -> list[str]:
-    """`docker run` of `python -m convert MODEL --out OUT [--sample SAMPLE] OPTIONS` in ``image``
+    """`docker run` of `lambda-tabular convert MODEL --out OUT [--sample SAMPLE] OPTIONS` in ``image``
     for ``arch``: sources and inputs read-only, no network, the model written to ``out`` (whose
     parent must exist) as this user."""
     inputs = {model: f"/opt/input/model/{model.name}"}
@@ -70,7 +70,8 @@ def convert_command(image: str, arch: str, deps: Path, model: Path, sample: Path
         options = ["--sample", inputs[sample], *options]
     args = ["docker", "run", "--rm", "--platform", architectures.platform_of(arch), "--network", "none",
             *sandbox.hide_cpu_lists(), "--user", f"{os.getuid()}:{os.getgid()}", "--workdir", "/opt/src",
-            "-v", f"{ROOT / 'convert'}:/opt/src/convert:ro", "-v", f"{ROOT / 'runtime'}:/opt/src/runtime:ro",
+            "-v", f"{locations.TOOL / 'convert'}:/opt/src/lambda_tabular/convert:ro",
+            "-v", f"{locations.TOOL / 'runtime'}:/opt/src/lambda_tabular/runtime:ro",
             "-v", f"{deps}:/opt/convert-deps:ro", "-v", f"{out.parent}:/opt/out",
             "-e", "PYTHONPATH=/opt/convert-deps:/opt/src", "-e", "PYTHONDONTWRITEBYTECODE=1", "-e", "HOME=/tmp",
             "-e", f"SOURCE_DATE_EPOCH={epoch}"]

@@ -10,6 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...convert import locations
 from .. import arch as architectures
 from ..errors import DeployError
 from ..local.engine import ensure_engine
@@ -17,7 +18,6 @@ from ..shell import docker_build, run
 from . import base_image, convert_on_target, snapstart, wheels
 from .rootfs_image import architecture
 
-ROOT = Path(__file__).resolve().parents[2]
 # Bytes the lean image may add over its base (what it adds is measured by `make bench`): a
 # change that grows past this fails the build, so size regressions are seen when they happen.
 ADDED_BYTES_BUDGET = 80 * 1024 * 1024
@@ -27,8 +27,8 @@ STAGED = ("convert", "runtime", "deploy/package/lambda-entrypoint.sh", "deploy/p
 # The convert stage's tree is the converter's (convert_on_target.converter_deps).
 CONVERTED = "converted"  # input/'s folder for a model converted before the build
 SITE = {
-    "task": [ROOT / "requirements-runtime.txt"],
-    "client": [ROOT / "deploy" / "package" / "lambda-client.txt"],
+    "task": [locations.TOOL / "requirements-runtime.txt"],
+    "client": [locations.TOOL / "deploy" / "package" / "lambda-client.txt"],
 }
 
 
@@ -77,7 +77,7 @@ def build_image(request: ImageRequest, log=print) -> dict:
         note = ", emulated: several minutes" if emulated else ""
         log(f"building {request.tag} for {request.arch} on {base.split('@')[0]} (Python {python}{note})")
         docker_build([
-            "-f", str(ROOT / "Dockerfile"),
+            "-f", str(locations.TOOL / "Dockerfile"),
             "--build-arg", f"BASE_IMAGE={base}",
             "--build-arg", f"MODEL_FILE={request.model.name}",
             "--build-arg", f"CONVERT_ARGS={' '.join(convert_args)}",
@@ -105,7 +105,7 @@ def label_args(base: str, python: str) -> list[str]:
 
 def _stage(context: Path, site: dict[str, Path], request: ImageRequest) -> None:
     for name in STAGED:
-        source, target = ROOT / name, context / name
+        source, target = locations.TOOL / name, context / name
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
             shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "README.md"))

@@ -15,13 +15,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ...convert import locations
 from .. import arch as architectures
 from ..errors import CommandFailed
 from ..shell import run
 
-ROOT = Path(__file__).resolve().parents[2]
-CACHE = ROOT / ".cache" / "wheels"
-INSTALLED = ROOT / ".cache" / "site"
+CACHE = locations.CACHE / "wheels"
+INSTALLED = locations.CACHE / "site"
 PIP_VERSION = "26.3"
 
 

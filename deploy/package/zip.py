@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...convert import locations
 from .. import arch as architectures
 from ..errors import DeployError
 from ..local.engine import ensure_engine
@@ -22,7 +23,6 @@ from ..shell import run
 from . import base_image, convert_on_target, wheels
 from .prune import prune
 
-ROOT = Path(__file__).resolve().parents[2]
 HANDLER = "runtime.handler.handler"
 PYTHONS = ("3.12", "3.13", "3.14")  # managed runtimes on Amazon Linux 2023, the ones SnapStart serves
 UNZIPPED_LIMIT = 250 * 2**20  # Lambda: a .zip function's code and layers, unzipped
@@ -53,7 +53,7 @@ def build_zip(request: ZipRequest, log=print) -> dict:
         _convert(request, task / "model", compiler, log)
         _install(task, request)
         prune(task)
-        shutil.copytree(ROOT / "runtime", task / "runtime", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "README.md"))
+        shutil.copytree(locations.TOOL / "runtime", task / "runtime", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "README.md"))
         _compile(task, compiler, request.arch)
         unzipped = sum(p.stat().st_size for p in task.rglob("*") if p.is_file())
         if unzipped > UNZIPPED_LIMIT:
@@ -79,7 +79,7 @@ def format_report(report: dict) -> str:
     ]
     if report["zipped_bytes"] > DIRECT_UPLOAD_LIMIT:
         lines.append(f"over {DIRECT_UPLOAD_LIMIT / 2**20:.0f} MiB zipped: Lambda takes it only through S3 "
-                     "(python -m deploy function ... --s3-bucket BUCKET)")
+                     "(lambda-tabular function ... --s3-bucket BUCKET)")
     return "\n".join(lines)
 
 
@@ -127,7 +127,7 @@ def _check(request: ZipRequest) -> None:
 
 
 def _convert(request: ZipRequest, out: Path, base: str, log) -> None:
-    """python -m convert, as the image's build stage runs it, on the target architecture: here in
+    """The converter, as the image's build stage runs it, on the target architecture: here in
     this Python for this machine's, else in a container of ``base`` (the target's Lambda base,
     emulated). A parity failure fails the zip."""
     options = ["--name", request.name or request.model.stem, "--model-version", request.version]
@@ -135,17 +135,17 @@ def _convert(request: ZipRequest, out: Path, base: str, log) -> None:
         convert_on_target.convert(request.model, out, arch=request.arch, python=request.python, base=base,
                                   options=options, sample=request.sample, log=log)
         return
-    args = [sys.executable, "-m", "convert", str(request.model), "--out", str(out), *options]
+    args = [sys.executable, "-m", f"{locations.PACKAGE}.convert", str(request.model), "--out", str(out), *options]
     if request.sample is not None:
         args += ["--sample", str(request.sample)]
-    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True,
+    done = subprocess.run(args, capture_output=True, text=True,
                           env={**os.environ, "SOURCE_DATE_EPOCH": convert_on_target.epoch(request.model)})
     convert_on_target.report(request.model, done, log)
 
 
 def _install(task: Path, request: ZipRequest) -> None:
     """numpy and onnxruntime for the target Python and architecture, from wheels fetched on the host."""
-    wheels.install([ROOT / "requirements-runtime.txt"], request.python, request.arch, task)
+    wheels.install([locations.TOOL / "requirements-runtime.txt"], request.python, request.arch, task)
 
 
 def _compile(task: Path, image: str, arch: str) -> None:

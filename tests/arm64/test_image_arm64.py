@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deploy.aws.invoke import invoke, lambda_client
-from deploy.local import container as local, sandbox
-from deploy.package.image import ADDED_BYTES_BUDGET
+from lambda_tabular.deploy.aws.invoke import invoke, lambda_client
+from lambda_tabular.deploy.local import container as local, sandbox
+from lambda_tabular.deploy.package.image import ADDED_BYTES_BUDGET
 
 from .elf import census, image_files
 

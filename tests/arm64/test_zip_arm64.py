@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deploy.aws.invoke import invoke, lambda_client
-from deploy.aws.zip_code import inspect
-from deploy.local import container as local
-from deploy.package import zip as lambda_zip
-from deploy.package.base_image import python_base
+from lambda_tabular.deploy.aws.invoke import invoke, lambda_client
+from lambda_tabular.deploy.aws.zip_code import inspect
+from lambda_tabular.deploy.local import container as local
+from lambda_tabular.deploy.package import zip as lambda_zip
+from lambda_tabular.deploy.package.base_image import python_base
 
 from .elf import census
 

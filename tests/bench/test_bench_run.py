@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from deploy import arch
+from lambda_tabular.deploy import arch
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_short_run_produces_json_table_and_charts(docker_engine, examples, tmp_path):
     out = tmp_path / "bench"
     result = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--runs", "1", "--requests", "20", "--batch-requests", "2",
+        [sys.executable, "-m", "lambda_tabular.bench", "--quick", "--runs", "1", "--requests", "20", "--batch-requests", "2",
          "--model", str(examples / "churn.joblib"), "--sample", str(examples / "churn_sample.csv"), "--out", str(out)],
         capture_output=True, text=True, cwd=ROOT, timeout=1800,
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench import aggregate, measure, prices, report
-from bench.measure import Run
-from bench.stats import percentile, ratio, summary
-from deploy.local import sandbox
+from lambda_tabular.bench import aggregate, measure, prices, report
+from lambda_tabular.bench.measure import Run
+from lambda_tabular.bench.stats import percentile, ratio, summary
+from lambda_tabular.deploy.local import sandbox
 
 
 @pytest.mark.parametrize("q", [0, 10, 50, 90, 99, 100])
@@ -142,7 +142,7 @@ def test_without_a_sweep_costs_come_from_the_headline_runs():
 
 
 def test_processes_per_vcpu_follow_the_peak_memory_up_to_the_default():
-    from bench.managed_instances import PROCESSES_PER_VCPU, processes_per_vcpu
+    from lambda_tabular.bench.managed_instances import PROCESSES_PER_VCPU, processes_per_vcpu
 
     assert processes_per_vcpu(56 * 2**20, 2) == PROCESSES_PER_VCPU  # 36 fit: capped at the default
     assert processes_per_vcpu(165 * 2**20, 2) == 12
@@ -150,7 +150,7 @@ def test_processes_per_vcpu_follow_the_peak_memory_up_to_the_default():
 
 
 def test_managed_instances_cost_adds_the_fee_and_the_request_charge():
-    from bench import prices
+    from lambda_tabular.bench import prices
 
     vcpus, _, per_hour = prices.MANAGED_INSTANCES["c7i.large"]
     # 1 ms per request on 2 vCPUs fully busy: 7.2 million requests an hour
@@ -162,7 +162,7 @@ def test_managed_instances_cost_adds_the_fee_and_the_request_charge():
 def test_the_committed_results_carry_the_managed_instances_table():
     import json
 
-    from bench import report
+    from lambda_tabular.bench import report
     from tests.convert.coverage import ROOT
 
     results = json.loads((ROOT / "bench/results/results.json").read_text())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from bench import model_size
+from lambda_tabular.bench import model_size
 
 
 def test_model_size_measures_both_forms(tmp_path):

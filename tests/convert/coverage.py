@@ -24,8 +24,8 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from convert.build import Request, build
-from convert.errors import ConvertError
+from lambda_tabular.convert.build import Request, build
+from lambda_tabular.convert.errors import ConvertError
 
 from .models import column_transformer, diabetes_members, labels, mixed_frame, numeric_data
 
@@ -321,7 +321,7 @@ def measure(name: str) -> Row:
 def served_difference(model, metadata: dict, model_dir: Path, fresh) -> tuple[float, str]:
     """The largest difference (scaled by max(1, |value|)) between the original and the handler's
     answers on ``fresh`` rows, labels included; and what the answers carry."""
-    from runtime import App, Settings
+    from lambda_tabular.runtime import App, Settings
 
     names = [f["name"] for f in metadata["features"]]
     frame = fresh if isinstance(fresh, pd.DataFrame) else pd.DataFrame(fresh, columns=names)

@@ -13,10 +13,10 @@ import sklearn
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from xgboost import XGBClassifier
 
-from convert import probes
-from convert.build import Request, build
-from convert.errors import InputError
-from convert.schema import describe
+from lambda_tabular.convert import probes
+from lambda_tabular.convert.build import Request, build
+from lambda_tabular.convert.errors import InputError
+from lambda_tabular.convert.schema import describe
 
 from .models import diabetes_members
 from .test_cli import assert_refused, run

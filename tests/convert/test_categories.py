@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from convert.build import Request, build
-from convert.errors import UnsupportedModel
-from runtime import App, Settings
+from lambda_tabular.convert.build import Request, build
+from lambda_tabular.convert.errors import UnsupportedModel
+from lambda_tabular.runtime import App, Settings
 
 from .coverage import _ordinal_hist_gradient_boosting, _sk, dataset
 

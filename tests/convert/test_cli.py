@@ -1,4 +1,4 @@
-"""`python -m convert` as a user runs it: reports, failure classes, and nothing half-written."""
+"""`lambda-tabular convert` as a user runs it: reports, failure classes, and nothing half-written."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run(*args, cwd=ROOT):
     return subprocess.run(
-        [sys.executable, "-m", "convert", *map(str, args)],
+        [sys.executable, "-m", "lambda_tabular.convert", *map(str, args)],
         capture_output=True, text=True, cwd=cwd, timeout=300,
     )
 
@@ -156,7 +156,7 @@ def test_custom_transformer(tmp_path):
 
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
     result = subprocess.run(
-        [sys.executable, "-m", "convert", "m.joblib", "--out", str(out)],
+        [sys.executable, "-m", "lambda_tabular.convert", "m.joblib", "--out", str(out)],
         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300,
     )
     assert_refused(result, out, "no ONNX converter for Doubler", code=3)
@@ -252,10 +252,10 @@ def test_out_naming_a_file_is_refused_before_any_work(tmp_path):
 
 
 def test_model_json_is_sealed_with_the_runtimes_digest(numeric_model, tmp_path):
-    from runtime import integrity
-    from runtime.errors import ModelError
-    from runtime.model import Model
-    from runtime.config import Settings
+    from lambda_tabular.runtime import integrity
+    from lambda_tabular.runtime.errors import ModelError
+    from lambda_tabular.runtime.model import Model
+    from lambda_tabular.runtime.config import Settings
 
     out = tmp_path / "out"
     assert run(numeric_model, "--out", out).returncode == 0

@@ -56,6 +56,6 @@ def test_readme_table_is_the_matrix():
 
 
 def test_tolerance_is_the_converters_default():
-    from convert.build import Request
+    from lambda_tabular.convert.build import Request
 
     assert TOLERANCE == Request(model=None, out=None).tolerance

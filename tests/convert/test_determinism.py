@@ -28,7 +28,7 @@ def test_five_hash_seeds_give_one_artifact(tmp_path):
     for seed in SEEDS:
         out = tmp_path / f"out-{seed}"
         env = {**os.environ, "PYTHONHASHSEED": seed, "SOURCE_DATE_EPOCH": "1700000000"}
-        done = subprocess.run([sys.executable, "-m", "convert", str(model), "--out", str(out)],
+        done = subprocess.run([sys.executable, "-m", "lambda_tabular.convert", str(model), "--out", str(out)],
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         built[seed] = ((out / "model.onnx").read_bytes(), (out / "model.json").read_bytes())

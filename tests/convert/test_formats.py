@@ -20,7 +20,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 
-from convert.load import load_model
+from lambda_tabular.convert.load import load_model
 
 from .coverage import served_difference
 from .test_cli import assert_refused, run

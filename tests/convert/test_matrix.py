@@ -9,7 +9,7 @@ import joblib
 import numpy as np
 import pytest
 
-from convert.build import Request, build
+from lambda_tabular.convert.build import Request, build
 
 from . import onnx_check
 from .coverage import dataset
@@ -89,7 +89,7 @@ def test_native_lightgbm_boosters(objective, target, save, tmp_path):
 
 
 def test_unreadable_lightgbm_text_file_is_one_line(tmp_path):
-    from convert.errors import LoadError
+    from lambda_tabular.convert.errors import LoadError
 
     path = tmp_path / "model.txt"
     path.write_text("not a model\n")

@@ -20,9 +20,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from xgboost import XGBClassifier, XGBRegressor
 
-from convert import export, tree_ensemble
-from convert.build import Request, build
-from convert.schema import describe
+from lambda_tabular.convert import export, tree_ensemble
+from lambda_tabular.convert.build import Request, build
+from lambda_tabular.convert.schema import describe
 
 from .models import labels, numeric_data
 
@@ -258,7 +258,7 @@ def test_float64_trees_take_their_familys_numbers_only_where_every_node_matches(
     from sklearn.datasets import load_breast_cancer
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from convert import families
+    from lambda_tabular.convert import families
 
     X, y = load_breast_cancer(return_X_y=True)
     model = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(X, y)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.local.container import free_port
+from lambda_tabular.deploy.local.container import free_port
 
 ACCOUNT = "123456789012"  # moto's account
 REGION = "us-east-1"
@@ -72,7 +72,7 @@ def moto_server(tmp_path_factory):
 @pytest.fixture
 def aws_env(moto_server, monkeypatch, tmp_path) -> dict:
     """A fresh moto and the standard AWS variables pointing at it, for this process and as the
-    environment of `python -m deploy` subprocesses. No real credentials or profiles are read."""
+    environment of `lambda-tabular` subprocesses. No real credentials or profiles are read."""
     urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")).close()
     for key in [k for k in os.environ if k.startswith("AWS_")]:
         monkeypatch.delenv(key)
@@ -235,16 +235,16 @@ def local_engine(tmp_path, aws_env, monkeypatch):
 
 
 def deploy_cli(*args: str, env: dict, check: bool = True, timeout: float = 180) -> subprocess.CompletedProcess:
-    """`python -m deploy ARGS` as a user runs it."""
-    done = subprocess.run([sys.executable, "-m", "deploy", *args], capture_output=True, text=True,
+    """`lambda-tabular ARGS` as a user runs it."""
+    done = subprocess.run([sys.executable, "-m", "lambda_tabular.deploy", *args], capture_output=True, text=True,
                           env=env, timeout=timeout, cwd=Path(__file__).resolve().parents[2])
     if check and done.returncode != 0:
-        raise AssertionError(f"python -m deploy {' '.join(args)} exited {done.returncode}: {done.stderr}")
+        raise AssertionError(f"lambda-tabular {' '.join(args)} exited {done.returncode}: {done.stderr}")
     return done
 
 
 def deploy_error(*args: str, env: dict) -> str:
-    """`python -m deploy ARGS` that must fail with exit code 1 and one `error: ...` line; that line."""
+    """`lambda-tabular ARGS` that must fail with exit code 1 and one `error: ...` line; that line."""
     done = deploy_cli(*args, env=env, check=False)
     assert done.returncode == 1, done.stdout
     lines = done.stderr.strip().splitlines()
@@ -323,7 +323,7 @@ def _registry_binary() -> str:
         return binary
     debian_root = os.geteuid() == 0 and Path("/etc/debian_version").exists() and shutil.which("apt-get")
     if debian_root:
-        from deploy.local.engine import apt_install
+        from lambda_tabular.deploy.local.engine import apt_install
 
         apt_install("docker-registry")
         binary = shutil.which("docker-registry")

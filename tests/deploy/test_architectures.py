@@ -13,11 +13,11 @@ import tarfile
 
 import pytest
 
-from deploy import arch
-from deploy.aws import functions
-from deploy.errors import DeployError
-from deploy.local import emulation
-from deploy.package import base_image, rootfs_image
+from lambda_tabular.deploy import arch
+from lambda_tabular.deploy.aws import functions
+from lambda_tabular.deploy.errors import DeployError
+from lambda_tabular.deploy.local import emulation
+from lambda_tabular.deploy.package import base_image, rootfs_image
 
 from .conftest import deploy_error
 

@@ -1,4 +1,4 @@
-"""Asynchronous invocation: `python -m deploy invoke --async` against moto's Lambda, and both SAM
+"""Asynchronous invocation: `lambda-tabular invoke --async` against moto's Lambda, and both SAM
 templates' retries, event age and destinations, with the role allowed to send to exactly the
 destinations given."""
 
@@ -10,8 +10,8 @@ import urllib.request
 
 import pytest
 
-from deploy.aws.invoke import invoke_async
-from deploy.errors import DeployError
+from lambda_tabular.deploy.aws.invoke import invoke_async
+from lambda_tabular.deploy.errors import DeployError
 from tests.s3.test_templates import evaluate, holds
 
 from .conftest import ACCOUNT, REGION, deploy_cli, deploy_error, make_zip
@@ -30,7 +30,7 @@ def lambda_without_docker(moto_server, aws_env):
     """moto's Lambda that never runs code: `use_docker: false` swaps in its simple backend, which
     answers an Event invocation 202 without starting a container (or looking the function up). The
     server is shared, so the setting is put back afterwards. Yields the environment for
-    `python -m deploy`."""
+    `lambda-tabular`."""
     def config(settings: dict | None = None) -> dict:
         data = json.dumps(settings).encode() if settings else None
         request = urllib.request.Request(f"{moto_server}/moto-api/config", data=data, method="POST" if data else "GET")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.__main__ import main
+from lambda_tabular.deploy.cli import main
 
 README = Path(__file__).resolve().parents[2] / "deploy" / "README.md"
 AWS_COMMANDS = ["push", "function", "alias", "canary", "promote", "rollback", "status", "concurrency", "url",
@@ -43,4 +43,4 @@ def test_every_subcommand_and_option_has_help(monkeypatch):
 
 @pytest.mark.parametrize("command", AWS_COMMANDS)
 def test_aws_commands_are_documented_with_real_runs(command):
-    assert f"$ python -m deploy {command} " in README.read_text(), f"deploy/README.md shows no `{command}` run"
+    assert f"$ lambda-tabular {command} " in README.read_text(), f"deploy/README.md shows no `{command}` run"

@@ -1,4 +1,4 @@
-"""Functions, versions, aliases, canaries and their errors through `python -m deploy`, against
+"""Functions, versions, aliases, canaries and their errors through `lambda-tabular`, against
 moto's Lambda (no Docker needed: the image is registered in moto's ECR through its API)."""
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def test_canary_then_promote(aws_env, two_versions):
 
 @pytest.mark.parametrize("args, message", [
     (("canary", FUNCTION, "beta", "--version", "2"),
-     f"error: alias beta of {FUNCTION} does not exist; create it with `python -m deploy alias {FUNCTION} beta --version N`"),
+     f"error: alias beta of {FUNCTION} does not exist; create it with `lambda-tabular alias {FUNCTION} beta --version N`"),
     (("canary", FUNCTION, "live", "--version", "1"),
      "error: version 1 already takes alias live's traffic; publish a new version first"),
     (("canary", FUNCTION, "live", "--version", "2", "--percent", "100"),
@@ -62,7 +62,7 @@ def test_canary_then_promote(aws_env, two_versions):
      "error: --version $LATEST: a canary must be a published version number"),
     (("rollback", FUNCTION, "live"),
      f"error: alias live of {FUNCTION} has no canary (it routes all traffic to version 1); to go back to an "
-     f"earlier version, point the alias at it with `python -m deploy alias {FUNCTION} live --version N`"),
+     f"earlier version, point the alias at it with `lambda-tabular alias {FUNCTION} live --version N`"),
     (("function", "lambda-tabular-new", "--image", "x"),
      "error: function lambda-tabular-new does not exist yet: creating it needs --role ARN, an execution role "
      "Lambda can assume"),

@@ -11,9 +11,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from deploy.__main__ import main
-from deploy.package import snapstart
-from deploy.package.image import label_args
+from lambda_tabular.deploy.cli import main
+from lambda_tabular.deploy.package import snapstart
+from lambda_tabular.deploy.package.image import label_args
 
 from .conftest import deploy_cli, deploy_error, make_zip
 
@@ -125,7 +125,7 @@ def test_more_than_512_mb_of_ephemeral_storage_refuses_snapstart_for_either_kind
 def test_an_efs_mount_refuses_snapstart_for_an_image(local_engine, api_only_image, role_arn, monkeypatch, capsys):
     """moto keeps no FileSystemConfigs: Lambda's answer for a function that mounts EFS is put in
     place of moto's, in this process."""
-    from deploy.aws.session import Aws
+    from lambda_tabular.deploy.aws.session import Aws
 
     env = local_engine(api_only_image, AWS_313)
     deploy_cli("function", FUNCTION, "--image", api_only_image, "--role", role_arn, "--no-snapstart", env=env)

@@ -1,4 +1,4 @@
-"""`python -m deploy invoke` against the example image running as Lambda runs it, on loopback:
+"""`lambda-tabular invoke` against the example image running as Lambda runs it, on loopback:
 the same boto3 Lambda client call that reaches a deployed function."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from deploy.local import container as local
+from lambda_tabular.deploy.local import container as local
 
 from .conftest import deploy_cli
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from deploy.aws.session import is_loopback
+from lambda_tabular.deploy.aws.session import is_loopback
 
 
 @pytest.mark.parametrize("target", [

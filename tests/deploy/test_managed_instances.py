@@ -10,11 +10,11 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from deploy.__main__ import main
-from deploy.aws import capacity
-from deploy.aws.capacity import CapacityRequest
-from deploy.errors import DeployError
-from deploy.package import snapstart
+from lambda_tabular.deploy.cli import main
+from lambda_tabular.deploy.aws import capacity
+from lambda_tabular.deploy.aws.capacity import CapacityRequest
+from lambda_tabular.deploy.errors import DeployError
+from lambda_tabular.deploy.package import snapstart
 
 from .conftest import deploy_error, make_zip
 
@@ -105,7 +105,7 @@ def _with_capacity_provider(monkeypatch, provider: dict) -> None:
     checked the request against the service model; every other call reaches moto."""
     from botocore.awsrequest import AWSResponse
 
-    from deploy.aws.session import Aws
+    from lambda_tabular.deploy.aws.session import Aws
 
     client = Aws.client
 
@@ -186,7 +186,7 @@ def test_the_images_python_is_read_from_its_base_label(base, python):
 
 def test_provisioned_concurrency_is_refused_on_a_managed_instances_version(role_arn, tmp_path, monkeypatch, capsys):
     """moto keeps no CapacityProviderConfig: Lambda's answer for such a version is put in place of moto's."""
-    from deploy.aws.session import Aws
+    from lambda_tabular.deploy.aws.session import Aws
 
     lam = boto3.client("lambda")
     lam.create_function(FunctionName=FUNCTION, Role=role_arn, Runtime="python3.13", Handler="runtime.handler.handler",

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from deploy.errors import DeployError
-from deploy.local import network
+from lambda_tabular.deploy.errors import DeployError
+from lambda_tabular.deploy.local import network
 
 # `docker network inspect bridge` as Docker 20.10 (Debian's docker.io) prints it: no Gateway.
 ENGINE_20_10 = {"Name": "bridge", "IPAM": {"Config": [{"Subnet": "172.17.0.0/16"}]},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deploy.aws.ecr import _split_tag, default_repository
+from lambda_tabular.deploy.aws.ecr import _split_tag, default_repository
 
 
 @pytest.mark.parametrize("image, repository, tag", [

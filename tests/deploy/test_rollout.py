@@ -1,5 +1,5 @@
 """The example model's image, from the local engine to a live alias with a canary, through
-`python -m deploy` against moto (ECR, Lambda, IAM) and a real registry on loopback."""
+`lambda-tabular` against moto (ECR, Lambda, IAM) and a real registry on loopback."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from deploy.local import sandbox
+from lambda_tabular.deploy.local import sandbox
 
 from .conftest import deploy_error
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from deploy.aws.alarms import SUFFIXES, alarm_lines
-from deploy.errors import DeployError
+from lambda_tabular.deploy.aws.alarms import SUFFIXES, alarm_lines
+from lambda_tabular.deploy.errors import DeployError
 
 from .conftest import deploy_cli, make_zip
 from .test_template import ALARMS, TEMPLATE, source

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.aws.zip_code import RUNTIMES
+from lambda_tabular.deploy.aws.zip_code import RUNTIMES
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "aws" / "template.yaml"
 ZIP_TEMPLATE = TEMPLATE.with_name("template-zip.yaml")
@@ -257,10 +257,10 @@ def emitted_metrics() -> set[tuple[str, str, frozenset]]:
     Lambda, for a classifier's batch of two classes, a regressor's, and a refusal."""
     import numpy as np
 
-    from runtime.errors import WrongType
-    from runtime.model import Prediction
-    from runtime.model_metrics import ClassificationMetrics, RegressionMetrics
-    from runtime.observability import Telemetry
+    from lambda_tabular.runtime.errors import WrongType
+    from lambda_tabular.runtime.model import Prediction
+    from lambda_tabular.runtime.model_metrics import ClassificationMetrics, RegressionMetrics
+    from lambda_tabular.runtime.observability import Telemetry
 
     found = set()
     for summaries, prediction in (

@@ -1,4 +1,4 @@
-""".zip functions through `python -m deploy function --zip`, against moto's Lambda and S3:
+""".zip functions through `lambda-tabular function --zip`, against moto's Lambda and S3:
 created and updated with SnapStart on by default, published, behind aliases and canaries, uploaded
 through S3, and every refusal one line before any AWS call it would waste.
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from deploy.__main__ import main
-from deploy.aws.session import Aws
+from lambda_tabular.deploy.cli import main
+from lambda_tabular.deploy.aws.session import Aws
 
 from .conftest import deploy_cli, deploy_error, make_zip
 
@@ -259,7 +259,7 @@ def test_concurrency_refuses_an_alias_on_a_snapstart_version(aws_env, role_arn, 
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: {FUNCTION}:live routes to version 1, which has SnapStart on; Lambda does not combine "
                    "provisioned concurrency with SnapStart: keep SnapStart, or publish a version with "
-                   "`python -m deploy function ... --no-snapstart` and point the alias at it"]
+                   "`lambda-tabular function ... --no-snapstart` and point the alias at it"]
     assert aws.calls == ["GetAlias", "GetFunctionConfiguration"]  # and no PutProvisionedConcurrencyConfig
     assert main(["concurrency", FUNCTION, "live", "--count", "0"]) == 1  # removing is never refused (moto: 404)
     assert aws.calls[2:] == ["DeleteProvisionedConcurrencyConfig"]

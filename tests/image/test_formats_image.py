@@ -12,14 +12,14 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes
 
-from deploy.aws.invoke import invoke, lambda_client
-from deploy.local import container as local
+from lambda_tabular.deploy.aws.invoke import invoke, lambda_client
+from lambda_tabular.deploy.local import container as local
 
 FIXTURES = Path(__file__).resolve().parents[1] / "convert" / "fixtures"
 
 
 def _build(model: Path, tag: str) -> dict:
-    from deploy.package.image import ImageRequest, build_image
+    from lambda_tabular.deploy.package.image import ImageRequest, build_image
 
     return build_image(ImageRequest(model=model, tag=tag, name="formats"), log=lambda *a: None)
 
@@ -58,7 +58,7 @@ def test_an_mlflow_directory_is_a_model(docker_engine):
     assert _model_json(report["image"])["source"]["file"] == "model.skops"
     frame = load_breast_cancer(as_frame=True).data.head(20)
     body = _answer(report["image"], frame.to_dict(orient="records"))
-    from convert.load import load_model
+    from lambda_tabular.convert.load import load_model
 
     expected = load_model(FIXTURES / "mlflow" / "sklearn_skops").predict_proba(frame)
     np.testing.assert_allclose(np.asarray(body["probabilities"]), expected, atol=1e-6)

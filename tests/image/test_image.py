@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deploy.local import container as local, sandbox
-from deploy.package.image import ADDED_BYTES_BUDGET
-from deploy.aws.invoke import invoke, lambda_client
+from lambda_tabular.deploy.local import container as local, sandbox
+from lambda_tabular.deploy.package.image import ADDED_BYTES_BUDGET
+from lambda_tabular.deploy.aws.invoke import invoke, lambda_client
 
 FORBIDDEN = ("sklearn", "xgboost", "pandas", "scipy", "joblib", "skl2onnx", "onnxmltools", "onnx", "sympy")
 
@@ -68,8 +68,8 @@ def test_bytecode_is_precompiled_and_valid_on_a_read_only_file_system(example_im
 def test_labels_name_the_base_and_let_lambda_snapshot_the_image(example_image):
     """`function --image` reads these: the base, and on a base other than AWS's Python 3.12+ the
     label that lets Lambda publish the image with SnapStart."""
-    from deploy.package import snapstart
-    from deploy.package.base_image import python_version
+    from lambda_tabular.deploy.package import snapstart
+    from lambda_tabular.deploy.package.base_image import python_version
 
     labels = json.loads(subprocess.run(
         ["docker", "image", "inspect", "--format", "{{json .Config.Labels}}", example_image["image"]],
@@ -173,9 +173,9 @@ def test_warmup_ping_returns_without_inference(client):
 
 def test_image_built_on_a_plain_python_base_runs_through_awslambdaric(docker_engine, examples, tmp_path):
     """BASE_IMAGE may be any Python image: the Dockerfile brings awslambdaric and the entrypoint."""
-    from deploy.package.base_image import DEBIAN_IMAGE
-    from deploy.package.image import ImageRequest, build_image
-    from deploy.local.rie import ensure_rie
+    from lambda_tabular.deploy.package.base_image import DEBIAN_IMAGE
+    from lambda_tabular.deploy.package.image import ImageRequest, build_image
+    from lambda_tabular.deploy.local.rie import ensure_rie
 
     report = build_image(ImageRequest(
         model=examples / "churn.joblib", tag="lambda-tabular/churn:plain-base", base=DEBIAN_IMAGE, name="churn",
@@ -193,9 +193,9 @@ def test_image_built_on_a_plain_python_base_runs_through_awslambdaric(docker_eng
 
 
 def test_make_image_cli_reports_size(docker_engine, examples):
-    """`python -m deploy image` is what `make image MODEL=... TAG=...` runs."""
+    """`lambda-tabular image` is what `make image MODEL=... TAG=...` runs."""
     result = subprocess.run(
-        [sys.executable, "-m", "deploy", "image", str(examples / "water_quality.json"), "--tag", "lambda-tabular/water-quality:cli"],
+        [sys.executable, "-m", "lambda_tabular.deploy", "image", str(examples / "water_quality.json"), "--tag", "lambda-tabular/water-quality:cli"],
         capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 0, result.stderr

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deploy.aws.invoke import invoke, lambda_client
-from deploy.local import container as local
+from lambda_tabular.deploy.aws.invoke import invoke, lambda_client
+from lambda_tabular.deploy.local import container as local
 
 from ..convert.models import labels, numeric_data
 from .test_image import FORBIDDEN, in_image
@@ -33,7 +33,7 @@ def lightgbm_model(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def lightgbm_image(docker_engine, lightgbm_model):
-    from deploy.package.image import ImageRequest, build_image
+    from lambda_tabular.deploy.package.image import ImageRequest, build_image
 
     path, _ = lightgbm_model
     return build_image(ImageRequest(model=path, tag="lambda-tabular/lightgbm:test", name="classes"), log=lambda *a: None)

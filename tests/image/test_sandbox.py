@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from deploy.local import container as local, sandbox
-from deploy.package.base_image import python_base
-from deploy.package.zip import HANDLER, unpack
+from lambda_tabular.deploy.local import container as local, sandbox
+from lambda_tabular.deploy.package.base_image import python_base
+from lambda_tabular.deploy.package.zip import HANDLER, unpack
 from tests.pins import pins
 
 pytestmark = pytest.mark.docker

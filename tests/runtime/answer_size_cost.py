@@ -1,6 +1,6 @@
 """What the answer-size check (runtime/response_size.py) costs a request, in this process.
 
-    PYTHONPATH=. .venv/bin/python tests/runtime/answer_size_cost.py [--model-dir build/models/churn] [--rows 1]
+    .venv/bin/python tests/runtime/answer_size_cost.py [--model-dir build/models/churn] [--rows 1]
 
 A script, not a test: the handler's time for one request of --rows rows of the model's example
 sample, best of 15 rounds of 200, with the check and with it replaced by nothing.
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-import runtime.app
-from runtime import App, Settings
+from lambda_tabular.runtime import app as runtime_app
+from lambda_tabular.runtime import App, Settings
 
 
 def best_us(app: App, event: dict) -> float:
@@ -36,7 +36,7 @@ def main() -> None:
     rows = pd.read_csv(args.sample)[names].head(args.rows)
     event = {"instances": rows.to_dict("records")}
     checked = best_us(app, event)
-    runtime.app.check_fits = lambda *a, **k: None
+    runtime_app.check_fits = lambda *a, **k: None
     print(f"{len(rows)} rows: {checked:.1f} us with the check, {best_us(app, event):.1f} us without")
 
 

@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runtime import App
+from lambda_tabular.runtime import App
 
 from .runtime_support import GRADES, MIXED_NUMBERS, make_app, mixed_frame
 
 
 def _convert(source: Path, out: Path, name: str) -> Path:
-    from convert.build import Request, build
+    from lambda_tabular.convert.build import Request, build
 
     build(Request(model=source, out=out, name=name, version="7"), log=lambda *a: None)
     return out
@@ -30,7 +30,7 @@ def _convert(source: Path, out: Path, name: str) -> Path:
 
 @pytest.fixture(scope="session")
 def water_dir(tmp_path_factory) -> Path:
-    from convert.examples import train_water_quality
+    from lambda_tabular.convert.examples import train_water_quality
 
     work = tmp_path_factory.mktemp("water")
     train_water_quality().save_model(work / "water_quality.json")

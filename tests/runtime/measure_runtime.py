@@ -58,8 +58,8 @@ def latency(args) -> None:
     import numpy as np
     import pandas as pd
 
-    from convert.load import load_model
-    from runtime import App, Settings
+    from lambda_tabular.convert.load import load_model
+    from lambda_tabular.runtime import App, Settings
 
     print("per request, median of many, in one process (microseconds)")
     print(f"{'model':14} {'rows':>5} {'predict_proba':>14} {'+ DataFrame':>12} {'handler direct':>15} "
@@ -100,7 +100,7 @@ t0 = time.perf_counter()
 import numpy, onnxruntime
 t1 = time.perf_counter()
 sys.path.insert(0, sys.argv[1])
-from runtime import App, Settings
+from lambda_tabular.runtime import App, Settings
 from pathlib import Path
 settings = Settings(model_dir=Path(sys.argv[2]), graph_optimization=sys.argv[3],
                     intra_op_threads=int(sys.argv[4]), metrics=False, log_level="ERROR")

@@ -35,7 +35,7 @@ def models(work: Path) -> dict[str, Path]:
     from sklearn.ensemble import GradientBoostingRegressor
     from sklearn.linear_model import LogisticRegression
 
-    from convert.build import Request, build
+    from lambda_tabular.convert.build import Request, build
 
     def convert(source: Path, name: str) -> Path:
         out = work / name
@@ -57,7 +57,7 @@ def models(work: Path) -> dict[str, Path]:
 
 def app_with_variants(model_dir: Path):
     """An App and, for each variant, a function that switches its telemetry to it."""
-    from runtime import App, Settings
+    from lambda_tabular.runtime import App, Settings
 
     app = App.from_settings(Settings(model_dir=model_dir, function_name="lambda-tabular-measure"))
     telemetry, summaries = app.telemetry, app.telemetry.model_metrics

@@ -113,7 +113,7 @@ def _cpu_ms(app, event, repeat: int) -> tuple[float, str]:
 
 
 def run(model_dir: Path, repeat: int) -> None:
-    from runtime import App, Settings
+    from lambda_tabular.runtime import App, Settings
 
     with open(os.devnull, "w") as sink, redirect_stdout(sink):  # the init line
         app = App.from_settings(Settings(model_dir=model_dir))

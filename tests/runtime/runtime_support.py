@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime import App, Settings
+from lambda_tabular.runtime import App, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "tests" / "events"

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from runtime.errors import ServingError
-from runtime.events import REASONS, Alb, AlbMultiValueHeaders, source_of
-from runtime.protocols.batch import ALB_RESPONSE
+from lambda_tabular.runtime.errors import ServingError
+from lambda_tabular.runtime.events import REASONS, Alb, AlbMultiValueHeaders, source_of
+from lambda_tabular.runtime.protocols.batch import ALB_RESPONSE
 
 from .runtime_support import EVENTS, load_event, make_app, with_body
 from .test_events import nested

@@ -11,9 +11,9 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from runtime import App, snapstart
-from runtime.errors import ModelError
-from runtime.validate import clean_numbers
+from lambda_tabular.runtime import App, snapstart
+from lambda_tabular.runtime.errors import ModelError
+from lambda_tabular.runtime.validate import clean_numbers
 
 from ..convert.models import diabetes_members
 from .runtime_support import http_json, load_event, make_app, with_body
@@ -36,7 +36,7 @@ class Served(NamedTuple):
 def _serve(work: Path, model, **request) -> Served:
     import joblib
 
-    from convert.build import Request, build
+    from lambda_tabular.convert.build import Request, build
 
     joblib.dump(model, work / "model.joblib")
     build(Request(work / "model.joblib", work / "model", name="members", **request), log=lambda *a: None)
@@ -243,8 +243,8 @@ def test_warm_up_events_are_served(served):
 def test_model_json_refuses_categories_on_a_boolean_feature(served, tmp_path):
     import shutil
 
-    from runtime import Settings, integrity
-    from runtime.model import Model
+    from lambda_tabular.runtime import Settings, integrity
+    from lambda_tabular.runtime.model import Model
 
     target = tmp_path / "model"
     shutil.copytree(served.folder, target)

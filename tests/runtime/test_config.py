@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from runtime import config
-from runtime.config import Settings, default_threads
-from runtime.errors import ConfigError
+from lambda_tabular.runtime import config
+from lambda_tabular.runtime.config import Settings, default_threads
+from lambda_tabular.runtime.errors import ConfigError
 
 RUNTIME = Path(config.__file__).parent
 
@@ -107,7 +107,7 @@ def test_every_variable_is_listed():
 def test_model_version_from_the_environment_is_the_one_reported(water_dir):
     """A deployment's MODEL_VERSION (`deploy function --env MODEL_VERSION=2`) names the version
     in answers and logs; without it, model.json's version is reported."""
-    from runtime.app import App
+    from lambda_tabular.runtime.app import App
 
     assert Settings.from_env({"MODEL_VERSION": " 2 "}).model_version == "2"
     app = App.from_settings(Settings.from_env({"MODEL_DIR": str(water_dir), "MODEL_VERSION": "2"}))

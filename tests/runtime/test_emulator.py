@@ -19,9 +19,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lambda_tabular.deploy.local.rie import rie_path
+
 from .runtime_support import ROOT, load_event
 
-RIE = ROOT / ".cache" / "aws-lambda-rie"
+RIE = rie_path()
 
 pytestmark = pytest.mark.slow
 

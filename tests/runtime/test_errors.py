@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import inspect
 
-from runtime import errors
-from runtime.errors import RequestError, ServingError, StartupError
+from lambda_tabular.runtime import errors
+from lambda_tabular.runtime.errors import RequestError, ServingError, StartupError
 
 CLASSES = [c for _, c in inspect.getmembers(errors, inspect.isclass) if issubclass(c, ServingError)]
 

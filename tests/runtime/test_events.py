@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from runtime.errors import UnsupportedEvent
-from runtime.events import Alb, AlbMultiValueHeaders, ApiGatewayV1, Direct, FunctionUrl, HttpApiV2, Unsupported, Warmup, source_of
+from lambda_tabular.runtime.errors import UnsupportedEvent
+from lambda_tabular.runtime.events import Alb, AlbMultiValueHeaders, ApiGatewayV1, Direct, FunctionUrl, HttpApiV2, Unsupported, Warmup, source_of
 
 from .runtime_support import EVENTS, http_json, load_event, with_body
 
@@ -232,7 +232,7 @@ def test_a_classification_failure_is_still_an_answer(water, monkeypatch):
     def broken(event):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr("runtime.app.source_of", broken)
+    monkeypatch.setattr("lambda_tabular.runtime.app.source_of", broken)
     answer = water(load_event("direct-v1"))
     assert answer["statusCode"] == 500 and answer["error"]["code"] == "internal_error"
 

@@ -194,7 +194,7 @@ def test_bodies_without_a_known_request(water, body, message):
 
 
 def test_non_finite_outputs_become_null_not_invalid_json(ridge, monkeypatch):
-    from runtime.model import Prediction
+    from lambda_tabular.runtime.model import Prediction
 
     monkeypatch.setattr(ridge.model, "predict", lambda inputs: Prediction(values=np.array([1.5, np.inf, np.nan], dtype=np.float32)))
     answer = ridge({"instances": reference_rows(ridge)[:3]})

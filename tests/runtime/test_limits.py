@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from runtime.events import Direct, HttpApiV2
-from runtime.model import Prediction
-from runtime.protocols import instances, open_inference
-from runtime.protocols.batch import MAX_ECHO_CHARS, RESPONSE_LIMIT, Batch, rows_that_fit
+from lambda_tabular.runtime.events import Direct, HttpApiV2
+from lambda_tabular.runtime.model import Prediction
+from lambda_tabular.runtime.protocols import instances, open_inference
+from lambda_tabular.runtime.protocols.batch import MAX_ECHO_CHARS, RESPONSE_LIMIT, Batch, rows_that_fit
 
 from .runtime_support import load_event, make_app, with_body
 
@@ -91,7 +91,7 @@ def test_an_echoed_id_cannot_grow_the_answer(water):
 # -- every answer measured before it is returned -------------------------------------------------
 
 def test_the_measure_of_an_answer_is_never_below_what_the_runtime_client_sends(grades, mixed, ridge):
-    from runtime.response_size import json_bytes_at_most
+    from lambda_tabular.runtime.response_size import json_bytes_at_most
 
     rng = np.random.default_rng(1)
     for app, width in ((grades, 4), (ridge, 5)):
@@ -109,7 +109,7 @@ def test_the_measure_of_an_answer_is_never_below_what_the_runtime_client_sends(g
 def answer_limit_only(app_dir, response_limit):
     """An app whose row limit lets through any batch, as if the row limit were wrong: the measure
     of each answer is all that stands between it and the event source."""
-    from runtime.protocols.batch import RowLimit
+    from lambda_tabular.runtime.protocols.batch import RowLimit
 
     app = make_app(app_dir)
     app.row_limits[response_limit] = RowLimit(10**9, response_limit)
@@ -118,7 +118,7 @@ def answer_limit_only(app_dir, response_limit):
 
 @pytest.mark.parametrize("name", ["direct", "http-api-v2", "alb", "alb-multi-value-headers"])
 def test_an_answer_that_would_not_fit_is_a_413_naming_the_limit_and_the_rows_that_fit(grades_dir, name):
-    from runtime.protocols.batch import ALB_RESPONSE, LAMBDA_RESPONSE
+    from lambda_tabular.runtime.protocols.batch import ALB_RESPONSE, LAMBDA_RESPONSE
 
     limit = ALB_RESPONSE if name.startswith("alb") else LAMBDA_RESPONSE
     app = answer_limit_only(grades_dir, limit)
@@ -146,7 +146,7 @@ def test_an_answer_that_would_not_fit_is_a_413_naming_the_limit_and_the_rows_tha
 
 
 def test_open_inference_names_its_own_field(ridge_dir):
-    from runtime.protocols.batch import LAMBDA_RESPONSE
+    from lambda_tabular.runtime.protocols.batch import LAMBDA_RESPONSE
 
     app = answer_limit_only(ridge_dir, LAMBDA_RESPONSE)
     n = 2 * rows_that_fit(app.model.schema)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from runtime import App, Settings, integrity
-from runtime.errors import ModelError
-from runtime.model import Model
+from lambda_tabular.runtime import App, Settings, integrity
+from lambda_tabular.runtime.errors import ModelError
+from lambda_tabular.runtime.model import Model
 
 
 @pytest.fixture
@@ -331,7 +331,7 @@ def test_a_check_that_fails_in_an_unforeseen_way_is_still_a_model_error(water_di
     def unforeseen(meta):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr("runtime.model.Schema.from_json", unforeseen)
+    monkeypatch.setattr("lambda_tabular.runtime.model.Schema.from_json", unforeseen)
     with pytest.raises(ModelError, match=r"^model.json does not fit this runtime's contract \(RecursionError: maximum recursion depth exceeded\)$"):
         App.from_env({"MODEL_DIR": str(water_dir), "METRICS_DISABLED": "1"})
     [line] = capsys.readouterr().out.splitlines()

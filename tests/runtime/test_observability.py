@@ -10,9 +10,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from runtime import model_metrics
-from runtime.model import Prediction
-from runtime.model_metrics import CONFIDENCE_THRESHOLDS, MAX_CLASSES, class_dimension
+from lambda_tabular.runtime import model_metrics
+from lambda_tabular.runtime.model import Prediction
+from lambda_tabular.runtime.model_metrics import CONFIDENCE_THRESHOLDS, MAX_CLASSES, class_dimension
 
 from .runtime_support import load_event, make_app
 from .test_output_kinds import ROWS, outliers, svc, votes  # noqa: F401  fixtures: models of the other output kinds
@@ -165,7 +165,7 @@ def test_an_internal_failure_is_a_generic_500_with_details_in_the_log(app, capsy
 
 def test_an_unsupported_event_is_no_server_error_of_ours(app, capsys):
     """It fails the invocation, which Lambda counts as a function error: counted once, there."""
-    from runtime.errors import UnsupportedEvent
+    from lambda_tabular.runtime.errors import UnsupportedEvent
 
     with pytest.raises(UnsupportedEvent):
         app({"Records": [{"eventSource": "aws:sqs"}]}, CONTEXT)
@@ -294,7 +294,7 @@ def test_class_labels_as_dimension_values(label, dimension):
     ("churn", ""), ("   ", "1"),
 ])
 def test_any_model_name_and_version_give_valid_metric_lines(name, version, capsys):
-    from runtime.observability import Telemetry
+    from lambda_tabular.runtime.observability import Telemetry
 
     telemetry = Telemetry(name, version, "LambdaTabular", function="fn")
     capsys.readouterr()
@@ -304,7 +304,7 @@ def test_any_model_name_and_version_give_valid_metric_lines(name, version, capsy
 
 
 def test_long_model_names_stay_apart_as_dimensions():
-    from runtime.observability import Telemetry
+    from lambda_tabular.runtime.observability import Telemetry
 
     first, second = (Telemetry("x" * 1500 + end, "1", "NS")._model_fields for end in ("a", "b"))
     assert first != second

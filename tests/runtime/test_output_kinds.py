@@ -12,7 +12,7 @@ import joblib
 import numpy as np
 import pytest
 
-from runtime.errors import ModelError
+from lambda_tabular.runtime.errors import ModelError
 
 from .runtime_support import make_app
 
@@ -20,7 +20,7 @@ FEATURES = ["a", "b", "c"]
 
 
 def _converted(tmp_path_factory, name: str, model) -> Path:
-    from convert.build import Request, build
+    from lambda_tabular.convert.build import Request, build
 
     work = tmp_path_factory.mktemp(name)
     joblib.dump(model, work / "model.joblib")
@@ -88,7 +88,7 @@ def test_open_inference_names_the_same_outputs_and_can_pick_one(outliers):
 
 
 def test_outlier_counts_are_model_metrics(outliers):
-    from runtime import model_metrics
+    from lambda_tabular.runtime import model_metrics
 
     model, directory = outliers
     app = make_app(directory)
@@ -115,7 +115,7 @@ def test_hard_voting_answers_labels_only(votes):
 
 def _edited(directory: Path, tmp_path: Path, edit) -> Path:
     """A copy of the artifact with model.json edited and resealed, so only the contract is at stake."""
-    from runtime import integrity
+    from lambda_tabular.runtime import integrity
 
     out = tmp_path / "edited"
     shutil.copytree(directory, out)

@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runtime import errors
-from runtime.events import Unsupported, source_of
-from runtime.protocols.batch import RESPONSE_LIMIT
+from lambda_tabular.runtime import errors
+from lambda_tabular.runtime.events import Unsupported, source_of
+from lambda_tabular.runtime.protocols.batch import RESPONSE_LIMIT
 
 from .runtime_support import EVENTS, load_event, make_app, with_body
 
@@ -364,7 +364,7 @@ def test_an_output_asked_for_twice_is_refused_however_the_request_is_sent(water,
 @pytest.fixture(scope="module")
 def unlimited_grades(grades_dir):
     """grades, with its row limits lifted: only the measure of each answer keeps it within its limit."""
-    from runtime.protocols.batch import RowLimit
+    from lambda_tabular.runtime.protocols.batch import RowLimit
 
     app = make_app(grades_dir)
     for limit in list(app.row_limits):
@@ -376,7 +376,7 @@ def unlimited_grades(grades_dir):
 @given(share=st.floats(0.8, 1.8), seed=st.integers(0, 2**32 - 1),
        name=st.sampled_from(["alb", "alb-multi-value-headers"]), v2=st.booleans())
 def test_batches_around_the_answer_limit_fit_or_are_a_413(unlimited_grades, share, seed, name, v2):
-    from runtime.protocols.batch import ALB_RESPONSE, rows_that_fit
+    from lambda_tabular.runtime.protocols.batch import ALB_RESPONSE, rows_that_fit
 
     app = unlimited_grades
     n = int(share * rows_that_fit(app.model.schema, ALB_RESPONSE.bytes))  # the row limit's count, and beyond
@@ -396,7 +396,7 @@ def test_batches_around_the_answer_limit_fit_or_are_a_413(unlimited_grades, shar
 @SETTINGS
 @given(value=json_values | st.lists(st.floats(allow_nan=True, allow_infinity=True) | st.none(), max_size=30))
 def test_the_measure_of_any_answer_is_never_below_either_encoding(value):
-    from runtime.response_size import json_bytes_at_most
+    from lambda_tabular.runtime.response_size import json_bytes_at_most
 
     measured = json_bytes_at_most(value)
     assert measured >= len(json.dumps(value).encode())

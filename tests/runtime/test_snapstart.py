@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from runtime import snapstart
-from runtime.config import INITIALIZATION_TYPE
+from lambda_tabular.runtime import snapstart
+from lambda_tabular.runtime.config import INITIALIZATION_TYPE
 
 from .runtime_support import EVENTS, ROOT, make_app
 

@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from runtime.config import BLAS_THREAD_VARIABLES, limit_library_threads
+from lambda_tabular.runtime.config import BLAS_THREAD_VARIABLES, limit_library_threads
 
 from .runtime_support import ROOT, make_app
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from runtime.errors import MissingValue, NonFinite
-from runtime.validate import clean_numbers, column, describe, inputs_from_rows, listing
+from lambda_tabular.runtime.errors import MissingValue, NonFinite
+from lambda_tabular.runtime.validate import clean_numbers, column, describe, inputs_from_rows, listing
 
 
 @pytest.fixture

@@ -58,8 +58,8 @@ def bridge_s3(docker_engine, tmp_path_factory):
     import subprocess
     import sys
 
-    from deploy.local.container import free_port
-    from deploy.local.network import host_address
+    from lambda_tabular.deploy.local.container import free_port
+    from lambda_tabular.deploy.local.network import host_address
     from tests.deploy.conftest import _wait_http
 
     gateway = host_address()

@@ -17,7 +17,7 @@ import time
 
 
 def main(expected_path: str, start: str, stop: str, summary_path: str, quota: str) -> None:
-    from runtime import App
+    from lambda_tabular.runtime import App
 
     with open(expected_path) as stream:
         expected = json.load(stream)

@@ -26,10 +26,10 @@ DENY_READS = {"Version": "2012-10-17", "Statement": [{
 
 
 def convert_water(out: Path, version: str, seed: int | None = None) -> Path:
-    """The water-quality example converted as `python -m convert` does; with ``seed``, an XGBoost
+    """The water-quality example converted as `lambda-tabular convert` does; with ``seed``, an XGBoost
     model retrained on other rows (so it answers differently) under the same name."""
-    from convert.build import Request, build
-    from convert.examples import train_water_quality, water_data
+    from lambda_tabular.convert.build import Request, build
+    from lambda_tabular.convert.examples import train_water_quality, water_data
 
     work = out.parent / f"{out.name}-source"
     work.mkdir(parents=True, exist_ok=True)
@@ -47,14 +47,14 @@ def convert_water(out: Path, version: str, seed: int | None = None) -> Path:
 
 
 def publish(model_dir: Path, env: dict | None = None, uri: str = URI) -> dict:
-    """`python -m deploy publish-model MODEL_DIR URI`: its KEY=VALUE lines. With ``env``, in a
+    """`lambda-tabular publish-model MODEL_DIR URI`: its KEY=VALUE lines. With ``env``, in a
     subprocess as a user runs it; without, the same command in this process (its environment)."""
     if env is not None:
-        done = subprocess.run([sys.executable, "-m", "deploy", "publish-model", str(model_dir), uri],
+        done = subprocess.run([sys.executable, "-m", "lambda_tabular.deploy", "publish-model", str(model_dir), uri],
                               capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
         assert done.returncode == 0, done.stderr
         return dict(line.split("=", 1) for line in done.stdout.split())
-    from deploy.__main__ import main
+    from lambda_tabular.deploy.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -229,6 +229,6 @@ class Dripping:
 
 
 def closed_port() -> int:
-    from deploy.local.container import free_port
+    from lambda_tabular.deploy.local.container import free_port
 
     return free_port()  # nothing listens there once the probe socket is closed

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from runtime.config import Settings, aws_environment
-from runtime.errors import ConfigError
-from runtime.manifest import Location
+from lambda_tabular.runtime.config import Settings, aws_environment
+from lambda_tabular.runtime.errors import ConfigError
+from lambda_tabular.runtime.manifest import Location
 
 from .support import ROOT
 

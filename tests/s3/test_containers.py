@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deploy.aws.invoke import invoke, lambda_client
-from deploy.errors import DeployError
-from deploy.local import container as local
-from runtime import App, Settings
+from lambda_tabular.deploy.aws.invoke import invoke, lambda_client
+from lambda_tabular.deploy.errors import DeployError
+from lambda_tabular.deploy.local import container as local
+from lambda_tabular.runtime import App, Settings
 
 from .support import REQUEST, URI, log_records, publish
 
@@ -35,8 +35,8 @@ def function_env(bridge_env: dict, **more) -> dict:
 def start(kind: str, env: dict, example_image, example_zip, unpacked_zip):
     if kind == "image":
         return local.start(example_image["image"], env=env)
-    from deploy.package.base_image import python_base
-    from deploy.package.zip import HANDLER
+    from lambda_tabular.deploy.package.base_image import python_base
+    from lambda_tabular.deploy.package.zip import HANDLER
 
     return local.start(python_base("3.13", log=lambda *a: None), volumes=[f"{unpacked_zip}:/var/task:ro"],
                        command=[HANDLER], env=env, memory_mb=1024)
@@ -44,7 +44,7 @@ def start(kind: str, env: dict, example_image, example_zip, unpacked_zip):
 
 @pytest.fixture(scope="module")
 def unpacked_zip(example_zip, tmp_path_factory) -> Path:
-    from deploy.package.zip import unpack
+    from lambda_tabular.deploy.package.zip import unpack
 
     return unpack(Path(example_zip["zip"]), tmp_path_factory.mktemp("zip-task"))
 

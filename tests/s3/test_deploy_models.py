@@ -1,4 +1,4 @@
-"""`python -m deploy publish-model` and `release-model` against moto (S3 with versioning, Lambda):
+"""`lambda-tabular publish-model` and `release-model` against moto (S3 with versioning, Lambda):
 what they upload and print, what they refuse, and a model released, promoted and rolled back
 through an alias as an image release is."""
 
@@ -177,8 +177,8 @@ def test_release_model_refuses_a_function_serving_its_packaged_model(aws_env, ro
     ("version", "9", "says model version '9', but the model.json it names says '1'"),
 ])
 def test_release_model_refuses_a_manifest_whose_name_or_version_is_not_model_json_s(models, s3, field, value, words):
-    from deploy.aws.model_store import read_publication
-    from deploy.errors import DeployError
+    from lambda_tabular.deploy.aws.model_store import read_publication
+    from lambda_tabular.deploy.errors import DeployError
 
     published = publish(models["v1"])
     manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=PREFIX + "manifest.json",

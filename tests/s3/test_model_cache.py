@@ -9,13 +9,13 @@ import subprocess
 import sys
 import time
 
-from runtime.model_cache import PARTIAL, ModelCache
+from lambda_tabular.runtime.model_cache import PARTIAL, ModelCache
 
 from .support import ROOT
 
 HOLDER = """
 import sys, time
-from runtime.model_cache import ModelCache
+from lambda_tabular.runtime.model_cache import ModelCache
 cache = ModelCache(sys.argv[1]); cache.prepare()
 cache.put(sys.argv[2], {"model.json": b"{}"}); cache.hold(sys.argv[2])
 print("held", flush=True)

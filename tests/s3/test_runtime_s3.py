@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runtime import App, Settings
-from runtime.errors import StartupError
-from runtime.manifest import Manifest, ObjectRef
+from lambda_tabular.runtime import App, Settings
+from lambda_tabular.runtime.errors import StartupError
+from lambda_tabular.runtime.manifest import Manifest, ObjectRef
 
 from .support import BUCKET, DENY_READS, REQUEST, ROOT, URI, closed_port, log_records, publish
 
@@ -200,8 +200,8 @@ def test_a_tmp_that_fits_two_copies_makes_room_by_letting_the_unserved_copy_go(t
     next publication needs its room (it used to block every refresh after the first)."""
     from types import SimpleNamespace
 
-    from runtime.errors import ModelSourceError
-    from runtime.s3_source import S3Source
+    from lambda_tabular.runtime.errors import ModelSourceError
+    from lambda_tabular.runtime.s3_source import S3Source
 
     copy = 65_000
     cache = tmp_path / "lambda-tabular-models"
@@ -215,7 +215,7 @@ def test_a_tmp_that_fits_two_copies_makes_room_by_letting_the_unserved_copy_go(t
 
     monkeypatch.setattr(os, "statvfs", statvfs)
     source = S3Source.__new__(S3Source)
-    from runtime.model_cache import ModelCache
+    from lambda_tabular.runtime.model_cache import ModelCache
 
     source.cache, source.kept = ModelCache(str(cache)), ["previous", "served"]
     source.cache.prepare()
@@ -228,7 +228,7 @@ def test_a_tmp_that_fits_two_copies_makes_room_by_letting_the_unserved_copy_go(t
     assert [p.name for p in cache.iterdir()] == ["served"]
 
     # Beyond the most /tmp Lambda can give, with the served copy kept: not a setting to raise.
-    from runtime.s3_source import MAX_EPHEMERAL_BYTES
+    from lambda_tabular.runtime.s3_source import MAX_EPHEMERAL_BYTES
 
     with pytest.raises(ModelSourceError) as caught:
         source._room_for(SimpleNamespace(objects=[SimpleNamespace(size=MAX_EPHEMERAL_BYTES - copy + 1)]))
@@ -372,7 +372,7 @@ def test_s3_unreachable_is_refused(s3, env, capsys):
 
 
 def test_s3_too_slow_is_refused_within_the_budget(models, s3, env, faulty, capsys, monkeypatch):
-    from runtime import s3 as client, s3_source
+    from lambda_tabular.runtime import s3 as client, s3_source
 
     publish(models["v1"])
     monkeypatch.setattr(client, "READ_TIMEOUT_S", 0.3)
@@ -388,7 +388,7 @@ def test_s3_too_slow_is_refused_within_the_budget(models, s3, env, faulty, capsy
 def test_s3_dripping_its_answers_is_refused_within_the_budget(models, s3, env, faulty, capsys, monkeypatch, mode):
     """Each read waits at most the time left: a server that keeps sending a little never holds
     the init past its budget, and the message tells the time it took."""
-    from runtime import s3 as client, s3_source
+    from lambda_tabular.runtime import s3 as client, s3_source
 
     publish(models["v1"])
     monkeypatch.setattr(client, "READ_TIMEOUT_S", 0.4)
@@ -405,7 +405,7 @@ def test_s3_dripping_its_answers_is_refused_within_the_budget(models, s3, env, f
 
 def test_a_refresh_from_s3_dripping_its_answers_gives_up_within_its_budget(models, s3, env, baked, faulty, capsys,
                                                                              monkeypatch):
-    from runtime import s3 as client, s3_source
+    from lambda_tabular.runtime import s3 as client, s3_source
 
     publish(models["v1"])
     app, clock = refreshing_app({**env, "AWS_ENDPOINT_URL_S3": faulty.url})
@@ -447,7 +447,7 @@ def refresh_failure(app: App, clock: Clock, capsys, expected: dict) -> dict:
 
 def test_a_refresh_keeps_out_every_bad_publication_and_takes_the_next_good_one(models, s3, env, baked, faulty, capsys,
                                                                               monkeypatch):
-    from runtime import s3 as client, s3_source
+    from lambda_tabular.runtime import s3 as client, s3_source
 
     publish(models["v1"])
     app, clock = refreshing_app({**env, "AWS_ENDPOINT_URL_S3": faulty.url})

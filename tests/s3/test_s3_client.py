@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runtime import s3
-from runtime.config import aws_environment
-from runtime.errors import ConfigError
+from lambda_tabular.runtime import s3
+from lambda_tabular.runtime.config import aws_environment
+from lambda_tabular.runtime.errors import ConfigError
 
 from .support import Dripping
 

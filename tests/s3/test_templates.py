@@ -1,6 +1,6 @@
 """The function's side of a model from S3: both SAM templates set the runtime's variables and give
 the function read access to the model's folder only, and only when the model comes from S3; the
-execution-role policy for functions deployed with `python -m deploy` grants the same. Each grant
+execution-role policy for functions deployed with `lambda-tabular` grants the same. Each grant
 is checked against the requests the runtime really makes (init, refresh, pinned)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from runtime import App
+from lambda_tabular.runtime import App
 
 from .support import BUCKET, REQUEST, URI, publish
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deploy.aws.invoke import invoke, lambda_client
-from deploy.errors import DeployError
-from deploy.local import container as local
-from deploy.package import zip as lambda_zip
+from lambda_tabular.deploy.aws.invoke import invoke, lambda_client
+from lambda_tabular.deploy.errors import DeployError
+from lambda_tabular.deploy.local import container as local
+from lambda_tabular.deploy.package import zip as lambda_zip
 
 PYTHON = "3.13"  # the runtime whose base this machine can build (Debian trixie); 3.12 needs AWS's image
 FORBIDDEN = ("sklearn", "xgboost", "pandas", "scipy", "joblib", "skl2onnx", "onnxmltools", "onnx", "sympy", "google")
@@ -40,7 +40,7 @@ def unpacked(water_zip, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def function(unpacked):
     """The zip's contents at /var/task, read-only, in the runtime's base, as a non-root user."""
-    from deploy.package.base_image import python_base
+    from lambda_tabular.deploy.package.base_image import python_base
 
     running = local.start(python_base(PYTHON, log=lambda *a: None), volumes=[f"{unpacked}:/var/task:ro"],
                           command=[lambda_zip.HANDLER], memory_mb=1024)
@@ -64,7 +64,7 @@ def test_the_zip_holds_the_lean_payload_only(water_zip):
 
 
 def test_every_module_has_unchecked_hash_bytecode_of_the_runtime_python(water_zip):
-    from deploy.aws.zip_code import inspect
+    from lambda_tabular.deploy.aws.zip_code import inspect
 
     assert inspect(Path(water_zip["zip"])).runtimes == {f"python{PYTHON}"}
     tag = f"cpython-{PYTHON.replace('.', '')}"
@@ -138,7 +138,7 @@ def test_over_50_mib_zipped_says_it_goes_through_s3():
 
 
 def test_a_python_no_base_can_be_had_for_is_refused_in_one_line_before_converting(monkeypatch, tmp_path, examples):
-    from deploy.package import base_image
+    from lambda_tabular.deploy.package import base_image
 
     monkeypatch.setattr(base_image, "image_exists", lambda name: False)
     monkeypatch.setattr(base_image, "succeeds", lambda args, timeout=30: False)  # no registry answers
