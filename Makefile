@@ -9,7 +9,7 @@ RIE := $(LAMBDA_TABULAR_CACHE)/aws-lambda-rie
 
 DEMO_IMAGE := lambda-tabular/water-quality:demo
 
-.PHONY: demo test venv examples models image zip engine bench bump clean
+.PHONY: demo test venv examples models image zip engine bench bump docs clean
 
 venv: $(VENV)/.installed
 
@@ -62,6 +62,10 @@ bump: venv
 	$(PY) -m tests.pins --write
 	$(MAKE) venv test
 	$(PY) -m tests.convert.coverage --write
+
+# The documentation site (mkdocs.yml, docs/), built as CI checks it: any warning fails.
+docs: venv
+	$(PY) -m mkdocs build --strict --site-dir build/site
 
 clean:
 	rm -rf build .cache .pytest_cache

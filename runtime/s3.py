@@ -5,7 +5,7 @@ a published model, and nothing more.
 Why not boto3: the image and the zips carry onnxruntime, numpy and the standard library only
 (the AWS Python base images have boto3, the zip runtimes' copy is AWS's to change, and the
 local stand-in has none), and boto3 costs more to import and set up than this whole module:
-the measurements are in runtime/README.md ("Models from S3").
+the measurements are in docs/s3-models.md ("Measured: which client, and what S3 costs a cold start").
 
 Credentials come from the environment, as Lambda provides them: AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, or, under SnapStart, the container credentials

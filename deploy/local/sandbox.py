@@ -9,7 +9,7 @@ the function meets on Lambda, not what a plain container shows it:
 - a user that is not root and owns nothing in the image;
 - the memory limit of the memory size, and the CPU share Lambda gives it;
 - the environment variables Lambda sets for a function.
-What cannot be reproduced here is listed in the README ("Lambda's sandbox, locally").
+What cannot be reproduced here is listed in docs/sandbox.md.
 """
 
 from __future__ import annotations

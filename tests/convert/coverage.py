@@ -3,8 +3,8 @@ then served by the runtime's handler on fresh rows and compared with the origina
 is also trained on scikit-learn's bundled real data sets (measured with few digits, values that
 repeat and sit on split thresholds) and served every real row, without a --sample.
 
-The README's coverage table is rendered from it (python -m tests.convert.coverage --write) and
-tests/convert/test_coverage.py fails when the two disagree.
+The coverage table in docs/coverage.md is rendered from it (python -m tests.convert.coverage --write)
+and tests/convert/test_coverage.py fails when the two disagree.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from lambda_tabular.convert.errors import ConvertError
 from .models import column_transformer, diabetes_members, labels, mixed_frame, numeric_data
 
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
+TABLE_PAGE = ROOT / "docs" / "coverage.md"
 BEGIN, END = "<!-- coverage:begin -->", "<!-- coverage:end -->"
 TOLERANCE = 1e-4  # the converter's default: what a user gets without --tolerance
 FRESH_SEED = 99
@@ -386,21 +386,21 @@ def render(rows: list[Row]) -> str:
     return "\n".join(lines + [row.markdown() for row in rows])
 
 
-def readme_table(text: str | None = None) -> str:
-    text = README.read_text() if text is None else text
+def page_table(text: str | None = None) -> str:
+    text = TABLE_PAGE.read_text() if text is None else text
     start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
     return text[start:end].strip()
 
 
-def write_readme(table: str) -> None:
-    text = README.read_text()
+def write_page(table: str) -> None:
+    text = TABLE_PAGE.read_text()
     start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    README.write_text(text[:start] + "\n" + table + "\n" + text[end:])
+    TABLE_PAGE.write_text(text[:start] + "\n" + table + "\n" + text[end:])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.convert.coverage", description=__doc__)
-    parser.add_argument("--write", action="store_true", help="rewrite the README's coverage table")
+    parser.add_argument("--write", action="store_true", help="rewrite the coverage table in docs/coverage.md")
     args = parser.parse_args()
     rows = []
     for name in CASES:
@@ -408,7 +408,7 @@ def main() -> None:
         print(rows[-1].markdown(), file=sys.stderr)
     table = render(rows)
     if args.write:
-        write_readme(table)
+        write_page(table)
     print(table)
 
 

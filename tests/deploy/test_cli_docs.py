@@ -1,4 +1,5 @@
-"""Every deploy subcommand has help text, and the AWS ones are shown in deploy/README.md."""
+"""Every deploy subcommand has help text, and the AWS ones are shown with real runs in the docs
+(docs/deploy.md, and docs/s3-models.md for publish-model and release-model)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from lambda_tabular.deploy.cli import main
 
-README = Path(__file__).resolve().parents[2] / "deploy" / "README.md"
+DOCS = [Path(__file__).resolve().parents[2] / "docs" / name for name in ("deploy.md", "s3-models.md")]
 AWS_COMMANDS = ["push", "function", "alias", "canary", "promote", "rollback", "status", "concurrency", "url",
                 "publish-model", "release-model"]
 
@@ -43,4 +44,5 @@ def test_every_subcommand_and_option_has_help(monkeypatch):
 
 @pytest.mark.parametrize("command", AWS_COMMANDS)
 def test_aws_commands_are_documented_with_real_runs(command):
-    assert f"$ lambda-tabular {command} " in README.read_text(), f"deploy/README.md shows no `{command}` run"
+    pages = "\n".join(page.read_text() for page in DOCS)
+    assert f"$ lambda-tabular {command} " in pages, f"docs/deploy.md and docs/s3-models.md show no `{command}` run"

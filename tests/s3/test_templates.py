@@ -143,7 +143,7 @@ def test_the_templates_with_an_s3_model_lint_clean_after_the_transform(kind, tmp
 
 
 def execution_role_policy() -> dict:
-    """deploy/aws/model-read-policy.json, as deploy/README.md has users fill it in."""
+    """deploy/aws/model-read-policy.json, as docs/s3-models.md has users fill it in."""
     text = (AWS / "model-read-policy.json").read_text().replace("BUCKET/PREFIX", f"{BUCKET}/{PREFIX}")
     return json.loads(text)
 
