@@ -9,7 +9,7 @@ RIE := $(LAMBDA_TABULAR_CACHE)/aws-lambda-rie
 
 DEMO_IMAGE := lambda-tabular/water-quality:demo
 
-.PHONY: demo test venv examples models image zip engine bench bump docs clean
+.PHONY: demo test test-fast lint venv examples models image zip engine bench bump docs clean
 
 venv: $(VENV)/.installed
 
@@ -55,6 +55,13 @@ bench: models
 
 test: venv $(RIE)
 	$(PY) -m pytest
+
+# The tests that need neither Docker nor more than a few seconds each, on both cores; and the linter.
+test-fast: venv lint
+	$(PY) -m pytest -m "not docker and not slow" -n 2
+
+lint: venv
+	$(PY) -m ruff check .
 
 # Every pin that is behind and not held moves to the newest release; then what proves the new
 # set: a clean install, the whole suite and the coverage table. Re-run `make bench` after it.

@@ -8,8 +8,7 @@ import warnings
 from pathlib import Path
 
 from . import environments
-from .build import Request, build
-from .checks import check_request
+from .checks import Request, check_request
 from .errors import ConvertError, InputError
 
 
@@ -80,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         return err.exit_code
     if not args.verbose:
         warnings.simplefilter("ignore")
+    from .build import build  # the libraries every conversion needs: after the arguments are checked
+
     try:
         metadata = build(request)
     except ConvertError as err:

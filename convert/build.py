@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pandas as pd
 from ..runtime.schema import REFERENCE_KEYS
 
 from . import artifact, booleans, export, families, parity, probes, scores, tree_ensemble
-from .checks import check_request
+from .checks import Request, check_request
 from .errors import ConvertError, InputError, LoadError, ParityError, UnsupportedModel
 from .load import load
 from .sample import read_sample
@@ -22,19 +21,6 @@ from .schema import Schema, describe
 
 SCHEMA_VERSION = 1
 REFERENCE_ROWS = 8
-
-
-
-@dataclass
-class Request:
-    model: Path
-    out: Path
-    features: list[str] | None = None
-    sample: Path | None = None
-    name: str | None = None
-    version: str = "1"
-    tolerance: float = 1e-4
-    booleans: list[str] | None = None  # features trained from bool columns, where the model does not record it
 
 
 def build(request: Request, log=print) -> dict:

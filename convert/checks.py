@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..runtime.schema import MAX_TOLERANCE
@@ -14,7 +15,21 @@ from .mlflow_model import is_mlflow_dir
 SAMPLE_SUFFIXES = (".csv", ".npy")
 
 
-def check_request(request) -> None:
+@dataclass
+class Request:
+    """A conversion: the model file, the output folder, and the converter's options."""
+
+    model: Path
+    out: Path
+    features: list[str] | None = None
+    sample: Path | None = None
+    name: str | None = None
+    version: str = "1"
+    tolerance: float = 1e-4
+    booleans: list[str] | None = None  # features trained from bool columns, where the model does not record it
+
+
+def check_request(request: Request) -> None:
     """Refuse a conversion whose arguments cannot succeed, before the model is even loaded."""
     tolerance = request.tolerance
     if not (

@@ -18,18 +18,50 @@ PASSED_ON = {
     "convert": "convert a model to ONNX and prove onnxruntime answers what it answers (--help for its options)",
     "bench": "measure the lean image against the usual one and the floor (--help for its options)",
 }
+# What the optional dependencies bring: the extra that installs each.
+EXTRAS = {"boto3": "aws", "botocore": "aws", "matplotlib": "bench"}
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return _main(argv)
+    except ModuleNotFoundError as err:
+        extra = EXTRAS.get((err.name or "").split(".")[0])
+        if extra is None:
+            raise
+        verb = argv[0] if argv else ""
+        print(f"error: `{PROG} {verb}` needs {err.name}, which the [{extra}] extra installs: "
+              f"pip install '{PROG}[{extra}]'", file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str]) -> int:
     if argv and argv[0] in PASSED_ON:
         return _passed_on(argv[0], argv[1:])
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except DeployError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+def parser() -> argparse.ArgumentParser:
+    """The whole command line: the local verbs here, the AWS ones from deploy/aws/commands.py."""
+    from .aws.commands import add_commands
+
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help in PASSED_ON.items():
         commands.add_parser(name, help=help, add_help=False)
+    _add_local_commands(commands)
+    add_commands(commands)  # push, function, alias, ..., publish-model, release-model
+    return parser
 
+
+def _add_local_commands(commands) -> None:
     engine = commands.add_parser("engine", help="make sure a Docker engine answers (installs one on Debian as root)")
     engine.set_defaults(run=_engine)
 
@@ -80,17 +112,6 @@ def main(argv: list[str] | None = None) -> int:
     call.add_argument("--region", help="AWS region (default: the standard AWS configuration)")
     call.add_argument("--profile", help="AWS profile (default: the standard AWS configuration)")
     call.set_defaults(run=_invoke)
-
-    from .aws.commands import add_commands
-
-    add_commands(commands)  # push, function, alias, ..., publish-model, release-model (deploy/aws/commands.py)
-
-    args = parser.parse_args(argv)
-    try:
-        return args.run(args) or 0
-    except DeployError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
 
 
 def _passed_on(verb: str, argv: list[str]) -> int:
