@@ -76,8 +76,8 @@ def payloads(sample: Path) -> dict[str, bytes]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from ..deploy.package.base_image import resolve_base
     from ..deploy.local.engine import ensure_engine
+    from ..deploy.package.base_image import resolve_base
 
     if not args.model.exists():
         from ..convert.examples import write_examples
@@ -87,52 +87,23 @@ def main(argv=None) -> int:
     base = resolve_base(args.base, arch.host())  # timed natively only: emulated timings are not timings
     built = images.build_all(args.model, args.sample, base)
     bodies = payloads(args.sample)
-    warm = {"single": args.requests, "batch": args.batch_requests}
     cold = args.page_cache == "cold"
     dropped = measure.drop_page_cache() if cold else False
     if not cold:
         for image in dict.fromkeys(image for image, _ in VARIANTS.values()):
             measure.cold_run(built[image]["image"], bodies, {}, **_layout(built[image]))  # untimed: fills the cache
-
-    shape = {"memory_mb": args.memory, "cpus": sandbox.cpus_for(args.memory)}
-    runs: dict[str, list[measure.Run]] = {label: [] for label in VARIANTS}
-    records = []
-    for i in range(args.runs):
-        for label, (image, env) in VARIANTS.items():
-            if cold:
-                measure.drop_page_cache()
-            requests = {"single": args.requests} if image == "floor" else warm
-            run = measure.cold_run(built[image]["image"], bodies, requests, env=env, **shape, **_layout(built[image]))
-            runs[label].append(run)
-            records.append({"label": label, **aggregate.run_record(run)})
-            print(f"[{i + 1}/{args.runs}] {label:<12} cold start {run.cold_start_ms:7.1f} ms, "
-                  f"init {run.init.get('init_ms') or float('nan'):7.1f} ms", flush=True)
-
-    sweep_runs: dict[tuple[str, int], list[measure.Run]] = {}
-    for i in range(args.sweep_runs):
-        for memory_mb in SWEEP_MB:
-            for label in SWEEP_VARIANTS:
-                image, env = VARIANTS[label]
-                if cold:
-                    measure.drop_page_cache()
-                run = measure.cold_run(built[image]["image"], bodies, warm, env=env, memory_mb=memory_mb,
-                                       cpus=sandbox.cpus_for(memory_mb))
-                sweep_runs.setdefault((label, memory_mb), []).append(run)
-                print(f"[sweep {i + 1}/{args.sweep_runs}] {label:<12} {memory_mb:>5} MB: cold start "
-                      f"{run.cold_start_ms:7.1f} ms, init {run.init.get('init_ms') or float('nan'):7.1f} ms",
-                      flush=True)
-
+    runs, records = _cold_starts(args, built, bodies, cold)
+    sweep = aggregate.sweep_summary(_sweep(args, built, bodies, cold))
     summaries = {label: {**aggregate.image_summary(built[image], runs[label]), "env": env}
                  for label, (image, env) in VARIANTS.items()}
-    sweep = aggregate.sweep_summary(sweep_runs)
     results = {
         "schema_version": 2,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "model": args.model.name,
         "base_image": base,
         "runs": args.runs,
-        "shape": shape,
-        "warm_requests": warm,
+        "shape": _shape(args.memory),
+        "warm_requests": _warm(args),
         "batch_rows": BATCH_ROWS,
         "page_cache": args.page_cache,
         "page_cache_dropped": dropped,
@@ -145,15 +116,62 @@ def main(argv=None) -> int:
         "costs": aggregate.costs(sweep, summaries, args.memory, arch.host()),
         "runs_raw": records,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    _write(results, args.out)
+    return 0
+
+
+def _shape(memory_mb: int) -> dict:
+    return {"memory_mb": memory_mb, "cpus": sandbox.cpus_for(memory_mb)}
+
+
+def _warm(args) -> dict:
+    return {"single": args.requests, "batch": args.batch_requests}
+
+
+def _cold_starts(args, built: dict, bodies: dict, cold: bool) -> tuple[dict[str, list[measure.Run]], list[dict]]:
+    """``args.runs`` rounds of one cold start per variant, alternating: the runs, and their records."""
+    runs: dict[str, list[measure.Run]] = {label: [] for label in VARIANTS}
+    records = []
+    for i in range(args.runs):
+        for label, (image, env) in VARIANTS.items():
+            if cold:
+                measure.drop_page_cache()
+            requests = {"single": args.requests} if image == "floor" else _warm(args)
+            run = measure.cold_run(built[image]["image"], bodies, requests, env=env, **_shape(args.memory),
+                                   **_layout(built[image]))
+            runs[label].append(run)
+            records.append({"label": label, **aggregate.run_record(run)})
+            print(f"[{i + 1}/{args.runs}] {label:<12} cold start {run.cold_start_ms:7.1f} ms, "
+                  f"init {run.init.get('init_ms') or float('nan'):7.1f} ms", flush=True)
+    return runs, records
+
+
+def _sweep(args, built: dict, bodies: dict, cold: bool) -> dict[tuple[str, int], list[measure.Run]]:
+    """Cold starts of the sweep's variants at each of Lambda's memory sizes in SWEEP_MB."""
+    sweep_runs: dict[tuple[str, int], list[measure.Run]] = {}
+    for i in range(args.sweep_runs):
+        for memory_mb in SWEEP_MB:
+            for label in SWEEP_VARIANTS:
+                image, env = VARIANTS[label]
+                if cold:
+                    measure.drop_page_cache()
+                run = measure.cold_run(built[image]["image"], bodies, _warm(args), env=env, **_shape(memory_mb))
+                sweep_runs.setdefault((label, memory_mb), []).append(run)
+                print(f"[sweep {i + 1}/{args.sweep_runs}] {label:<12} {memory_mb:>5} MB: cold start "
+                      f"{run.cold_start_ms:7.1f} ms, init {run.init.get('init_ms') or float('nan'):7.1f} ms",
+                      flush=True)
+    return sweep_runs
+
+
+def _write(results: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     table = report.markdown(results)
-    (args.out / "results.md").write_text(table)
-    charts = report.charts(results, args.out)
+    (out / "results.md").write_text(table)
+    charts = report.charts(results, out)
     print()
     print(table)
-    print(f"wrote {args.out / 'results.json'}, {args.out / 'results.md'}, " + ", ".join(str(c) for c in charts))
-    return 0
+    print(f"wrote {out / 'results.json'}, {out / 'results.md'}, " + ", ".join(str(c) for c in charts))
 
 
 def _layout(report: dict) -> dict:

@@ -77,11 +77,7 @@ def markdown(results: dict) -> str:
                "--memory --cpus`). numpy's default threads: the lean image with OPENBLAS_NUM_THREADS set to the "
                "visible CPUs, as numpy does unless told. Tuned floor: the floor with the environment the runtime "
                "sets itself (" + ", ".join(f"{k}={v}" for k, v in results["images"].get("floor-tuned", {}).get("env", {}).items()) + ").\n")
-    out.append("\n### Targets\n\n| target | measured | goal | met |\n|---|---|---|---|\n")
-    for t in results["targets"]:
-        value = "n/a" if t["value"] is None else f"{t['value']:.3g}"
-        met = "n/a" if t["met"] is None else ("yes" if t["met"] else "**no**")
-        out.append(f"| {t['target']} | {value} | {t['goal']} | {met} |\n")
+    out.append(_targets(results["targets"]))
     measured = results.get("measured_on", "x86_64")
     other = next(a for a in prices.PER_GB_SECOND_USD if a != measured)
     if results.get("sweep"):
@@ -188,3 +184,12 @@ def _save(fig, path: Path) -> Path:
 
     plt.close(fig)
     return path
+
+
+def _targets(targets: list[dict]) -> str:
+    rows = "\n### Targets\n\n| target | measured | goal | met |\n|---|---|---|---|\n"
+    for target in targets:
+        value = "n/a" if target["value"] is None else f"{target['value']:.3g}"
+        met = "n/a" if target["met"] is None else ("yes" if target["met"] else "**no**")
+        rows += f"| {target['target']} | {value} | {target['goal']} | {met} |\n"
+    return rows

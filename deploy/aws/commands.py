@@ -15,97 +15,114 @@ from .zip_code import RUNTIMES, S3_PREFIX
 
 
 def add_commands(commands) -> None:
+    """The AWS verbs, each with --endpoint, --region and --profile, on the CLI's subparsers."""
     aws = argparse.ArgumentParser(add_help=False)
     aws.add_argument("--endpoint", help="AWS endpoint URL, e.g. a moto server on loopback (default: AWS_ENDPOINT_URL, else AWS)")
     aws.add_argument("--region", help="AWS region (default: the standard AWS configuration)")
     aws.add_argument("--profile", help="AWS profile (default: AWS_PROFILE, else the default profile)")
 
-    def add(name, help, run, *args):
+    def add(name: str, help: str, run, *positionals: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help, parents=[aws])
-        for arg in args:
-            sub.add_argument(*arg[0], **arg[1])
+        for positional in positionals:
+            sub.add_argument(positional, help=POSITIONALS[positional])
         sub.set_defaults(run=run)
         return sub
 
-    def arg(*names, **kwargs):
-        return names, kwargs
+    push = add("push", "push a local image to ECR (creating the repository), print its URI by digest", _push)
+    push.add_argument("image", help="local image name:tag")
+    push.add_argument("--repository", help="ECR repository (default: the image name with / as -)")
+    push.add_argument("--tag", help="tag to push (default: the image's tag)")
+    push.add_argument("--registry", help="push the bytes to this loopback registry (HOST:PORT) instead of ECR's host: "
+                                         "for tests against an emulated ECR API")
+    _function_arguments(add("function", "create or update a function from an image or a .zip package, wait until "
+                            "ready, publish a version, print it", _function, "function"))
+    alias = add("alias", "point an alias at a version (creating it), dropping any canary; without --version show it",
+                _alias, "function", "alias")
+    alias.add_argument("--version", help="published version number")
+    canary = add("canary", "send a share of an alias's traffic to another version", _canary, "function", "alias")
+    canary.add_argument("--version", required=True, help="the new published version")
+    canary.add_argument("--percent", type=float, default=10.0, help="share of requests for it (default: 10)")
+    add("promote", "give the alias's canary version all the traffic", _promote, "function", "alias")
+    add("rollback", "take the canary out: the alias's main version gets all the traffic", _rollback, "function", "alias")
+    add("status", "list a function's published versions, its aliases, and the states of the alarms the SAM "
+                  "templates set on it", _status, "function")
+    concurrency = add("concurrency", "set provisioned concurrency on an alias and wait until READY (0 removes it)",
+                      _concurrency, "function", "alias")
+    concurrency.add_argument("--count", type=int, required=True, help="environments")
+    add("url", "create a Function URL for an alias with IAM auth (SigV4-signed callers only), print it",
+        _url, "function", "alias")
+    _model_commands(add)
 
-    function_arg = arg("function", help="function name")
-    alias_arg = arg("alias", help="alias name, e.g. live")
-    add("push", "push a local image to ECR (creating the repository), print its URI by digest", _push,
-        arg("image", help="local image name:tag"),
-        arg("--repository", help="ECR repository (default: the image name with / as -)"),
-        arg("--tag", help="tag to push (default: the image's tag)"),
-        arg("--registry", help="push the bytes to this loopback registry (HOST:PORT) instead of ECR's host: "
-                               "for tests against an emulated ECR API"))
-    function = add("function", "create or update a function from an image or a .zip package, wait until ready, "
-                   "publish a version, print it", _function, function_arg,
-                   arg("--role", help="execution role ARN (needed to create the function)"),
-                   arg("--memory", type=int, help="memory in MB (default on create: 1024)"),
-                   arg("--timeout", type=int, help="timeout in seconds (default on create: 30)"),
-                   arg("--architecture", choices=["x86_64", "arm64"],
-                       help="(default: what the zip or the local image was built for, else on create x86_64)"),
-                   arg("--env", action="append", default=[], metavar="KEY=VALUE",
-                       help="environment variable, e.g. MODEL_VERSION=2; repeatable, merged into the function's"),
-                   arg("--description", help="version description (default: the image URI, or the zip's name and sha256)"),
-                   arg("--runtime", choices=list(RUNTIMES),
-                       help="with --zip: the managed runtime (default: the Python the zip was built for, "
-                            "else on update the function's)"),
-                   arg("--snapstart", action=argparse.BooleanOptionalAction,
-                       help="SnapStart on published versions (default: on for a zip, and for an image whose "
-                            "labels in this machine's engine say Lambda can snapshot it)"),
-                   arg("--s3-bucket", help="with --zip: upload the zip to this bucket (in the function's region) and "
-                                           "deploy it from there; needed above 50 MiB zipped"),
-                   arg("--s3-key", help=f"with --s3-bucket: the object key (default: {S3_PREFIX}/FUNCTION/SHA256.zip)"),
-                   arg("--capacity-provider", metavar="NAME_OR_ARN",
-                       help="run on Lambda Managed Instances: this capacity provider, reused where it exists, else "
-                            "created (with --subnets, --security-groups, --operator-role); Python 3.13+, no SnapStart"),
-                   arg("--subnets", type=_ids, default=[], metavar="ID,ID",
-                       help="with --capacity-provider, to create it: the subnets its instances launch in"),
-                   arg("--security-groups", type=_ids, default=[], metavar="ID,ID",
-                       help="with --capacity-provider, to create it: the instances' security groups"),
-                   arg("--operator-role", metavar="ARN",
-                       help="with --capacity-provider, to create it: the role Lambda manages the instances with "
-                            "(AWSLambdaManagedEC2ResourceOperator)"),
-                   arg("--instance-types", type=_ids, default=[], metavar="TYPE,TYPE",
-                       help="with --capacity-provider, to create it: the only EC2 instance types it may launch "
-                            "(default: Lambda chooses)"),
-                   arg("--max-vcpus", type=int, help="with --capacity-provider, to create it: at most this many "
-                                                     "vCPUs in all (default: Lambda's)"),
-                   arg("--per-environment-concurrency", type=int, metavar="N",
-                       help="with --capacity-provider: requests one execution environment serves at once, each in "
-                            "its own Python process (1-1600; default: Lambda's, 16 per vCPU for Python)"),
-                   arg("--memory-per-vcpu", type=int, choices=list(MEMORY_PER_VCPU),
-                       help="with --capacity-provider: GiB of memory per vCPU (default: 2); --memory / this = vCPUs"))
+
+POSITIONALS = {"function": "function name", "alias": "alias name, e.g. live"}
+
+
+def _model_commands(add) -> None:
+    publish = add("publish-model", "check a converted model as the runtime does, upload it to a versioned S3 prefix "
+                  "with its manifest, print MODEL_S3_URI, MODEL_S3_VERSION_ID and MODEL_SHA256", _publish_model)
+    publish.add_argument("model_dir", type=Path,
+                         help="the folder `lambda-tabular convert --out` wrote (model.json and model.onnx)")
+    publish.add_argument("uri", help="s3://BUCKET/PREFIX/ in a bucket that keeps versions, e.g. "
+                                     "s3://BUCKET/lambda-tabular/models/NAME/")
+    release = add("release-model", "publish a function version serving one published model (same code and settings "
+                  "as the alias's), then route a canary share of the alias to it, or all of it", _release_model,
+                  "function", "alias")
+    release.add_argument("--model-version-id", required=True,
+                         help="the MODEL_S3_VERSION_ID publish-model printed (a version of manifest.json under the "
+                              "function's MODEL_S3_URI); an older one rolls the model back")
+    release.add_argument("--percent", type=float, default=10.0,
+                         help="share of the alias's requests for it (default: 10, a canary; 100: all of them)")
+
+
+def _function_arguments(function: argparse.ArgumentParser) -> None:
     code = function.add_mutually_exclusive_group(required=True)
     code.add_argument("--image", help="image URI, best by digest (what `push` prints)")
     code.add_argument("--zip", type=Path, help="a .zip package from `make zip` (handler runtime.handler.handler)")
-    add("alias", "point an alias at a version (creating it), dropping any canary; without --version show it",
-        _alias, function_arg, alias_arg, arg("--version", help="published version number"))
-    add("canary", "send a share of an alias's traffic to another version", _canary, function_arg, alias_arg,
-        arg("--version", required=True, help="the new published version"),
-        arg("--percent", type=float, default=10.0, help="share of requests for it (default: 10)"))
-    add("promote", "give the alias's canary version all the traffic", _promote, function_arg, alias_arg)
-    add("rollback", "take the canary out: the alias's main version gets all the traffic", _rollback,
-        function_arg, alias_arg)
-    add("status", "list a function's published versions, its aliases, and the states of the alarms the SAM "
-                  "templates set on it", _status, function_arg)
-    add("concurrency", "set provisioned concurrency on an alias and wait until READY (0 removes it)",
-        _concurrency, function_arg, alias_arg, arg("--count", type=int, required=True, help="environments"))
-    add("url", "create a Function URL for an alias with IAM auth (SigV4-signed callers only), print it",
-        _url, function_arg, alias_arg)
-    add("publish-model", "check a converted model as the runtime does, upload it to a versioned S3 prefix with its "
-        "manifest, print MODEL_S3_URI, MODEL_S3_VERSION_ID and MODEL_SHA256", _publish_model,
-        arg("model_dir", type=Path, help="the folder `lambda-tabular convert --out` wrote (model.json and model.onnx)"),
-        arg("uri", help="s3://BUCKET/PREFIX/ in a bucket that keeps versions, e.g. s3://BUCKET/lambda-tabular/models/NAME/"))
-    add("release-model", "publish a function version serving one published model (same code and settings as the "
-        "alias's), then route a canary share of the alias to it, or all of it", _release_model,
-        function_arg, alias_arg,
-        arg("--model-version-id", required=True,
-            help="the MODEL_S3_VERSION_ID publish-model printed (a version of manifest.json under the function's "
-                 "MODEL_S3_URI); an older one rolls the model back"),
-        arg("--percent", type=float, default=10.0,
-            help="share of the alias's requests for it (default: 10, a canary; 100: all of them)"))
+    function.add_argument("--role", help="execution role ARN (needed to create the function)")
+    function.add_argument("--memory", type=int, help="memory in MB (default on create: 1024)")
+    function.add_argument("--timeout", type=int, help="timeout in seconds (default on create: 30)")
+    function.add_argument("--architecture", choices=["x86_64", "arm64"],
+                          help="(default: what the zip or the local image was built for, else on create x86_64)")
+    function.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                          help="environment variable, e.g. MODEL_VERSION=2; repeatable, merged into the function's")
+    function.add_argument("--description",
+                          help="version description (default: the image URI, or the zip's name and sha256)")
+    function.add_argument("--runtime", choices=list(RUNTIMES),
+                          help="with --zip: the managed runtime (default: the Python the zip was built for, "
+                               "else on update the function's)")
+    function.add_argument("--snapstart", action=argparse.BooleanOptionalAction,
+                          help="SnapStart on published versions (default: on for a zip, and for an image whose "
+                               "labels in this machine's engine say Lambda can snapshot it)")
+    function.add_argument("--s3-bucket", help="with --zip: upload the zip to this bucket (in the function's region) "
+                                              "and deploy it from there; needed above 50 MiB zipped")
+    function.add_argument("--s3-key",
+                          help=f"with --s3-bucket: the object key (default: {S3_PREFIX}/FUNCTION/SHA256.zip)")
+    _managed_instances_arguments(function)
+
+
+def _managed_instances_arguments(function: argparse.ArgumentParser) -> None:
+    function.add_argument("--capacity-provider", metavar="NAME_OR_ARN",
+                          help="run on Lambda Managed Instances: this capacity provider, reused where it exists, "
+                               "else created (with --subnets, --security-groups, --operator-role); Python 3.13+, "
+                               "no SnapStart")
+    function.add_argument("--subnets", type=_ids, default=[], metavar="ID,ID",
+                          help="with --capacity-provider, to create it: the subnets its instances launch in")
+    function.add_argument("--security-groups", type=_ids, default=[], metavar="ID,ID",
+                          help="with --capacity-provider, to create it: the instances' security groups")
+    function.add_argument("--operator-role", metavar="ARN",
+                          help="with --capacity-provider, to create it: the role Lambda manages the instances with "
+                               "(AWSLambdaManagedEC2ResourceOperator)")
+    function.add_argument("--instance-types", type=_ids, default=[], metavar="TYPE,TYPE",
+                          help="with --capacity-provider, to create it: the only EC2 instance types it may launch "
+                               "(default: Lambda chooses)")
+    function.add_argument("--max-vcpus", type=int,
+                          help="with --capacity-provider, to create it: at most this many vCPUs in all "
+                               "(default: Lambda's)")
+    function.add_argument("--per-environment-concurrency", type=int, metavar="N",
+                          help="with --capacity-provider: requests one execution environment serves at once, each "
+                               "in its own Python process (1-1600; default: Lambda's, 16 per vCPU for Python)")
+    function.add_argument("--memory-per-vcpu", type=int, choices=list(MEMORY_PER_VCPU),
+                          help="with --capacity-provider: GiB of memory per vCPU (default: 2); --memory / this = vCPUs")
 
 
 def _ids(text: str) -> list[str]:
