@@ -1,20 +1,42 @@
-"""Request formats: which one a body speaks, parsed into validated columns, answered in kind."""
+"""Request formats: which one a body speaks, parsed into validated columns, answered in kind.
+
+Each format is a module (instances.py, open_inference.py) that provides what RequestFormat
+declares; batch.py holds what they share.
+"""
 
 from __future__ import annotations
 
+from typing import Protocol, runtime_checkable
+
 from ..errors import RequestError
-from ..validate import describe, listing
+from ..model import Prediction
+from ..schema import Schema
+from ..validate import as_sent, listing
 from . import instances, open_inference
+from .batch import Batch, RowLimit
 
-FORMATS = (instances, open_inference)
+
+@runtime_checkable
+class RequestFormat(Protocol):
+    KEY: str  # the body's key that holds a request in this format
+    NAME: str  # as the request log line reports the format
+
+    def parse(self, body: dict, schema: Schema, limit: RowLimit) -> Batch:
+        """The request in ``body`` (which holds KEY), validated against ``schema``, within ``limit``."""
+
+    def respond(self, batch: Batch, prediction: Prediction, schema: Schema) -> dict:
+        """The answer to ``batch``, in this format."""
 
 
-def protocol_of(body):
-    """The module that reads ``body``: KServe/TF-Serving v1 "instances" or Open Inference "inputs"."""
+FORMATS: tuple[RequestFormat, ...] = (instances, open_inference)
+
+
+def format_of(body) -> RequestFormat:
+    """The format ``body`` speaks: KServe/TF-Serving v1 "instances" or Open Inference "inputs"."""
     expected = 'expected a JSON object with "instances" (rows) or "inputs" (Open Inference Protocol tensors)'
     if not isinstance(body, dict):
-        raise RequestError(f"body: {expected}, got {describe(body)}")
-    found = [p for p in FORMATS if p.KEY in body]
+        raise RequestError(f"body: {expected}, got {as_sent(body)}")
+    found = [f for f in FORMATS if f.KEY in body]
     if len(found) == 1:
         return found[0]
     if found:
