@@ -1,32 +1,19 @@
 """Request formats: which one a body speaks, parsed into validated columns, answered in kind.
 
 Each format is a module (instances.py, open_inference.py) that provides what RequestFormat
-declares; batch.py holds what they share.
+(base.py) declares; batch.py holds what they share.
 """
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
 from ..errors import RequestError
-from ..model import Prediction
-from ..schema import Schema
 from ..validate import as_sent, listing
 from . import instances, open_inference
-from .batch import Batch, RowLimit
 
-
-@runtime_checkable
-class RequestFormat(Protocol):
-    KEY: str  # the body's key that holds a request in this format
-    NAME: str  # as the request log line reports the format
-
-    def parse(self, body: dict, schema: Schema, limit: RowLimit) -> Batch:
-        """The request in ``body`` (which holds KEY), validated against ``schema``, within ``limit``."""
-
-    def respond(self, batch: Batch, prediction: Prediction, schema: Schema) -> dict:
-        """The answer to ``batch``, in this format."""
-
+if TYPE_CHECKING:
+    from .base import RequestFormat
 
 FORMATS: tuple[RequestFormat, ...] = (instances, open_inference)
 

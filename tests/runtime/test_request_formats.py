@@ -1,4 +1,4 @@
-"""Each request format module provides what runtime.protocols.RequestFormat declares."""
+"""Each request format module provides what runtime.protocols.base.RequestFormat declares."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import inspect
 
 import pytest
 
-from lambda_tabular.runtime.protocols import FORMATS, RequestFormat
+from lambda_tabular.runtime.protocols import FORMATS
+from lambda_tabular.runtime.protocols.base import RequestFormat
 
 
 @pytest.mark.parametrize("module", FORMATS, ids=lambda module: module.__name__.rpartition(".")[2])
