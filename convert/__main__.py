@@ -7,6 +7,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from ..runtime.text import first_line
 from . import environments
 from .checks import Request, check_request
 from .errors import ConvertError, InputError
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # a bug or a library failure: still one line unless --verbose
         if args.verbose:
             raise
-        print(f"error: unexpected {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''} "
+        print(f"error: unexpected {first_line(err, named=True)} "
               "(rerun with --verbose for the traceback)", file=sys.stderr)
         return 1
     print_report(metadata, args.out)

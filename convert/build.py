@@ -11,13 +11,15 @@ import numpy as np
 import pandas as pd
 
 from ..runtime.schema import REFERENCE_KEYS
+from ..runtime.text import first_line
 
 from . import artifact, booleans, export, families, parity, probes, scores, tree_ensemble
 from .checks import Request, check_request
 from .errors import ConvertError, InputError, LoadError, ParityError, UnsupportedModel
 from .load import load
 from .sample import read_sample
-from .schema import Schema, describe
+from .schema import Schema, schema_of
+from .trees import final_and_preceding
 
 SCHEMA_VERSION = 1
 REFERENCE_ROWS = 8
@@ -38,7 +40,7 @@ def build(request: Request, log=print) -> dict:
     except Exception as err:  # another release's model failing inside this release's code
         if not mismatched:
             raise
-        raise LoadError(f"model {request.model}: {type(err).__name__}: {_line(err)}{version_hint(mismatched)}") from err
+        raise LoadError(f"model {request.model}: {type(err).__name__}: {first_line(err)}{version_hint(mismatched)}") from err
 
 
 def version_hint(mismatched: dict) -> str:
@@ -53,7 +55,7 @@ def _build(request: Request, loaded, mismatched: dict, log) -> dict:
     model = loaded.model
     # An MLflow signature names the features of a model fitted without names.
     signature = None if hasattr(model, "feature_names_in_") else loaded.signature
-    schema = describe(model, request.features or signature)
+    schema = schema_of(model, request.features or signature)
     booleans.mark(schema, model, loaded.column_types, request.booleans, request.sample)
     export.check_supported(model)
     log(f"model: {estimator_name(model)} ({schema.task}, {len(schema.features)} features)")
@@ -67,7 +69,7 @@ def _build(request: Request, loaded, mismatched: dict, log) -> dict:
             references[group] = parity.original_outputs(model, rows, schema)
         except Exception as err:
             raise InputError(
-                f"the original model fails on the {group!r} parity rows: {_line(err)}{version_hint(mismatched)}"
+                f"the original model fails on the {group!r} parity rows: {first_line(err)}{version_hint(mismatched)}"
             ) from err
     optional = _optional_groups(model, schema, groups["random"])
 
@@ -132,7 +134,7 @@ def _convert_with_parity(model, schema, groups, references, tolerance):
     the converter wrote them (convert/tree_ensemble.py); each attempt names its form. A rewrite
     that fails is only reported in the attempts: the errors raised are the converter's own."""
     attempts, failures = [], []
-    exact = families.exact_trees(model)
+    exact = families.exact_trees(final_and_preceding(model)[0])
     for dtype in ("float64", "float32"):
         try:
             converted = export.to_onnx(model, schema, dtype)
@@ -158,7 +160,7 @@ def _convert_with_parity(model, schema, groups, references, tolerance):
             except Exception as err:  # onnxruntime's own errors, running a rewritten model
                 if not rewritten:
                     raise
-                attempts.append(_attempt(dtype, form, f"onnxruntime cannot run it: {_line(err)}"))
+                attempts.append(_attempt(dtype, form, f"onnxruntime cannot run it: {first_line(err)}"))
                 continue
             comparisons = {
                 group: parity.compare(references[group], outputs[group], tolerance) for group in groups
@@ -185,7 +187,7 @@ def _forms(converted, dtype: str, attempts: list, exact):
         try:
             yield tree_ensemble.FORM, tree_ensemble.rewrite(converted, exact=exact)
         except Exception as err:  # NotRewritten says why; anything else is a gap in the rewrite
-            reason = str(err) if isinstance(err, tree_ensemble.NotRewritten) else f"{type(err).__name__}: {_line(err)}"
+            reason = str(err) if isinstance(err, tree_ensemble.NotRewritten) else f"{type(err).__name__}: {first_line(err)}"
             attempts.append(_attempt(dtype, tree_ensemble.FORM, f"not rewritten: {reason}"))
     yield original, converted
 
@@ -327,7 +329,7 @@ def _session(onnx_bytes: bytes):
         options.log_severity_level = 3  # errors only: the converters leave unused initializers behind
         return ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
     except Exception as err:
-        raise UnsupportedModel(f"onnxruntime cannot load the converted model: {_line(err)}") from err
+        raise UnsupportedModel(f"onnxruntime cannot load the converted model: {first_line(err)}") from err
 
 
 def _as_sent(value, feature):
@@ -343,10 +345,6 @@ def _plain(value):
         return None
     return value
 
-
-def _line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return text[0][:240] if text else type(err).__name__
 
 
 __all__ = ["Request", "build", "ConvertError"]

@@ -26,6 +26,7 @@ INSIDE = "LAMBDA_TABULAR_SKLEARN_ENV"
 CACHE = locations.CACHE / "sklearn"
 RELEASE = re.compile(r"^[0-9]+(\.[0-9]+){1,2}(\.post[0-9]+)?$")
 PIP_TIMEOUT_S = 600
+PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 
 
 def running() -> str:
@@ -49,7 +50,6 @@ def wanted(path: Path, asked: str | None) -> str | None:
 
 def saved_by(path: Path) -> str | None:
     """The scikit-learn release an MLflow model or an uncompressed pickle records."""
-    from .load import PICKLE_SUFFIXES, pickled_sklearn_version
     from .mlflow_model import is_mlflow_dir, read
 
     if is_mlflow_dir(path):
@@ -57,6 +57,17 @@ def saved_by(path: Path) -> str | None:
     if path.is_file() and path.suffix.lower() in PICKLE_SUFFIXES:
         return pickled_sklearn_version(path)
     return None
+
+
+def pickled_sklearn_version(path: Path) -> str | None:
+    """The version scikit-learn records in each estimator it pickles, read from the raw bytes of
+    an uncompressed pickle without unpickling it; None when none is found."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    found = re.search(rb"_sklearn_version\x94?\x8c.([0-9][0-9A-Za-z.+-]{0,30})", data, re.DOTALL)
+    return found.group(1).decode() if found else None
 
 
 def folder(release: str, log=print) -> Path:

@@ -36,9 +36,3 @@ class ParityError(ConvertError):
     """Raised when onnxruntime's answers differ from the original model beyond tolerance."""
 
     exit_code = 5
-
-
-def first_line(err: BaseException, limit: int = 200) -> str:
-    """The first line of ``err``'s message, cut to ``limit`` characters: how a refusal quotes a library."""
-    text = str(err).strip().splitlines()
-    return text[0][:limit] if text else type(err).__name__

@@ -8,6 +8,7 @@ import re
 import numpy as np
 
 from ..runtime.schema import NULL_STRING
+from ..runtime.text import first_line
 
 from . import graph_fixes, kbins, third_party
 from .errors import UnsupportedModel
@@ -265,5 +266,4 @@ def _describe_conversion_error(err: Exception) -> str:
             f"no ONNX converter for {cls}; custom transformers and estimators need a converter "
             "registered with skl2onnx.update_registered_converter, or must be removed from the model"
         )
-    first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
-    return f"skl2onnx could not convert the model: {first[:240]}"
+    return f"skl2onnx could not convert the model: {first_line(err)}"

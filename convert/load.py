@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 
 from . import environments, mlflow_model, native_files, third_party
-from .errors import LoadError, UnsupportedModel, first_line
+from .environments import PICKLE_SUFFIXES, pickled_sklearn_version
+from ..runtime.text import first_line
+from .errors import LoadError, UnsupportedModel
 
 XGBOOST_SUFFIXES = {".json", ".ubj"}
 LIGHTGBM_SUFFIXES = {".txt", ".lgb", ".lgbm"}  # Booster.save_model's text format
 SKOPS_SUFFIX = ".skops"
-PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 # Types a skops file may hold: these libraries' own. skops rebuilds them without running code
 # from the file; anything else is refused by name.
 SKOPS_ALLOWED = ("sklearn.", "xgboost.", "lightgbm.", "numpy.", "scipy.sparse.", "builtins.", "collections.")
@@ -188,19 +189,6 @@ def _unpickle(path: Path):
             f"model file {path}: not a readable joblib/pickle file ({first_line(err)}); "
             "expected joblib/pickle, XGBoost .json/.ubj or LightGBM .txt"
         ) from err
-
-
-def pickled_sklearn_version(path: Path) -> str | None:
-    """The version scikit-learn records in each estimator it pickles, read from the raw bytes of
-    an uncompressed pickle without unpickling it; None when none is found."""
-    import re
-
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    found = re.search(rb"_sklearn_version\x94?\x8c.([0-9][0-9A-Za-z.+-]{0,30})", data, re.DOTALL)
-    return found.group(1).decode() if found else None
 
 
 def _load_xgboost_file(path: Path):

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import LoadError, UnsupportedModel, first_line
+from ..runtime.text import first_line
+from .errors import LoadError, UnsupportedModel
 
 MLMODEL = "MLmodel"
 # flavor -> (key naming the model file, key naming the training version, library)

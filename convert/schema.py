@@ -41,7 +41,7 @@ class Schema:
         return [f.name for f in self.features]
 
 
-def describe(model, feature_names: list[str] | None = None) -> Schema:
+def schema_of(model, feature_names: list[str] | None = None) -> Schema:
     from sklearn.base import is_classifier, is_outlier_detector, is_regressor
 
     if is_classifier(model):

@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .env_vars import parse_env
 from .errors import DeployError
 from .local import sandbox
 
@@ -184,7 +185,7 @@ def _run(args) -> int:
     from .package.rootfs_image import architecture
 
     payloads = [_payload(p) for p in args.payload]
-    env = _environment(args.env)
+    env = parse_env(args.env)
     if not sandbox.MIN_MEMORY_MB <= args.memory <= sandbox.MAX_MEMORY_MB:
         raise DeployError(f"--memory {args.memory}: Lambda's memory sizes are "
                           f"{sandbox.MIN_MEMORY_MB} to {sandbox.MAX_MEMORY_MB} MB")
@@ -196,16 +197,6 @@ def _run(args) -> int:
     image_arch = arch.runnable(arch.from_docker(architecture(args.image)), f"image {args.image}")
     ensure_emulation(image_arch)
     return _serve(start(args.image, memory_mb=args.memory, arch=image_arch, env=env), payloads)
-
-
-def _environment(items: list[str]) -> dict[str, str]:
-    env = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise DeployError(f"--env {item}: expected KEY=VALUE")
-        env[key] = value
-    return env
 
 
 def _zip_function(zip_path: Path, folder: Path, memory: int | None, env: dict[str, str] | None = None):

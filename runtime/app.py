@@ -12,13 +12,14 @@ from typing import NamedTuple, Protocol
 from . import model_metrics
 from .config import Settings
 from .errors import InternalError, RequestError, StartupError, UnsupportedEvent
-from .events import Direct, Unsupported, Warmup, source_of
+from .events import Direct, EventShape, shape_of
 from .model import Model
-from .model_source import describe as describe_source, load as load_model
+from .model_source import load_model, source_log_fields
 from .observability import Outcome, Rehearsal, Telemetry, configure_logging, model_refresh
-from .protocols import protocol_of
+from .protocols import format_of
 from .protocols.batch import ALB_RESPONSE, LAMBDA_RESPONSE, RowLimit, rows_that_fit
 from .response_size import check_fits
+from .text import first_line
 
 
 class LambdaContext(Protocol):
@@ -148,14 +149,14 @@ class App:
             return
         except Exception as err:  # a refresh must never stop the serving
             model_refresh(self.telemetry, False, started, {"digest": serving.digest, "error_code": "internal_error",
-                                                           "error_message": f"{type(err).__name__}: {err}"[:300]},
+                                                           "error_message": first_line(err, named=True)},
                           exc_info=sys.exc_info())
             return
         if model is not None:
             self._serve(model)
             model_refresh(self.telemetry, True, started, {
                 "digest": model.schema.digest, "previous_version": serving.version, "previous_digest": serving.digest,
-                **self.source.describe()})
+                **self.source.log_fields()})
 
     def _handle(self, event, context: LambdaContext | None) -> dict:
         if self.source is not None and self.source.due() and self._refreshing.acquire(blocking=False):
@@ -167,21 +168,15 @@ class App:
         served = self.served
         outcome = Outcome(getattr(context, "aws_request_id", None), cold_start=self._cold)
         self._cold = False
-        source = Direct  # the answer's shape should even classifying the event fail
+        shape: type[EventShape] = Direct  # the answer's shape should even classifying the event fail
         try:
-            source = source_of(event)
-            outcome.source = source.name
-            if source is Warmup:
-                served.telemetry.warmup(outcome)
-                return {"warmup": True, "model": _model_info(served.model)}
-            if source.health_check(event):
-                served.telemetry.warmup(outcome, "health check")
-                return source.respond(200, {"healthy": True, "model": _model_info(served.model)})
-            if source is Unsupported:
-                outcome.error = UnsupportedEvent(Unsupported.message(event))
-            else:
-                response = _answer(served, source.body(event), source, outcome)
-        except RequestError as err:
+            shape = shape_of(event)
+            outcome.shape = shape.name
+            if shape.health_check(event):
+                served.telemetry.warmup(outcome, shape.health_kind)
+                return shape.respond(200, shape.health_answer(_model_info(served.model)))
+            response = _answer(served, shape.body(event), shape, outcome)
+        except (RequestError, UnsupportedEvent) as err:
             outcome.error = err
         except Exception:
             outcome.exc_info = sys.exc_info()
@@ -191,9 +186,10 @@ class App:
         served.telemetry.request(outcome)
         if isinstance(outcome.error, UnsupportedEvent):
             # A failed invocation, not an answer: the event source retries, then dead-letters.
-            raise outcome.error
+            # Its stack trace, which Lambda reports, is the handler's alone.
+            raise outcome.error.with_traceback(None)
         if outcome.error is not None:
-            response = source.respond(outcome.error.status, outcome.error.to_json())
+            response = shape.respond(outcome.error.status, outcome.error.to_json())
         return response
 
     def log_startup(self, imports_ms: float | None, model_load_ms: float) -> None:
@@ -215,23 +211,23 @@ class App:
             "model_load_ms": _round(model_load_ms),
             **{key: _round(value) for key, value in self.model.timings.items()},
             "init_ms": _round(_process_age_ms()),
-            **describe_source(self.source),
+            **source_log_fields(self.source),
         }
         self.telemetry.logger.info("init", extra={"fields": fields})
 
 
-def _answer(served: Served, body, source, outcome: Outcome) -> dict:
+def _answer(served: Served, body, shape: type[EventShape], outcome: Outcome) -> dict:
     """The event's answer to the request in ``body``, once it fits the event shape's response limit."""
     model, schema = served.model, served.model.schema
-    protocol = protocol_of(body)
-    outcome.protocol = protocol.NAME
-    batch = protocol.parse(body, schema, served.row_limits[source.response_limit])
+    request_format = format_of(body)
+    outcome.protocol = request_format.NAME
+    batch = request_format.parse(body, schema, served.row_limits[shape.response_limit])
     outcome.rows = batch.rows
     started = time.perf_counter()
     prediction = outcome.prediction = model.predict(batch.inputs)
     outcome.predict_ms = (time.perf_counter() - started) * 1e3
-    response = source.respond(200, protocol.respond(batch, prediction, schema))
-    check_fits(response, batch.rows, source.response_limit, protocol.KEY)
+    response = shape.respond(200, request_format.respond(batch, prediction, schema))
+    check_fits(response, batch.rows, shape.response_limit, request_format.KEY)
     return response
 
 

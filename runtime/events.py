@@ -1,14 +1,14 @@
-"""Lambda event shapes: each source finds the request body in its event and wraps the answer.
+"""Lambda event shapes: each shape finds the request body in its event and wraps the answer.
 
-Sources are tried in order; the first whose infer() accepts the event handles it, and a direct
-invocation (the event is the request body itself) takes whatever no other source claims. Each
-source names the response limit its answers must fit (Lambda's 6 MB, an ALB's 1 MB).
-Every infer() looks at types before values and never walks into a value, so that any JSON
+Shapes are tried in order; the first whose matches() accepts the event handles it, and a direct
+invocation (the event is the request body itself) takes whatever no other shape claims. Each
+shape names the response limit its answers must fit (Lambda's 6 MB, an ALB's 1 MB).
+Every matches() looks at types before values and never walks into a value, so that any JSON
 (deeply nested, huge, of the wrong type) is classified in constant time and never raises.
 
 Events from AWS services we do not serve (SQS, S3, SNS, Kinesis, DynamoDB streams, EventBridge
 events other than the schedule, ...) are recognised by their markers (Unsupported) and fail the
-invocation: a returned error would count as success and the source would drop its records.
+invocation: a returned error would count as success and the service would drop its records.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from abc import ABC, abstractmethod
 
-from .errors import InvalidBody, InvalidEvent, InvalidJSON, MethodNotAllowed
+from .errors import InvalidBody, InvalidEvent, InvalidJSON, MethodNotAllowed, UnsupportedEvent
 from .protocols.batch import ALB_RESPONSE, LAMBDA_RESPONSE
-from .validate import describe, quote
+from .validate import as_sent, quote
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 # The reason phrase an ALB answer carries in statusDescription, for every status the handler answers.
@@ -29,43 +30,102 @@ REASONS = {200: "OK", 400: "Bad Request", 405: "Method Not Allowed", 413: "Conte
 HEALTH_METHODS = ("GET", "HEAD")
 
 
-class Source:
-    name = "source"
+class EventShape(ABC):
+    """What the app asks of an event shape. Shapes are used as classes, never instantiated."""
+
+    name: str  # as the request log line reports it
     response_limit = LAMBDA_RESPONSE
+    health_kind = "health check"  # the log's name for an answer to a health check
+
+    @staticmethod
+    @abstractmethod
+    def matches(event) -> bool:
+        """Whether ``event`` has this shape."""
 
     @staticmethod
     def health_check(event) -> bool:
         """Whether ``event`` only asks if the function is up (answered at once, without inference)."""
         return False
 
+    @staticmethod
+    def health_answer(model: dict) -> dict:
+        """The payload of the answer to a health check, given the model's name and version."""
+        return {"healthy": True, "model": model}
 
-class Warmup(Source):
+    @staticmethod
+    @abstractmethod
+    def body(event):
+        """The request ``event`` carries; raises a RequestError when it carries none."""
+
+    @staticmethod
+    @abstractmethod
+    def respond(status: int, payload: dict) -> dict:
+        """``payload`` (an answer or an error) wrapped as this shape's caller takes it."""
+
+
+class Direct(EventShape):
+    """lambda invoke / SDK Invoke: the event is the request, the answer is the object itself.
+
+    An error answer carries "statusCode" beside "error", since a direct caller sees no HTTP status.
+    """
+
+    name = "direct"
+
+    @staticmethod
+    def matches(event) -> bool:
+        return True
+
+    @staticmethod
+    def body(event):
+        if not isinstance(event, dict):
+            raise InvalidEvent(f"event: expected a JSON object, got {as_sent(event)}")
+        return event
+
+    @staticmethod
+    def respond(status: int, payload: dict) -> dict:
+        return payload if status == 200 else {"statusCode": status, **payload}
+
+
+class Warmup(Direct):
     """EventBridge scheduled events and {"warmup": true}: keep the environment warm, skip inference."""
 
     name = "warmup"
+    health_kind = "warmup"
 
     @staticmethod
-    def infer(event) -> bool:
+    def matches(event) -> bool:
         if not isinstance(event, dict):
             return False
         scheduled = event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
         return scheduled or event.get("warmup") is True
 
+    @staticmethod
+    def health_check(event) -> bool:
+        return True
 
-class Unsupported(Source):
+    @staticmethod
+    def health_answer(model: dict) -> dict:
+        return {"warmup": True, "model": model}
+
+
+class Unsupported(Direct):
     """An event from an AWS service this function does not serve: the invocation must fail, so
-    that the source retries it and then dead-letters it, instead of deleting it as answered."""
+    that the service retries it and then dead-letters it, instead of deleting it as answered."""
 
     name = "unsupported"
 
     @staticmethod
-    def infer(event) -> bool:
-        return event_source(event) is not None
+    def matches(event) -> bool:
+        return service_of(event) is not None
+
+    @staticmethod
+    def body(event):
+        raise UnsupportedEvent(Unsupported.message(event))
 
     @staticmethod
     def message(event) -> str:
         return (
-            f"event: an {quote(event_source(event) or 'unknown', 40)} event, which this function does not serve "
+            f"event: an {quote(service_of(event) or 'unknown', 40)} event, which this function does not serve "
             "(it answers HTTP events and direct invocations with \"instances\" or \"inputs\"); "
             "failing the invocation so that the source keeps or retries it"
         )
@@ -86,7 +146,7 @@ SERVICE_MARKERS = (
 REQUEST_KEYS = ("instances", "inputs")
 
 
-def event_source(event) -> str | None:
+def service_of(event) -> str | None:
     """The AWS service ``event`` comes from, when it is one we do not serve; else None.
 
     A body with "instances" or "inputs" is a request, whatever else it carries.
@@ -96,43 +156,20 @@ def event_source(event) -> str | None:
     records = event.get("Records")
     if type(records) is list and records and type(records[0]) is dict:
         first = records[0]
-        source = first.get("eventSource", first.get("EventSource"))  # SNS spells it EventSource
-        if type(source) is str:
-            return source  # aws:sqs, aws:s3, aws:sns, aws:kinesis, aws:dynamodb, aws:ses, ...
+        service = first.get("eventSource", first.get("EventSource"))  # SNS spells it EventSource
+        if type(service) is str:
+            return service  # aws:sqs, aws:s3, aws:sns, aws:kinesis, aws:dynamodb, aws:ses, ...
         if "cf" in first:
             return "aws:cloudfront"
-    source = event.get("eventSource")
-    if type(source) is str and (source.startswith("aws:") or source == "SelfManagedKafka"):
-        return source  # Amazon MQ, MSK and Kafka, DocumentDB streams
+    service = event.get("eventSource")
+    if type(service) is str and (service.startswith("aws:") or service == "SelfManagedKafka"):
+        return service  # Amazon MQ, MSK and Kafka, DocumentDB streams
     if type(event.get("source")) is str and type(event.get("detail-type")) is str:
         return "aws:events"  # EventBridge (scheduled warm-ups are claimed before)
     return next((name for key, name in SERVICE_MARKERS if key in event), None)
 
 
-class Direct(Source):
-    """lambda invoke / SDK Invoke: the event is the request, the answer is the object itself.
-
-    An error answer carries "statusCode" beside "error", since a direct caller sees no HTTP status.
-    """
-
-    name = "direct"
-
-    @staticmethod
-    def infer(event) -> bool:
-        return True
-
-    @staticmethod
-    def body(event):
-        if not isinstance(event, dict):
-            raise InvalidEvent(f"event: expected a JSON object, got {describe(event)}")
-        return event
-
-    @staticmethod
-    def respond(status: int, payload: dict) -> dict:
-        return payload if status == 200 else {"statusCode": status, **payload}
-
-
-class HttpSource(Source):
+class HttpShape(EventShape):
     """Proxy integrations: the request is a JSON string in "body", base64 when isBase64Encoded.
     A POST carries it; GET and HEAD are health checks; any other method is refused (405)."""
 
@@ -163,7 +200,7 @@ class HttpSource(Source):
         if body is None or body == "":
             raise InvalidBody("body: expected a JSON object, got an empty body; POST the request as JSON")
         if not isinstance(body, str):
-            raise InvalidBody(f"body: expected a string in the event, got {describe(body)}")
+            raise InvalidBody(f"body: expected a string in the event, got {as_sent(body)}")
         if event.get("isBase64Encoded") is True:
             try:
                 raw = base64.b64decode(body, validate=True)
@@ -193,23 +230,23 @@ class HttpSource(Source):
         }
 
 
-class ApiGatewayV1(HttpSource):
+class ApiGatewayV1(HttpShape):
     """API Gateway REST API proxy events (payload format 1.0, also sent by HTTP APIs set to 1.0)."""
 
     name = "apigw-v1"
 
     @staticmethod
-    def infer(event) -> bool:
+    def matches(event) -> bool:
         return isinstance(event, dict) and "httpMethod" in event and "requestContext" in event
 
 
-class HttpApiV2(HttpSource):
+class HttpApiV2(HttpShape):
     """HTTP API events (payload format 2.0); Lambda Function URLs send the same shape."""
 
     name = "http-api-v2"
 
     @staticmethod
-    def infer(event) -> bool:
+    def matches(event) -> bool:
         if not (isinstance(event, dict) and event.get("version") == "2.0"):
             return False
         context = event.get("requestContext")
@@ -222,14 +259,14 @@ class FunctionUrl(HttpApiV2):
     name = "function-url"
 
     @staticmethod
-    def infer(event) -> bool:
-        if not HttpApiV2.infer(event):
+    def matches(event) -> bool:
+        if not HttpApiV2.matches(event):
             return False
         domain = event["requestContext"].get("domainName")
         return type(domain) is str and ".lambda-url." in domain
 
 
-class Alb(HttpSource):
+class Alb(HttpShape):
     """Application Load Balancer target groups (requestContext.elb), multi-value headers off.
 
     ALB wants statusDescription beside the status code, and at most 1 MB of response JSON.
@@ -239,12 +276,12 @@ class Alb(HttpSource):
     response_limit = ALB_RESPONSE
 
     @staticmethod
-    def infer(event) -> bool:
+    def matches(event) -> bool:
         return _from_alb(event) and "multiValueHeaders" not in event
 
     @classmethod
     def health_check(cls, event) -> bool:
-        """A GET or HEAD, as for every HTTP source; and the target group's own health check, from
+        """A GET or HEAD, as for every HTTP shape; and the target group's own health check, from
         ELB-HealthChecker without a body, whatever its method."""
         if super().health_check(event):
             return True
@@ -274,7 +311,7 @@ class AlbMultiValueHeaders(Alb):
     it takes only multiValueHeaders (lists of values) in the answer; "headers" would be a 502."""
 
     @staticmethod
-    def infer(event) -> bool:
+    def matches(event) -> bool:
         return _from_alb(event) and "multiValueHeaders" in event
 
     @staticmethod
@@ -296,9 +333,9 @@ def _not_json(constant: str):
 
 
 # ALB events carry httpMethod and requestContext too: they must be claimed before API Gateway's.
-SOURCES = (Warmup, Unsupported, AlbMultiValueHeaders, Alb, ApiGatewayV1, FunctionUrl, HttpApiV2, Direct)
+SHAPES = (Warmup, Unsupported, AlbMultiValueHeaders, Alb, ApiGatewayV1, FunctionUrl, HttpApiV2, Direct)
 
 
-def source_of(event):
-    return next(source for source in SOURCES if source.infer(event))
+def shape_of(event) -> type[EventShape]:
+    return next(shape for shape in SHAPES if shape.matches(event))
 

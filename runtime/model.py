@@ -12,9 +12,10 @@ import numpy as np
 import onnxruntime as ort
 
 from . import integrity
-from .config import Settings
+from .config import MODEL_SHA256, Settings
 from .errors import ModelError, RequestError
 from .schema import REFERENCE_KEYS, Schema
+from .text import first_line
 from .validate import Inputs, inputs_from_rows
 
 LEVELS = {
@@ -99,7 +100,7 @@ class Model:
             got = self.predict(inputs)
         except Exception as err:  # onnxruntime's own exception types
             raise ModelError(
-                f"self-check failed: onnxruntime cannot run model.json's reference rows: {_first_line(err)}"
+                f"self-check failed: onnxruntime cannot run model.json's reference rows: {first_line(err)}"
             ) from None
         tolerance = float(reference["tolerance"])  # Schema checked: a number in (0, MAX_TOLERANCE]
         if got.labels is not None:
@@ -158,6 +159,14 @@ def _column(values: np.ndarray) -> np.ndarray:
     return values[:, 0] if values.ndim == 2 and values.shape[1] == 1 else values
 
 
+def check_pin(digest: str, settings: Settings, where: str) -> None:
+    """Refuse a model whose artifact digest is not the one MODEL_SHA256 pins, when it pins one."""
+    pin = settings.model_sha256
+    if pin is not None and digest != pin:
+        raise ModelError(f"{where}: the model's artifact digest is {digest}, but {MODEL_SHA256} pins {pin}; "
+                         "refusing to serve it")
+
+
 def _first_difference(a: list, b: list) -> int:
     return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
 
@@ -176,11 +185,7 @@ def _session(data: bytes, settings: Settings, path: str) -> ort.InferenceSession
     try:
         return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
     except Exception as err:  # onnxruntime raises its own untyped exceptions
-        raise ModelError(f"onnxruntime cannot load {path}: {_first_line(err)}") from None
-
-
-def _first_line(err: BaseException) -> str:
-    return (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
+        raise ModelError(f"onnxruntime cannot load {path}: {first_line(err)}") from None
 
 
 def _check_integrity(meta: dict, schema: Schema, onnx_sha256: str) -> None:
@@ -189,7 +194,7 @@ def _check_integrity(meta: dict, schema: Schema, onnx_sha256: str) -> None:
     try:
         expected = integrity.digest(meta, onnx_sha256)
     except (ValueError, TypeError, RecursionError) as err:
-        raise ModelError(f"model.json cannot be encoded for its integrity check: {_first_line(err)}") from None
+        raise ModelError(f"model.json cannot be encoded for its integrity check: {first_line(err)}") from None
     if expected != schema.digest:
         raise ModelError(
             f"model.json's {integrity.KEY}.digest does not match model.json and model.onnx "
@@ -205,7 +210,7 @@ def _contract(check, *args):
     except ModelError:
         raise
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as err:
-        raise ModelError(f"model.json does not fit this runtime's contract ({type(err).__name__}: {_first_line(err)})") from None
+        raise ModelError(f"model.json does not fit this runtime's contract ({type(err).__name__}: {first_line(err)})") from None
 
 
 def _read_file(path: str) -> bytes:
@@ -235,7 +240,7 @@ def _read_json(directory: str, name: str):
     try:
         return json.loads(text, parse_constant=_not_json)
     except ValueError as err:
-        raise ModelError(f"{path} is not valid JSON: {_first_line(err)}") from None
+        raise ModelError(f"{path} is not valid JSON: {first_line(err)}") from None
     except RecursionError:
         raise ModelError(f"{path} is not valid JSON: nested too deeply") from None
 

@@ -9,12 +9,11 @@ baked model's cold start does not pay for it.
 
 from __future__ import annotations
 
-from .config import MODEL_SHA256, Settings
-from .errors import ModelError
-from .model import Model
+from .config import Settings
+from .model import Model, check_pin
 
 
-def load(settings: Settings, environ=None):
+def load_model(settings: Settings, environ=None):
     """(model, source): source is None for a baked model, else the S3Source that fetched it
     and can refresh it (runtime/s3_source.py), with region, endpoint and credentials from
     ``environ`` (default os.environ)."""
@@ -28,13 +27,6 @@ def load(settings: Settings, environ=None):
     return source.load(), source
 
 
-def check_pin(digest: str, settings: Settings, where: str) -> None:
-    pin = settings.model_sha256
-    if pin is not None and digest != pin:
-        raise ModelError(f"{where}: the model's artifact digest is {digest}, but {MODEL_SHA256} pins {pin}; "
-                         "refusing to serve it")
-
-
-def describe(source) -> dict:
+def source_log_fields(source) -> dict:
     """The init line's account of where the model came from."""
-    return {"model_source": "baked"} if source is None else source.describe()
+    return {"model_source": "baked"} if source is None else source.log_fields()

@@ -75,13 +75,13 @@ class Outcome:
     """What one request came to, filled in as it goes: the log line and the metrics report it."""
 
     __slots__ = (
-        "request_id", "cold_start", "source", "protocol", "rows", "predict_ms", "prediction", "error", "exc_info", "started",
+        "request_id", "cold_start", "shape", "protocol", "rows", "predict_ms", "prediction", "error", "exc_info", "started",
     )
 
     def __init__(self, request_id: str | None, cold_start: bool = False):
         self.request_id = request_id
         self.cold_start = cold_start
-        self.source: str | None = None
+        self.shape: str | None = None  # the event shape's name
         self.protocol: str | None = None
         self.rows = 0
         self.predict_ms: float | None = None
@@ -147,7 +147,7 @@ class Telemetry:
             "request_id": outcome.request_id,
             "model": self.model,
             "model_version": self.version,
-            "source": outcome.source,
+            "source": outcome.shape,
             "protocol": outcome.protocol,
             "rows": outcome.rows,
             "latency_ms": round(latency_ms, 3),
@@ -170,7 +170,7 @@ class Telemetry:
     def warmup(self, outcome: Outcome, kind: str = "warmup") -> None:
         """A warm-up ping or a load balancer's health check: one log line, no metrics."""
         fields = {"request_id": outcome.request_id, "model": self.model, "model_version": self.version,
-                  "source": outcome.source, "outcome": kind.replace(" ", "_"), "cold_start": outcome.cold_start}
+                  "source": outcome.shape, "outcome": kind.replace(" ", "_"), "cold_start": outcome.cold_start}
         self.logger.info(kind, extra={"fields": fields})
 
     def emit_metrics(self, request_id, latency_ms: float, rows: int, error: ServingError | None, cold_start: bool,

@@ -28,6 +28,7 @@ from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
 from .config import AwsEnvironment
+from .text import first_line
 
 CONNECT_TIMEOUT_S = 2.0
 READ_TIMEOUT_S = 5.0  # per socket receive: a stalled transfer fails in this long
@@ -436,5 +437,4 @@ def _reason(err: BaseException) -> str:
         return "connection refused"
     if isinstance(err, socket.gaierror):
         return "the host name does not resolve"
-    text = getattr(err, "strerror", None) or str(err) or type(err).__name__
-    return text[:200]
+    return getattr(err, "strerror", None) or first_line(err)

@@ -28,10 +28,10 @@ from . import integrity
 from .config import MODEL_S3_VERSION_ID, MODEL_SHA256, Settings, aws_environment, model_cache_dir
 from .errors import ModelError, ModelSourceError
 from .manifest import MANIFEST, MAX_MANIFEST_BYTES, Location, Manifest
-from .model import Model
+from .model import Model, check_pin
 from .model_cache import ModelCache
-from .model_source import check_pin
 from .s3 import Deadline, S3Client, S3Error
+from .text import first_line
 
 INIT_BUDGET_S = 8.0  # of Lambda's 10 s for an init: imports and the model's checks need the rest
 REFRESH_BUDGET_S = 5.0  # the request that carries a refresh waits at most this long for it
@@ -78,7 +78,8 @@ class S3Source:
             self.next_check = self.clock() + self.interval
         return model
 
-    def describe(self) -> dict:
+    def log_fields(self) -> dict:
+        """Where the model served came from and how it was had, for the init and refresh log lines."""
         serving = self.serving
         return {
             "model_source": self.location.uri(),
@@ -166,7 +167,7 @@ class S3Source:
                 model = self._checked(folder, publication)
             except ModelError as err:
                 self.cache.discard(ident)
-                how = f"refetched: the cached copy failed its checks ({err.message[:200]})"
+                how = f"refetched: the cached copy failed its checks ({first_line(err)})"
             else:
                 self._keep(ident, {"cache": "hit", "fetch_ms": 0.0})
                 return model

@@ -65,85 +65,121 @@ class Schema(NamedTuple):
     @classmethod
     def from_json(cls, meta) -> Schema:
         _expect(isinstance(meta, dict), "model.json must hold a JSON object")
-        schema_version = meta.get("schema_version", SCHEMA_VERSION)
-        _expect(
-            type(schema_version) is int and schema_version == SCHEMA_VERSION,
-            f"model.json schema_version {_shown(schema_version)} is not the {SCHEMA_VERSION} this runtime reads: "
-            "convert the model with the converter of the same release",
-        )
+        _check_schema_version(meta.get("schema_version", SCHEMA_VERSION))
         digest = _integrity(meta.get(INTEGRITY))
-        task = _field(meta, "task", str)
-        _expect(task in TASKS, f"model.json task must be one of {', '.join(TASKS)}, got {_shown(task)}")
+        task = _one_of(_field(meta, "task", str), TASKS, "task")
         onnx = _field(meta, "onnx", dict)
-        features = tuple(_feature(f, i) for i, f in enumerate(_field(meta, "features", list)))
-        _expect(features, "model.json features is empty")
-        names = [f.name for f in features]
-        _expect(len(set(names)) == len(names), "model.json features repeat a name")
-        classes = meta.get("classes")
-        if task == "classification":
-            _expect(isinstance(classes, list) and len(classes) >= 2, "model.json classes must list 2 or more classes")
-            _expect(
-                all(type(c) in (str, int, float, bool) for c in classes),
-                "model.json classes must be strings or numbers",
-            )
-            _expect(len({(type(c), c) for c in classes}) == len(classes), "model.json classes repeat a class")
-        dtype, layout = _field(onnx, "input_dtype", str), _field(onnx, "input_layout", str)
-        _expect(dtype in DTYPES, f"model.json onnx.input_dtype must be one of {', '.join(DTYPES)}, got {_shown(dtype)}")
-        _expect(layout in LAYOUTS, f"model.json onnx.input_layout must be one of {', '.join(LAYOUTS)}, got {_shown(layout)}")
-        _expect(
-            layout == "columns" or not any(f.is_string for f in features),
-            "model.json onnx.input_layout is matrix but some features are strings",
-        )
-        inputs = tuple(_field(onnx, "inputs", list))
-        expected_inputs = 1 if layout == "matrix" else len(features)
-        _expect(len(inputs) == expected_inputs, f"model.json onnx.inputs must name {expected_inputs} input(s)")
-        _expect(all(isinstance(i, str) for i in inputs), "model.json onnx.inputs must be strings")
-        outputs = _field(onnx, "outputs", dict)
-        scores = _scores(outputs, task)
-        keys = (("label",) if LABELED[task] else ()) + ((scores,) if scores else ())
-        for key in keys:
-            _expect(isinstance(outputs.get(key), str), f"model.json onnx.outputs.{key} is missing")
-        reference = _field(meta, "reference", dict)
-        _expect(isinstance(reference.get("rows"), list) and reference["rows"], "model.json reference.rows is missing")
-        _expect(all(type(row) is list for row in reference["rows"]), "model.json reference.rows must be lists of values")
-        for key in (["labels"] if LABELED[task] else []) + ([REFERENCE_KEYS.get(scores, scores)] if scores else []):
-            _expect(isinstance(reference.get(key), list), f"model.json reference.{key} must be a list")
-        tolerance = reference.get("tolerance")
-        _expect(
-            type(tolerance) in (int, float) and math.isfinite(tolerance) and 0 < tolerance <= MAX_TOLERANCE,
-            f"model.json reference.tolerance must be a number above 0 and at most {MAX_TOLERANCE:g}, "
-            f"got {_shown(tolerance)}",
-        )
+        features = _features(_field(meta, "features", list))
+        classes = _classes(meta.get("classes")) if task == "classification" else None
+        dtype, layout, inputs = _onnx_inputs(onnx, features)
+        outputs, scores = _onnx_outputs(_field(onnx, "outputs", dict), task)
+        reference = _reference(_field(meta, "reference", dict), task, scores)
         version = meta.get("version", "")
         _expect(isinstance(version, str), f"model.json version must be a str, got {type(version).__name__}")
         name = _field(meta, "name", str)
-        # Every string an answer or a refusal can carry must encode as UTF-8 (no lone surrogate):
-        # the Python 3.12+ runtime client writes answers unescaped and dies on one.
-        for key, texts in (
-            ("name", [name]), ("version", [version]), ("classes", [c for c in classes if isinstance(c, str)] if task == "classification" else []),
-            ("features", names), ("categories", [c for f in features for c in f.categories or ()]),
-        ):
-            _expect(all(encodable(t) for t in texts), f"model.json {key} holds a string that is not valid Unicode")
+        _check_encodable(name, version, classes or [], features)
         return cls(
             name=name,
             version=version,
             task=task,
             features=features,
-            classes=classes if task == "classification" else None,
+            classes=classes,
             file=_file_name(onnx.get("file")),
             sha256=_sha256(onnx.get("sha256"), "onnx.sha256"),
             digest=digest,
             input_dtype=dtype,
             layout=layout,
             inputs=inputs,
-            outputs={key: outputs[key] for key in keys},
+            outputs=outputs,
             scores=scores,
             reference=reference,
-            names=names,
+            names=[f.name for f in features],
             all_numbers=not any(f.is_string for f in features),
             nullable=tuple(f.nullable for f in features),
             booleans=tuple(i for i, f in enumerate(features) if f.type == "boolean"),
         )
+
+
+def _check_schema_version(schema_version) -> None:
+    _expect(
+        type(schema_version) is int and schema_version == SCHEMA_VERSION,
+        f"model.json schema_version {_shown(schema_version)} is not the {SCHEMA_VERSION} this runtime reads: "
+        "convert the model with the converter of the same release",
+    )
+
+
+def _features(items: list) -> tuple[Feature, ...]:
+    features = tuple(_feature(f, i) for i, f in enumerate(items))
+    _expect(features, "model.json features is empty")
+    names = [f.name for f in features]
+    _expect(len(set(names)) == len(names), "model.json features repeat a name")
+    return features
+
+
+def _classes(classes) -> list:
+    _expect(isinstance(classes, list) and len(classes) >= 2, "model.json classes must list 2 or more classes")
+    _expect(all(type(c) in (str, int, float, bool) for c in classes), "model.json classes must be strings or numbers")
+    _expect(len({(type(c), c) for c in classes}) == len(classes), "model.json classes repeat a class")
+    return classes
+
+
+def _onnx_inputs(onnx: dict, features: tuple[Feature, ...]) -> tuple[str, str, tuple[str, ...]]:
+    """onnx.input_dtype, onnx.input_layout and onnx.inputs, which the layout says how many of."""
+    dtype, layout = _field(onnx, "input_dtype", str), _field(onnx, "input_layout", str)
+    _one_of(dtype, DTYPES, "onnx.input_dtype")
+    _one_of(layout, LAYOUTS, "onnx.input_layout")
+    _expect(
+        layout == "columns" or not any(f.is_string for f in features),
+        "model.json onnx.input_layout is matrix but some features are strings",
+    )
+    inputs = tuple(_field(onnx, "inputs", list))
+    expected = 1 if layout == "matrix" else len(features)
+    _expect(len(inputs) == expected, f"model.json onnx.inputs must name {expected} input(s)")
+    _expect(all(isinstance(i, str) for i in inputs), "model.json onnx.inputs must be strings")
+    return dtype, layout, inputs
+
+
+def _onnx_outputs(outputs: dict, task: str) -> tuple[dict, str | None]:
+    """The ONNX output of each thing ``task`` serves (the label, if any, then the kind of number), and that kind."""
+    scores = _scores(outputs, task)
+    keys = (("label",) if LABELED[task] else ()) + ((scores,) if scores else ())
+    for key in keys:
+        _expect(isinstance(outputs.get(key), str), f"model.json onnx.outputs.{key} is missing")
+    return {key: outputs[key] for key in keys}, scores
+
+
+def _reference(reference: dict, task: str, scores: str | None) -> dict:
+    """The reference rows and the answers the model must give them, within reference.tolerance."""
+    rows = reference.get("rows")
+    _expect(isinstance(rows, list) and rows, "model.json reference.rows is missing")
+    _expect(all(type(row) is list for row in rows), "model.json reference.rows must be lists of values")
+    for key in (["labels"] if LABELED[task] else []) + ([REFERENCE_KEYS.get(scores, scores)] if scores else []):
+        _expect(isinstance(reference.get(key), list), f"model.json reference.{key} must be a list")
+    tolerance = reference.get("tolerance")
+    _expect(
+        type(tolerance) in (int, float) and math.isfinite(tolerance) and 0 < tolerance <= MAX_TOLERANCE,
+        f"model.json reference.tolerance must be a number above 0 and at most {MAX_TOLERANCE:g}, "
+        f"got {_shown(tolerance)}",
+    )
+    return reference
+
+
+def _check_encodable(name: str, version: str, classes: list, features: tuple[Feature, ...]) -> None:
+    """Every string an answer or a refusal can carry must encode as UTF-8 (no lone surrogate):
+    the Python 3.12+ runtime client writes answers unescaped and dies on one."""
+    for key, texts in (
+        ("name", [name]),
+        ("version", [version]),
+        ("classes", [c for c in classes if isinstance(c, str)]),
+        ("features", [f.name for f in features]),
+        ("categories", [c for f in features for c in f.categories or ()]),
+    ):
+        _expect(all(encodable(t) for t in texts), f"model.json {key} holds a string that is not valid Unicode")
+
+
+def _one_of(value: str, allowed: tuple[str, ...], key: str) -> str:
+    _expect(value in allowed, f"model.json {key} must be one of {', '.join(allowed)}, got {_shown(value)}")
+    return value
 
 
 def _scores(outputs: dict, task: str) -> str | None:

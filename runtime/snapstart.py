@@ -34,6 +34,8 @@ import json
 import logging
 import time
 
+from .text import first_line
+
 WARM_UP_ID = "snapshot-warm-up"
 DATATYPES = {"number": "FP64", "boolean": "BOOL", "string": "BYTES"}  # a feature's Open Inference tensor
 
@@ -83,7 +85,7 @@ class Hooks:
                     fields["error_code"], fields["error_message"] = outcome.error.code, outcome.error.message
         except Exception as err:
             level, exc_info = logging.ERROR, (type(err), err, err.__traceback__)
-            fields["error_code"], fields["error_message"] = "warm_up_failed", f"{type(err).__name__}: {err}"[:300]
+            fields["error_code"], fields["error_message"] = "warm_up_failed", first_line(err, named=True)
         fields["warmed"] = warmed
         fields["warm_up_ms"] = round((time.perf_counter() - started) * 1e3, 3)
         self.snapshot_at = time.time()
@@ -100,7 +102,7 @@ class Hooks:
         try:
             self.app.restored()
         except Exception as err:
-            fields["error_code"], fields["error_message"] = "restore_failed", f"{type(err).__name__}: {err}"[:300]
+            fields["error_code"], fields["error_message"] = "restore_failed", first_line(err, named=True)
             self.logger.error("restore", exc_info=(type(err), err, err.__traceback__), extra={"fields": fields})
             return
         fields["reset"] = ["cold_start"]

@@ -55,7 +55,7 @@ def inputs_from_rows(rows: list, schema: Schema, prefix: str) -> Inputs:
         else:
             raise InvalidRow(
                 f"{prefix}[{i}]: expected a list of {width} values or an object keyed by feature name, "
-                f"got {describe(row)}"
+                f"got {as_sent(row)}"
             )
     if schema.all_numbers:
         clean = clean_numbers(list(chain.from_iterable(table)), (len(table), width), schema)
@@ -115,7 +115,7 @@ def numbers(values: Sequence, feature: Feature, dtype: str, where: Where) -> np.
     if not set(map(type, values)) <= NUMBERS_OR_NULL:
         for i, value in enumerate(values):
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-                raise WrongType(f"{where(i)}: expected a number, got {describe(value)}")
+                raise WrongType(f"{where(i)}: expected a number, got {as_sent(value)}")
     try:
         array = np.array(values, dtype=np.float64)
     except OverflowError:
@@ -127,11 +127,11 @@ def numbers(values: Sequence, feature: Feature, dtype: str, where: Where) -> np.
         infinite = bad[np.isinf(array[bad])]
         if infinite.size:
             i = int(infinite[0])
-            raise NonFinite(f"{where(i)}: expected a finite number, got {describe(values[i])}")
+            raise NonFinite(f"{where(i)}: expected a finite number, got {as_sent(values[i])}")
         if not feature.nullable:
             i = int(bad[0])
             raise MissingValue(
-                f"{where(i)}: expected a number, got {describe(values[i])}; "
+                f"{where(i)}: expected a number, got {as_sent(values[i])}; "
                 f"{feature.name} does not accept missing values"
             )
     if dtype == "float32":
@@ -140,7 +140,7 @@ def numbers(values: Sequence, feature: Feature, dtype: str, where: Where) -> np.
         overflow = np.flatnonzero(np.isinf(narrow) & finite)
         if overflow.size:
             i = int(overflow[0])
-            raise NonFinite(f"{where(i)}: expected a number within float32 range, got {describe(values[i])}")
+            raise NonFinite(f"{where(i)}: expected a number within float32 range, got {as_sent(values[i])}")
         return narrow
     return array
 
@@ -149,21 +149,21 @@ def booleans(values: Sequence, feature: Feature, dtype: str, where: Where) -> np
     """true and false, or 0 and 1 (pandas treats them alike), as the numbers 0 and 1."""
     if not set(map(type, values)) <= BOOLEANS_OR_NULL:
         i = next(i for i, v in enumerate(values) if v is not None and type(v) not in BOOLEANS)
-        raise WrongType(f"{where(i)}: {EXPECTED_BOOLEAN}, got {describe(values[i])}")
+        raise WrongType(f"{where(i)}: {EXPECTED_BOOLEAN}, got {as_sent(values[i])}")
     try:
         array = np.array(values, dtype=np.float64)
     except OverflowError:  # an integer too large for a float: certainly not 0 or 1
         i = next(i for i, v in enumerate(values) if not (v is None or v != v or v in (0, 1)))
-        raise WrongType(f"{where(i)}: {EXPECTED_BOOLEAN}, got {describe(values[i])}") from None
+        raise WrongType(f"{where(i)}: {EXPECTED_BOOLEAN}, got {as_sent(values[i])}") from None
     missing = np.isnan(array)
     bad = np.flatnonzero(~missing & (array != 0) & (array != 1))
     if bad.size:
         i = int(bad[0])
-        raise WrongType(f"{where(i)}: {EXPECTED_BOOLEAN}, got {describe(values[i])}")
+        raise WrongType(f"{where(i)}: {EXPECTED_BOOLEAN}, got {as_sent(values[i])}")
     if not feature.nullable and missing.any():
         i = int(np.flatnonzero(missing)[0])
         raise MissingValue(
-            f"{where(i)}: {EXPECTED_BOOLEAN}, got {describe(values[i])}; {feature.name} does not accept missing values"
+            f"{where(i)}: {EXPECTED_BOOLEAN}, got {as_sent(values[i])}; {feature.name} does not accept missing values"
         )
     return array.astype(np.float32) if dtype == "float32" else array
 
@@ -177,14 +177,14 @@ def strings(values: Sequence, feature: Feature, where: Where) -> np.ndarray:
                     nulls = True
                     continue
                 raise MissingValue(
-                    f"{where(i)}: expected a string, got {describe(value)}; "
+                    f"{where(i)}: expected a string, got {as_sent(value)}; "
                     f"{feature.name} does not accept missing values"
                 )
             if not isinstance(value, str):
-                raise WrongType(f"{where(i)}: expected a string, got {describe(value)}")
+                raise WrongType(f"{where(i)}: expected a string, got {as_sent(value)}")
     if feature.nullable and NULL_STRING in values:
         i = list(values).index(NULL_STRING)
-        raise WrongType(f"{where(i)}: got {describe(values[i])}, which stands for null here; send null")
+        raise WrongType(f"{where(i)}: got {as_sent(values[i])}, which stands for null here; send null")
     if nulls:
         values = [NULL_STRING if _is_null(v) else v for v in values]
     if feature.categories is not None:
@@ -192,7 +192,7 @@ def strings(values: Sequence, feature: Feature, where: Where) -> np.ndarray:
         if unknown:
             i = next(i for i, v in enumerate(values) if v in unknown)
             raise UnknownCategory(
-                f"{where(i)}: expected one of {listing(feature.categories, quoted=True)}, got {describe(values[i])}"
+                f"{where(i)}: expected one of {listing(feature.categories, quoted=True)}, got {as_sent(values[i])}"
             )
     array = np.empty(len(values), dtype=object)
     array[:] = values
@@ -219,7 +219,7 @@ def _check_keys(row: dict, names: list[str], known: frozenset, where: str) -> No
     raise MissingFeature(f"{where}: missing feature {quote(missing[0])}")
 
 
-def describe(value) -> str:
+def as_sent(value) -> str:
     """A value as the client wrote it, with its JSON type: 'string "abc"', 'boolean true'."""
     if value is None:
         return "null"

@@ -19,13 +19,12 @@ from __future__ import annotations
 import numpy as np
 
 from .categories import Categories, is_missing
+from .exact import ExactTrees
 
 NAMES = ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor")
 
 
 def exact_trees(estimator):
-    from . import ExactTrees
-
     if not _is_hist_gradient_boosting(estimator) or not getattr(estimator, "_predictors", None):
         return None
     found = ExactTrees("HistGradientBoosting")

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from onnx import numpy_helper
 
+from .exact import ExactTrees
+
 
 def nodes_by_id(booster) -> dict:
     """(tree, node id) -> (ONNX node mode, feature, threshold or leaf value), as onnxmltools
@@ -38,7 +40,6 @@ def nodes_by_id(booster) -> dict:
 
 def exact_trees(estimator):
     from ..third_party import lightgbm_booster_of
-    from . import ExactTrees
 
     booster = lightgbm_booster_of(estimator)
     if booster is None:

@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..env_vars import parse_env
 from ..errors import DeployError
 from .session import Aws, call
 from .capacity import MEMORY_PER_VCPU
@@ -172,12 +173,7 @@ def _function(args) -> int:
     from . import zip_code
     from .functions import FunctionSpec, ImageCode, ZipCode, deploy, image_snapstart
 
-    env = {}
-    for item in args.env:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise DeployError(f"--env {item}: expected KEY=VALUE")
-        env[key] = value
+    env = parse_env(args.env)
     if args.s3_key and not args.s3_bucket:
         raise DeployError("--s3-key: needs --s3-bucket, the bucket the zip goes to")
     placement = _capacity(args)

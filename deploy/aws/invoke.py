@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 
 from ..errors import DeployError
-from .session import Aws, describe
+from .session import Aws, client_error_text
 
 LOCAL_FUNCTION = "function"  # the name the Runtime Interface Emulator answers to
 ACCEPTED = 202  # Lambda's answer to an event it queued
@@ -85,6 +85,6 @@ def _call(client, function: str, qualifier: str | None, **kwargs) -> dict:
             # function error instead): the reason is the function's own log.
             raise DeployError(f"invoke {function}: HTTP 502, the emulator's answer to a failed init; the "
                               "function's log says why (its `startup failed` line)") from err
-        raise DeployError(f"invoke {function}: {describe(err)}") from err
+        raise DeployError(f"invoke {function}: {client_error_text(err)}") from err
     except BotoCoreError as err:
         raise DeployError(f"invoke {function}: {err}") from err

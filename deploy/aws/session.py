@@ -79,12 +79,12 @@ def call(what: str, method, *, absent: tuple[str, ...] = (), **kwargs):
     except ClientError as err:
         if error_code(err) in absent:
             return None
-        raise DeployError(f"{what}: {describe(err)}") from err
+        raise DeployError(f"{what}: {client_error_text(err)}") from err
     except BotoCoreError as err:
         raise DeployError(f"{what}: {err}") from err
 
 
-def describe(err) -> str:
+def client_error_text(err) -> str:
     """AWS's error code and message; an endpoint without the API (moto answers HTML 404) says so."""
     error = err.response.get("Error", {})
     code, message = error.get("Code", ""), (error.get("Message") or "").strip()

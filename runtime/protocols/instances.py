@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..errors import RequestError
 from ..model import Prediction
 from ..schema import Schema
-from ..validate import inputs_from_rows, describe
+from ..validate import as_sent, inputs_from_rows
 from .batch import Batch, RowLimit, check_rows, floats, numbers, plain
 
 KEY = "instances"
@@ -18,7 +18,7 @@ NAME = "v1"
 def parse(body: dict, schema: Schema, limit: RowLimit) -> Batch:
     rows = body[KEY]
     if type(rows) is not list:
-        raise RequestError(f"instances: expected a list of rows, got {describe(rows)}")
+        raise RequestError(f"instances: expected a list of rows, got {as_sent(rows)}")
     check_rows(len(rows), limit, KEY)
     return Batch(inputs_from_rows(rows, schema, KEY), len(rows))
 

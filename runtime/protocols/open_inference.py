@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import MissingFeature, RequestError, UnknownFeature, WrongType
 from ..model import Prediction
 from ..schema import Feature, Schema
-from ..validate import clean_numbers, column, describe, inputs_from_columns, listing, quote
+from ..validate import as_sent, clean_numbers, column, inputs_from_columns, listing, quote
 from ..text import encodable
 from .batch import MAX_ECHO_CHARS, Batch, RowLimit, check_rows, floats, numbers, plain
 
@@ -58,7 +58,7 @@ def parse(body: dict, schema: Schema, limit: RowLimit) -> Batch:
     if type(raw) is not list or not raw:
         raise RequestError(
             'inputs: expected a non-empty list of tensors {"name", "shape", "datatype", "data"}, '
-            f"got {describe(raw)}"
+            f"got {as_sent(raw)}"
         )
     options = {"id": _request_id(body), "outputs": _requested_outputs(body, schema)}
     # At most F + 1 tensors are parsed: with more than F, one of the first F + 1 is unknown or a
@@ -161,7 +161,7 @@ def _check_integers(tensor: Tensor, values: np.ndarray, where) -> None:
     if bad.any():
         flat = int(np.flatnonzero(bad)[0])
         kind = "a non-negative integer" if unsigned else "an integer"
-        raise WrongType(f"{where(flat)}: expected {kind} for datatype {tensor.datatype}, got {describe(tensor.data[flat])}")
+        raise WrongType(f"{where(flat)}: expected {kind} for datatype {tensor.datatype}, got {as_sent(tensor.data[flat])}")
 
 
 def _cell(tensor: Tensor, schema: Schema, row: int, col: int) -> str:
@@ -183,10 +183,10 @@ def _check_datatype(tensor: Tensor, feature: Feature) -> None:
 def _tensor(item, k: int) -> Tensor:
     where = f"inputs[{k}]"
     if not isinstance(item, dict):
-        raise RequestError(f'{where}: expected a tensor {{"name", "shape", "datatype", "data"}}, got {describe(item)}')
+        raise RequestError(f'{where}: expected a tensor {{"name", "shape", "datatype", "data"}}, got {as_sent(item)}')
     name, shape, datatype, data = (item.get(key) for key in ("name", "shape", "datatype", "data"))
     if not isinstance(name, str):
-        raise RequestError(f"{where}.name: expected a string, got {describe(name)}")
+        raise RequestError(f"{where}.name: expected a string, got {as_sent(name)}")
     # The rank first (len is O(1)), then each dimension's size: no arithmetic on what a caller
     # sends until it is small (400,000 dimensions or a product of thousands of digits are refused).
     if not (
@@ -200,7 +200,7 @@ def _tensor(item, k: int) -> Tensor:
     if datatype not in DATATYPES:
         raise RequestError(f"{where}.datatype: expected one of {', '.join(DATATYPES)}, got {_short(datatype)}")
     if not isinstance(data, list):
-        raise RequestError(f"{where}.data: expected a list of values, got {describe(data)}")
+        raise RequestError(f"{where}.data: expected a list of values, got {as_sent(data)}")
     tensor = Tensor(k, name, shape, datatype, _flatten(data, len(shape) - 1))
     size = shape[0] * shape[1] if len(shape) == 2 else shape[0]
     if len(tensor.data) != size:
@@ -224,11 +224,11 @@ def _request_id(body: dict):
     if value is None:
         return None
     if not isinstance(value, str):
-        raise RequestError(f"id: expected a string, got {describe(value)}")
+        raise RequestError(f"id: expected a string, got {as_sent(value)}")
     if len(value) > MAX_ECHO_CHARS:
         raise RequestError(f"id: expected at most {MAX_ECHO_CHARS} characters, got {len(value)}")
     if not encodable(value):
-        raise RequestError(f"id: expected valid Unicode, got {describe(value)} (a lone surrogate)")
+        raise RequestError(f"id: expected valid Unicode, got {as_sent(value)} (a lone surrogate)")
     return value
 
 
@@ -238,7 +238,7 @@ def _requested_outputs(body: dict, schema: Schema) -> list[str] | None:
         return None
     names = list(schema.outputs)
     if not isinstance(wanted, list):
-        raise RequestError(f'outputs: expected a list of {{"name": ...}} objects, got {describe(wanted)}')
+        raise RequestError(f'outputs: expected a list of {{"name": ...}} objects, got {as_sent(wanted)}')
     found = []
     for k, item in enumerate(wanted):
         name = item.get("name") if isinstance(item, dict) else None
@@ -260,4 +260,4 @@ def _short(value) -> str:
         type(v) in (float, str) or (type(v) is int and abs(v) < 10**30) for v in value
     ):
         return json.dumps(value)[:80]
-    return describe(value)
+    return as_sent(value)

@@ -16,7 +16,7 @@ from xgboost import XGBClassifier
 from lambda_tabular.convert import probes
 from lambda_tabular.convert.build import Request, build
 from lambda_tabular.convert.errors import InputError
-from lambda_tabular.convert.schema import describe
+from lambda_tabular.convert.schema import schema_of
 
 from .models import diabetes_members
 from .test_cli import assert_refused, run
@@ -102,7 +102,7 @@ def test_a_recorded_type_decides_over_a_sample(members, tmp_path):
 def test_boolean_features_are_probed_at_0_and_1(members):
     frame, y = members
     model = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(frame, y)
-    schema = describe(model)
+    schema = schema_of(model)
     schema.features[-1].kind = "boolean"
     groups = probes.probe_rows(model, schema)
     for name, rows in groups.items():

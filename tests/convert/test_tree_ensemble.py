@@ -22,7 +22,7 @@ from xgboost import XGBClassifier, XGBRegressor
 
 from lambda_tabular.convert import export, tree_ensemble
 from lambda_tabular.convert.build import Request, build
-from lambda_tabular.convert.schema import describe
+from lambda_tabular.convert.schema import schema_of
 
 from .models import labels, numeric_data
 
@@ -101,7 +101,7 @@ def session(onx):
 
 def loadable_forms(model):
     """(dtype, converter's ONNX) for each input dtype onnxruntime runs for this model."""
-    schema = describe(model, None)
+    schema = schema_of(model, None)
     forms = []
     for dtype in ("float64", "float32"):
         onx = export.to_onnx(model, schema, dtype)
@@ -262,7 +262,7 @@ def test_float64_trees_take_their_familys_numbers_only_where_every_node_matches(
 
     X, y = load_breast_cancer(return_X_y=True)
     model = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(X, y)
-    onx = export.to_onnx(model, describe(model, None), "float64")
+    onx = export.to_onnx(model, schema_of(model, None), "float64")
     exact = families.exact_trees(model)
     rewritten = tree_ensemble.rewrite(onx, exact=exact)
     _, probabilities = session(rewritten).run(None, {"X": X})

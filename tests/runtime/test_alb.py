@@ -8,7 +8,7 @@ import json
 import pytest
 
 from lambda_tabular.runtime.errors import ServingError
-from lambda_tabular.runtime.events import REASONS, Alb, AlbMultiValueHeaders, source_of
+from lambda_tabular.runtime.events import REASONS, Alb, AlbMultiValueHeaders, shape_of
 from lambda_tabular.runtime.protocols.batch import ALB_RESPONSE
 
 from .runtime_support import EVENTS, load_event, make_app, with_body
@@ -32,18 +32,18 @@ def alb_json(response: dict, multi_value: bool):
     return json.loads(response["body"])
 
 
-@pytest.mark.parametrize("name, source", [
+@pytest.mark.parametrize("name, shape", [
     ("albEvent", Alb), ("albMultiValueHeadersEvent", AlbMultiValueHeaders),
 ])
-def test_aws_samples_are_recognised_as_alb(name, source):
-    assert source_of(sample(name)) is source
+def test_aws_samples_are_recognised_as_alb(name, shape):
+    assert shape_of(sample(name)) is shape
 
 
-@pytest.mark.parametrize("name, source", [
+@pytest.mark.parametrize("name, shape", [
     ("alb", Alb), ("alb-base64", Alb), ("alb-health-check", Alb), ("alb-multi-value-headers", AlbMultiValueHeaders),
 ])
-def test_our_variants_are_recognised_as_alb(name, source):
-    assert source_of(load_event(name)) is source
+def test_our_variants_are_recognised_as_alb(name, shape):
+    assert shape_of(load_event(name)) is shape
 
 
 def test_aws_samples_are_gets_and_get_the_health_answer_in_alb_shape(water):

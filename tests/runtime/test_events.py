@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
 import pytest
 
 from lambda_tabular.runtime.errors import UnsupportedEvent
-from lambda_tabular.runtime.events import Alb, AlbMultiValueHeaders, ApiGatewayV1, Direct, FunctionUrl, HttpApiV2, Unsupported, Warmup, source_of
+from lambda_tabular.runtime.events import (
+    SHAPES, Alb, AlbMultiValueHeaders, ApiGatewayV1, Direct, EventShape, FunctionUrl, HttpApiV2, Unsupported, Warmup, shape_of,
+)
 
 from .runtime_support import EVENTS, http_json, load_event, with_body
 
@@ -18,32 +21,38 @@ HTTP_EVENTS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "name, source",
-    [
-        ("apigw-v1-proxy", ApiGatewayV1),
-        ("apigw-v1-proxy-base64", ApiGatewayV1),
-        ("http-api-v2", HttpApiV2),
-        ("http-api-v2-base64", HttpApiV2),
-        ("function-url", FunctionUrl),
-        ("function-url-base64", FunctionUrl),
-        ("alb", Alb),
-        ("alb-base64", Alb),
-        ("alb-health-check", Alb),
-        ("alb-multi-value-headers", AlbMultiValueHeaders),
-        ("eventbridge-scheduled", Warmup),
-        ("warmup", Warmup),
-        ("direct-v1", Direct),
-        ("direct-v2", Direct),
-    ],
-)
-def test_each_event_is_recognised(name, source):
-    assert source_of(load_event(name)) is source
+RECOGNISED = [
+    ("apigw-v1-proxy", ApiGatewayV1),
+    ("apigw-v1-proxy-base64", ApiGatewayV1),
+    ("http-api-v2", HttpApiV2),
+    ("http-api-v2-base64", HttpApiV2),
+    ("function-url", FunctionUrl),
+    ("function-url-base64", FunctionUrl),
+    ("alb", Alb),
+    ("alb-base64", Alb),
+    ("alb-health-check", Alb),
+    ("alb-multi-value-headers", AlbMultiValueHeaders),
+    ("eventbridge-scheduled", Warmup),
+    ("warmup", Warmup),
+    ("direct-v1", Direct),
+    ("direct-v2", Direct),
+]
+
+
+@pytest.mark.parametrize("name, shape", RECOGNISED)
+def test_each_event_is_recognised(name, shape):
+    assert shape_of(load_event(name)) is shape
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda shape: shape.__name__)
+def test_every_shape_answers_all_the_app_asks_and_has_a_real_event(shape):
+    assert issubclass(shape, EventShape) and not inspect.isabstract(shape)
+    assert shape in {s for _, s in RECOGNISED} | {Unsupported}  # Unsupported: tests/events/unsupported/
 
 
 @pytest.mark.parametrize("event", [[], "text", 3, None, True, {"warmup": "yes"}, {"source": "aws.events"}])
 def test_anything_else_is_a_direct_invocation(event):
-    assert source_of(event) is Direct
+    assert shape_of(event) is Direct
 
 
 @pytest.mark.parametrize("name", HTTP_EVENTS)
@@ -184,7 +193,7 @@ def test_events_of_sources_we_do_not_serve_fail_the_invocation(water, name, caps
     import traceback
 
     event = json.loads((EVENTS / "unsupported" / f"{name}.json").read_text())
-    assert source_of(event) is Unsupported
+    assert shape_of(event) is Unsupported
     with pytest.raises(UnsupportedEvent) as caught:
         water(event)
     assert str(caught.value) == (
@@ -200,7 +209,7 @@ def test_events_of_sources_we_do_not_serve_fail_the_invocation(water, name, caps
 
 def test_a_request_is_served_whatever_else_it_carries(water):
     event = {"Records": [{"eventSource": "aws:sqs"}], "instances": [[7.1, 2.4, 380.0, 18.5]]}
-    assert source_of(event) is Direct
+    assert shape_of(event) is Direct
     assert len(water(event)["predictions"]) == 1
 
 
@@ -232,7 +241,7 @@ def test_a_classification_failure_is_still_an_answer(water, monkeypatch):
     def broken(event):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr("lambda_tabular.runtime.app.source_of", broken)
+    monkeypatch.setattr("lambda_tabular.runtime.app.shape_of", broken)
     answer = water(load_event("direct-v1"))
     assert answer["statusCode"] == 500 and answer["error"]["code"] == "internal_error"
 

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lambda_tabular.runtime import errors
-from lambda_tabular.runtime.events import Unsupported, source_of
+from lambda_tabular.runtime.events import Unsupported, shape_of
 from lambda_tabular.runtime.protocols.batch import RESPONSE_LIMIT
 
 from .runtime_support import EVENTS, load_event, make_app, with_body
@@ -283,7 +283,7 @@ def test_junk_in_every_event_field(water, event):
 def check_served(app, event) -> None:
     """An answer that every runtime client can send, or, for an event of a source we do not
     serve, our own one-line exception (a failed invocation)."""
-    if source_of(event) is Unsupported:
+    if shape_of(event) is Unsupported:
         with pytest.raises(errors.UnsupportedEvent):
             app(event)
         return

@@ -78,7 +78,7 @@ class Alternating:
         self.turn += 1
         return self.models[self.turn % 2]
 
-    def describe(self) -> dict:
+    def log_fields(self) -> dict:
         return {}
 
 

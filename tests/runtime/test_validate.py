@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lambda_tabular.runtime.errors import MissingValue, NonFinite
-from lambda_tabular.runtime.validate import clean_numbers, column, describe, inputs_from_rows, listing
+from lambda_tabular.runtime.validate import as_sent, clean_numbers, column, inputs_from_rows, listing
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def float32_schema(schema):
     ],
 )
 def test_values_are_described_as_json(value, text):
-    assert describe(value) == text
+    assert as_sent(value) == text
 
 
 def test_long_lists_of_names_are_cut():
