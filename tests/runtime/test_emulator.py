@@ -1,7 +1,7 @@
 """The handler under the real AWS Lambda Runtime Interface Emulator, invoked through boto3.
 
 The emulator runs `python -m awslambdaric runtime.handler.handler` on the host, as the Lambda
-Python base image does, on free loopback ports. `make test` builds .cache/aws-lambda-rie first.
+Python base image does, on free loopback ports. `make test` fetches the emulator first.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lambda_tabular.deploy.local.rie import rie_path
+from lambda_tabular.deploy.local.rie import ensure_rie, rie_path
 
 from .runtime_support import ROOT, load_event
 
@@ -36,8 +36,7 @@ def free_port() -> int:
 
 @contextmanager
 def emulator(model_dir: Path, log_path: Path, **env):
-    if not RIE.exists():
-        pytest.skip(f"no Lambda Runtime Interface Emulator at {RIE}: build it with `make {RIE.relative_to(ROOT)}`")
+    ensure_rie()  # fetched once from the aws-sam-cli wheel, as `make test` does first
     import boto3
     from botocore.config import Config
 
