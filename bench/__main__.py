@@ -8,13 +8,12 @@ import argparse
 import json
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..convert import locations
 from ..deploy import arch
 from ..deploy.local import sandbox
-
 from . import aggregate, images, measure, report
 
 SWEEP_MB = (512, 1024, 1769, 3008)
@@ -98,7 +97,7 @@ def main(argv=None) -> int:
                  for label, (image, env) in VARIANTS.items()}
     results = {
         "schema_version": 2,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": args.model.name,
         "base_image": base,
         "runs": args.runs,

@@ -8,11 +8,9 @@ import subprocess
 from dataclasses import asdict
 
 from ..deploy.local.sandbox import cpus_for
-
 from . import prices
 from .measure import Run
 from .stats import latency_summary, ratio, summary
-
 
 
 def image_summary(report: dict, runs: list[Run]) -> dict:

@@ -38,7 +38,6 @@ from pathlib import Path
 import numpy as np
 
 from ..deploy.local import sandbox
-
 from .stats import summary
 
 IMAGE = "lambda-tabular/bench-lean:latest"
@@ -214,7 +213,8 @@ def markdown(report: dict) -> str:
         "",
         "## Before and after the rewrite",
         "",
-        "| model | form | file (MB) | session (ms) | init (ms) | peak RSS (MiB) | added by the model (MiB) | 1 row (us) | 1,000 rows (ms) |",
+        "| model | form | file (MB) | session (ms) | init (ms) | peak RSS (MiB) | added by the model (MiB) "
+        "| 1 row (us) | 1,000 rows (ms) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name in report["named"]:
@@ -224,7 +224,7 @@ def markdown(report: dict) -> str:
         if all((name, f) in by for f in FORMS):
             a, b = by[(name, "legacy")], by[(name, "rewritten")]
             ratios = [b["file_mb"] / a["file_mb"]] + [_median(b, k) / _median(a, k) for k in QUANTITIES[1:]]
-            lines.append(f"| | after / before | " + " | ".join(f"{x:.2f}" for x in ratios) + " |")
+            lines.append("| | after / before | " + " | ".join(f"{x:.2f}" for x in ratios) + " |")
     lines += [
         "",
         "## Forest size sweep (binary classifiers, 10 features)",

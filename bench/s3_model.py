@@ -36,7 +36,6 @@ from pathlib import Path
 from ..convert import locations
 from ..deploy.local import sandbox
 from ..deploy.local.network import host_address
-
 from .stats import summary
 
 PROBE = Path(__file__).with_name("s3_client_probe.py")

@@ -201,9 +201,9 @@ def _run(args) -> int:
 
 def _zip_function(zip_path: Path, folder: Path, memory: int | None, env: dict[str, str] | None = None):
     """The package unpacked read-only at /var/task in the Lambda base of its Python, as Lambda runs a .zip."""
+    from .aws.zip_code import inspect
     from .local.container import start
     from .package.base_image import python_base
-    from .aws.zip_code import inspect
     from .package.zip import HANDLER, unpack
 
     package = inspect(zip_path)  # what its extension modules were built for

@@ -216,7 +216,7 @@ def _endpoint_problem(url: str) -> str | None:
     if parts.scheme not in ("http", "https"):
         return f"must be an http:// or https:// URL, got {shown}"
     try:
-        parts.port
+        _ = parts.port  # urllib checks the port when it is read
     except ValueError:
         return f"must name a port from 0 to 65535, got {shown}"
     if not parts.hostname:

@@ -142,7 +142,7 @@ class Model:
             if self.schema.layout == "matrix":
                 return {names[0]: inputs}
             return {name: np.ascontiguousarray(inputs[:, j:j + 1]) for j, name in enumerate(names)}
-        return {name: column.reshape(-1, 1) for name, column in zip(names, inputs)}
+        return {name: column.reshape(-1, 1) for name, column in zip(names, inputs, strict=True)}
 
     def _check_signature(self) -> None:
         inputs = [i.name for i in self.session.get_inputs()]
@@ -168,7 +168,7 @@ def check_pin(digest: str, settings: Settings, where: str) -> None:
 
 
 def _first_difference(a: list, b: list) -> int:
-    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
 
 
 def _at(items: list, i: int):

@@ -42,7 +42,7 @@ class Summary(NamedTuple):
 
 class ClassificationMetrics:
     METRICS = tuple((f"TopProbabilityBelow{round(t * 100)}", "Count") for t in CONFIDENCE_THRESHOLDS)
-    _NAMED = tuple(zip((name for name, _ in METRICS), CONFIDENCE_THRESHOLDS))
+    _NAMED = tuple(zip((name for name, _ in METRICS), CONFIDENCE_THRESHOLDS, strict=True))
 
     def __init__(self, classes: list):
         self.by_class = len(classes) <= MAX_CLASSES
@@ -60,7 +60,7 @@ class ClassificationMetrics:
             return Summary({name: int(top < t) for name, t in self._NAMED}, classes)
         values = {}
         if probabilities is not None and len(probabilities):
-            values = dict(zip((name for name, _ in self.METRICS), _below(_top(probabilities))))
+            values = dict(zip((name for name, _ in self.METRICS), _below(_top(probabilities)), strict=True))
         classes = []
         if self.by_class and labels is not None:
             classes = self._numeric_counts(labels) if self._sorted is not None and len(labels) > SMALL else None
@@ -76,7 +76,7 @@ class ClassificationMetrics:
         if not np.array_equal(self._sorted[np.minimum(index, len(self._sorted) - 1)], labels):
             return None
         counts = np.bincount(index, minlength=len(self._sorted)).tolist()
-        return [(name, count) for name, count in zip(self._sorted_dimensions, counts) if count]
+        return [(name, count) for name, count in zip(self._sorted_dimensions, counts, strict=True) if count]
 
 
 class RegressionMetrics:
@@ -87,7 +87,7 @@ class RegressionMetrics:
         found = _range(prediction.values)
         if found is None:
             return Summary({}, [])
-        return Summary(dict(zip((name for name, _ in self.METRICS), found)), [])
+        return Summary(dict(zip((name for name, _ in self.METRICS), found, strict=True)), [])
 
 
 def for_task(schema: Schema) -> ClassificationMetrics | RegressionMetrics | None:

@@ -15,7 +15,7 @@ import logging
 import sys
 import time
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .errors import ServingError, UnsupportedEvent
 
@@ -33,7 +33,7 @@ _encode = json.JSONEncoder(separators=(",", ":"), default=str, check_circular=Fa
 
 def log_line(created: float, level: str, message: str, fields: dict, exception: str | None = None) -> str:
     line = {
-        "timestamp": datetime.fromtimestamp(created, timezone.utc).isoformat(timespec="milliseconds"),
+        "timestamp": datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"),
         "level": level,
         "logger": LOGGER,
         "message": message,
@@ -75,7 +75,16 @@ class Outcome:
     """What one request came to, filled in as it goes: the log line and the metrics report it."""
 
     __slots__ = (
-        "request_id", "cold_start", "shape", "protocol", "rows", "predict_ms", "prediction", "error", "exc_info", "started",
+        "cold_start",
+        "error",
+        "exc_info",
+        "predict_ms",
+        "prediction",
+        "protocol",
+        "request_id",
+        "rows",
+        "shape",
+        "started",
     )
 
     def __init__(self, request_id: str | None, cold_start: bool = False):

@@ -203,7 +203,7 @@ class S3Client:
             try:
                 headers = self._signed(method, address.host, address.path, query, deadline)
                 status, answer_headers, body = self._exchange(method, address, query, headers, deadline, max_bytes, what)
-            except (socket.timeout, TimeoutError) as err:
+            except TimeoutError as err:
                 self.close()
                 failure = S3Error("timeout", f"{what}: S3 at {address.origin} did not answer in time ({_reason(err)})")
                 continue
@@ -347,7 +347,7 @@ def container_credentials(aws: AwsEnvironment, deadline: Deadline) -> Credential
             body = response.read(64 * 1024)
         finally:
             connection.close()
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         raise S3Error("timeout", f"the container credentials endpoint did not answer in time ({_took(started)}; "
                                  f"{deadline.spent():.1f} s of the {deadline.seconds:g} s budget for S3)") from None
     except (OSError, http.client.HTTPException) as err:

@@ -121,10 +121,10 @@ def warm_up_events(schema) -> list[tuple[str, dict]]:
     columns = [[row[i] if isinstance(row, list) else row[f.name] for row in rows] for i, f in enumerate(schema.features)]
     if schema.all_numbers:
         tensors = [{"name": "input-0", "shape": [len(rows), len(columns)], "datatype": "FP64",
-                    "data": [list(row) for row in zip(*columns)]}]
+                    "data": [list(row) for row in zip(*columns, strict=True)]}]
     else:
         tensors = [{"name": f.name, "shape": [len(rows)], "datatype": DATATYPES[f.type], "data": column}
-                   for f, column in zip(schema.features, columns)]
+                   for f, column in zip(schema.features, columns, strict=True)]
     v1 = {"instances": rows}
     http = {
         "version": "2.0", "routeKey": "$default", "rawPath": "/", "rawQueryString": "",

@@ -11,20 +11,25 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from itertools import chain
-from typing import Union
 
 import numpy as np
 
 from .errors import (
-    InvalidRow, MissingFeature, MissingValue, NonFinite, UnknownCategory, UnknownFeature,
-    WrongRowLength, WrongType,
+    InvalidRow,
+    MissingFeature,
+    MissingValue,
+    NonFinite,
+    UnknownCategory,
+    UnknownFeature,
+    WrongRowLength,
+    WrongType,
 )
 from .schema import NULL_STRING, Feature, Schema
 
 Where = Callable[[int], str]  # row index -> where that value sits in the request, for messages
 # What a request becomes: one (n, features) array when no feature is a string, else one
 # array per feature (numbers and booleans in the input dtype, strings as object arrays of str).
-Inputs = Union[np.ndarray, list]
+Inputs = np.ndarray | list
 
 NUMBERS = frozenset((int, float))
 NUMBERS_OR_NULL = NUMBERS | {type(None)}
@@ -61,7 +66,7 @@ def inputs_from_rows(rows: list, schema: Schema, prefix: str) -> Inputs:
         clean = clean_numbers(list(chain.from_iterable(table)), (len(table), width), schema)
         if clean is not None:
             return clean
-    values = list(zip(*table))
+    values = list(zip(*table, strict=True))
     return inputs_from_columns([
         column(values[j], feature, schema.input_dtype, lambda i, name=feature.name: f"{prefix}[{i}].{name}")
         for j, feature in enumerate(schema.features)

@@ -34,8 +34,8 @@ def examples(tmp_path_factory) -> Path:
 def docker_engine():
     """A running Docker engine, started (and installed, as root on Debian) if need be.
     Tests that need it skip, saying why, only where no engine can be started."""
-    from lambda_tabular.deploy.local.engine import ensure_engine
     from lambda_tabular.deploy.errors import DeployError
+    from lambda_tabular.deploy.local.engine import ensure_engine
 
     try:
         ensure_engine(log=lambda *a: None)

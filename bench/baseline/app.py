@@ -56,7 +56,7 @@ def handler(event, context):
             row = [row[f] for f in FEATURES]
         if not isinstance(row, list) or len(row) != len(FEATURES):
             return _bad(f"instances[{i}]: expected {len(FEATURES)} values")
-        for name, value in zip(FEATURES, row):
+        for name, value in zip(FEATURES, row, strict=True):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 return _bad(f"instances[{i}].{name}: expected a number")
         rows.append(row)

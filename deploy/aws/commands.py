@@ -10,8 +10,8 @@ from pathlib import Path
 
 from ..env_vars import parse_env
 from ..errors import DeployError
-from .session import Aws, call
 from .capacity import MEMORY_PER_VCPU
+from .session import Aws, call
 from .zip_code import RUNTIMES, S3_PREFIX
 
 

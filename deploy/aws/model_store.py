@@ -159,7 +159,7 @@ def _check_model_json(s3, where, manifest, shown: str) -> None:
         raise DeployError(f"{shown} names a model.json that is not a converted model's: this publication cannot be "
                           "served") from None
     declared = (manifest.name, manifest.version, manifest.digest)
-    for field, said, real in zip(("name", "version", "artifact digest"), declared, found):
+    for field, said, real in zip(("name", "version", "artifact digest"), declared, found, strict=True):
         if said != real:
             raise DeployError(f"{shown} says model {field} {said!r:.80}, but the model.json it names says {real!r:.80}: "
                               "the manifest was edited after publishing; publish the model again with `publish-model`")

@@ -5,7 +5,6 @@ one line says what is missing. Emulated code is correct and slow: never time it.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 

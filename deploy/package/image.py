@@ -138,8 +138,8 @@ def image_size(tag: str) -> int:
 
 def image_report(tag: str, base: str) -> dict:
     size, base_size = image_size(tag), image_size(base)
-    return {"image": tag, "base": base, "architecture": architectures.from_docker(architecture(tag)), "size_bytes": size, "base_bytes": base_size,
-            "added_bytes": size - base_size}
+    return {"image": tag, "base": base, "architecture": architectures.from_docker(architecture(tag)),
+            "size_bytes": size, "base_bytes": base_size, "added_bytes": size - base_size}
 
 
 def format_report(report: dict) -> str:

@@ -16,7 +16,7 @@ from ..validate import Inputs
 class Batch(NamedTuple):
     inputs: Inputs  # checked values, as Model.predict takes them
     rows: int
-    options: dict = {}  # what the answer needs from the request (id, outputs); never mutated
+    options: dict = {}  # noqa: RUF012  what the answer needs from the request (id, outputs); never mutated
 
 
 class ResponseLimit(NamedTuple):

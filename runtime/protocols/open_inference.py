@@ -21,8 +21,8 @@ import numpy as np
 from ..errors import MissingFeature, RequestError, UnknownFeature, WrongType
 from ..model import Prediction
 from ..schema import Feature, Schema
-from ..validate import as_sent, clean_numbers, column, inputs_from_columns, listing, quote
 from ..text import encodable
+from ..validate import as_sent, clean_numbers, column, inputs_from_columns, listing, quote
 from .batch import MAX_ECHO_CHARS, Batch, RowLimit, check_rows, floats, numbers, plain
 
 KEY = "inputs"
@@ -245,7 +245,8 @@ def _requested_outputs(body: dict, schema: Schema) -> list[str] | None:
         if name not in names:
             raise RequestError(f"outputs[{k}]: expected an object naming one of {listing(names, quoted=True)}, got {_short(item)}")
         if name in found:
-            raise RequestError(f"outputs[{k}]: {json.dumps(name)} is already asked for at outputs[{found.index(name)}]; name each output once")
+            raise RequestError(f"outputs[{k}]: {json.dumps(name)} is already asked for at outputs[{found.index(name)}]; "
+                               "name each output once")
         found.append(name)
     return found
 

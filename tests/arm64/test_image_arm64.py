@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from lambda_tabular.deploy.aws.invoke import invoke, lambda_client
-from lambda_tabular.deploy.local import container as local, sandbox
+from lambda_tabular.deploy.local import container as local
+from lambda_tabular.deploy.local import sandbox
 from lambda_tabular.deploy.package.image import ADDED_BYTES_BUDGET
 
 from .elf import census, image_files
@@ -83,7 +84,7 @@ def test_under_the_emulator_it_answers_as_the_x86_64_image(arm64_image, example_
         {"instances": [{"ph": 7.0}]},
     ]
     arm, x86 = _answers(arm64_image["image"], "arm64", payloads), _answers(example_image["image"], None, payloads)
-    for mine, theirs in zip(arm[:2], x86[:2]):
+    for mine, theirs in zip(arm[:2], x86[:2], strict=True):
         assert mine["predictions"] == theirs["predictions"]
         np.testing.assert_allclose(mine["probabilities"], theirs["probabilities"], rtol=0, atol=TOLERANCE)
         assert mine["model"] == {"name": "water_quality", "version": "1"}

@@ -104,7 +104,7 @@ def test_a_stand_in_of_the_other_architecture_is_refused_as_base():
     other = next(a for a in arch.ARCHITECTURES if a != arch.host())
     with pytest.raises(DeployError) as caught:
         base_image.resolve_base(base_image.standin_image("trixie", other), arch.host(), log=lambda *a: None)
-    assert str(caught.value).startswith(f"--base lambda-tabular/lambda-python:standin-trixie")
+    assert str(caught.value).startswith("--base lambda-tabular/lambda-python:standin-trixie")
     assert f"not ARCH {arch.host()}" in str(caught.value)
 
 
@@ -149,4 +149,4 @@ def test_an_image_function_of_another_architecture_is_refused(asked, built):
     spec = functions.FunctionSpec(name="f", code=functions.ImageCode("repo@sha256:ab", built), architecture=asked)
     with pytest.raises(DeployError) as caught:
         functions._resolve_image(spec)
-    assert str(caught.value).startswith(f"--image repo@sha256:ab") and built in str(caught.value)
+    assert str(caught.value).startswith("--image repo@sha256:ab") and built in str(caught.value)

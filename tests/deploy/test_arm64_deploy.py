@@ -19,7 +19,8 @@ REPOSITORY = "lambda-tabular-water-quality"
 def test_the_arm64_image_goes_to_an_arm64_function(arm64_image, registry, aws_env, role_arn):
     pushed = deploy_cli("push", arm64_image["image"], "--registry", registry.host, env=aws_env)
     image_uri = pushed.stdout.strip()
-    assert f"{arm64_image['image']} is an arm64 image: its function must be arm64 (`lambda-tabular function` on this machine sets that itself)" in pushed.stderr
+    assert (f"{arm64_image['image']} is an arm64 image: its function must be arm64 (`lambda-tabular function` on this "
+            "machine sets that itself)") in pushed.stderr
     digest = image_uri.split("@")[1]
     manifest, _ = registry.manifest(REPOSITORY, digest)
     config = json.loads(registry.blob(REPOSITORY, json.loads(manifest)["config"]["digest"]))

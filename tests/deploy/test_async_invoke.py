@@ -186,7 +186,7 @@ def test_both_templates_configure_asynchronous_invocations_alike():
 def test_the_destinations_kind_is_read_from_its_arn_and_an_empty_arn_is_none():
     conditions = source(TEMPLATE)["Conditions"]
     for name in ("OnSuccess", "OnFailure"):
-        def kind(arn: str) -> tuple[bool, bool]:
+        def kind(arn: str, name: str = name) -> tuple[bool, bool]:
             parameters = {f"{name}Destination": arn}
             return (holds(conditions[f"Has{name}Destination"], parameters, conditions),
                     holds(conditions[f"{name}DestinationIsQueue"], parameters, conditions))

@@ -11,8 +11,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from lambda_tabular.deploy.cli import main
 from lambda_tabular.deploy.aws.session import Aws
+from lambda_tabular.deploy.cli import main
 
 from .conftest import ACCOUNT, FAKE_DIGEST, REGION, make_zip
 

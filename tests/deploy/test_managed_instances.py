@@ -10,9 +10,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from lambda_tabular.deploy.cli import main
 from lambda_tabular.deploy.aws import capacity
 from lambda_tabular.deploy.aws.capacity import CapacityRequest
+from lambda_tabular.deploy.cli import main
 from lambda_tabular.deploy.errors import DeployError
 from lambda_tabular.deploy.package import snapstart
 
@@ -81,7 +81,7 @@ def test_an_existing_capacity_provider_that_differs_is_refused_in_one_line(stubb
 def test_a_failed_capacity_provider_is_refused(stubbed):
     lam, stub = stubbed
     stub.add_response("get_capacity_provider", _provider("Failed"))
-    with pytest.raises(DeployError, match="^capacity provider tabular-pool is Failed: name another capacity provider$"):
+    with pytest.raises(DeployError, match=r"^capacity provider tabular-pool is Failed: name another capacity provider$"):
         capacity.ensure(lam, CapacityRequest("tabular-pool"), "arm64")
 
 

@@ -4,6 +4,7 @@ containers are checked from inside in tests/image/test_sandbox.py)."""
 from __future__ import annotations
 
 import os
+from itertools import pairwise
 
 import pytest
 
@@ -14,7 +15,7 @@ from .conftest import deploy_error
 
 def _options(args: list[str]) -> dict[str, list[str]]:
     seen: dict[str, list[str]] = {}
-    for flag, value in zip(args, args[1:]):
+    for flag, value in pairwise(args):
         if flag.startswith("-") and flag != "--read-only":
             seen.setdefault(flag, []).append(value)
     return seen
@@ -40,7 +41,7 @@ def test_memory_sets_the_limit_and_the_cpu_share_as_lambda_does(memory_mb):
 
 def test_lambdas_variables_are_set_and_the_callers_win():
     args = sandbox.docker_args(env={"AWS_REGION": "eu-west-3", "MODEL_VERSION": "7"})
-    values = dict(v.split("=", 1) for flag, v in zip(args, args[1:]) if flag == "-e")
+    values = dict(v.split("=", 1) for flag, v in pairwise(args) if flag == "-e")
     assert values["AWS_REGION"] == "eu-west-3" and values["MODEL_VERSION"] == "7"
     assert values["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == str(sandbox.DEFAULT_MEMORY_MB)
     assert values["AWS_LAMBDA_INITIALIZATION_TYPE"] == "on-demand" and values["TZ"] == ":UTC"

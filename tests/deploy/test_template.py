@@ -269,7 +269,7 @@ def emitted_metrics() -> set[tuple[str, str, frozenset]]:
     ):
         lines = []
         telemetry = Telemetry("m", "1", "LambdaTabular", function="lambda-tabular-x", model_metrics=summaries)
-        telemetry._write = lambda text: lines.extend(text.splitlines())
+        telemetry._write = lambda text, lines=lines: lines.extend(text.splitlines())
         telemetry.emit_metrics("r", 1.0, 2, None, False, prediction)
         telemetry.emit_metrics("r", 1.0, 0, WrongType("x"), False)
         for record in map(json.loads, lines):
@@ -322,7 +322,7 @@ def test_alarms_and_dashboard_read_metrics_that_exist(template):
                 continue
             if fields == ["..."]:
                 fields = previous
-            fields = [p if f == "." else f for f, p in zip(fields, (previous or fields) + [None] * len(fields))]
+            fields = [p if f == "." else f for f, p in zip(fields, (previous or fields) + [None] * len(fields), strict=False)]
             previous = fields
             read.append((fields[0], fields[1], frozenset(fields[2::2])))
     assert read
@@ -422,7 +422,8 @@ def test_managed_instances_template_puts_the_function_on_a_capacity_provider(par
     assert config["PerExecutionEnvironmentMaxConcurrency"] == {"Ref": "PerExecutionEnvironmentMaxConcurrency"}
     assert config["ExecutionEnvironmentMemoryGiBPerVCpu"] == {"Ref": "MemoryGiBPerVCpu"}
     assert config["CapacityProviderArn"]["Fn::If"][0] == "CreateCapacityProvider"
-    assert "SnapStart" not in function and "ProvisionedConcurrencyConfig" not in template["Resources"]["ModelFunctionAliaslive"]["Properties"]
+    alias = template["Resources"]["ModelFunctionAliaslive"]["Properties"]
+    assert "SnapStart" not in function and "ProvisionedConcurrencyConfig" not in alias
     provider = template["Resources"]["CapacityProvider"]
     assert provider["Type"] == "AWS::Lambda::CapacityProvider" and provider["Condition"] == "CreateCapacityProvider"
     assert provider["Properties"]["VpcConfig"]["SubnetIds"] == {"Ref": "SubnetIds"}

@@ -14,8 +14,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from lambda_tabular.deploy.cli import main
 from lambda_tabular.deploy.aws.session import Aws
+from lambda_tabular.deploy.cli import main
 
 from .conftest import deploy_cli, deploy_error, make_zip
 

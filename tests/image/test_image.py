@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lambda_tabular.deploy.local import container as local, sandbox
-from lambda_tabular.deploy.package.image import ADDED_BYTES_BUDGET
 from lambda_tabular.deploy.aws.invoke import invoke, lambda_client
+from lambda_tabular.deploy.local import container as local
+from lambda_tabular.deploy.local import sandbox
+from lambda_tabular.deploy.package.image import ADDED_BYTES_BUDGET
 
 FORBIDDEN = ("sklearn", "xgboost", "pandas", "scipy", "joblib", "skl2onnx", "onnxmltools", "onnx", "sympy")
 
@@ -173,9 +174,9 @@ def test_warmup_ping_returns_without_inference(client):
 
 def test_image_built_on_a_plain_python_base_runs_through_awslambdaric(docker_engine, examples, tmp_path):
     """BASE_IMAGE may be any Python image: the Dockerfile brings awslambdaric and the entrypoint."""
+    from lambda_tabular.deploy.local.rie import ensure_rie
     from lambda_tabular.deploy.package.base_image import DEBIAN_IMAGE
     from lambda_tabular.deploy.package.image import ImageRequest, build_image
-    from lambda_tabular.deploy.local.rie import ensure_rie
 
     report = build_image(ImageRequest(
         model=examples / "churn.joblib", tag="lambda-tabular/churn:plain-base", base=DEBIAN_IMAGE, name="churn",
@@ -195,7 +196,8 @@ def test_image_built_on_a_plain_python_base_runs_through_awslambdaric(docker_eng
 def test_make_image_cli_reports_size(docker_engine, examples):
     """`lambda-tabular image` is what `make image MODEL=... TAG=...` runs."""
     result = subprocess.run(
-        [sys.executable, "-m", "lambda_tabular.deploy", "image", str(examples / "water_quality.json"), "--tag", "lambda-tabular/water-quality:cli"],
+        [sys.executable, "-m", "lambda_tabular.deploy", "image", str(examples / "water_quality.json"),
+         "--tag", "lambda-tabular/water-quality:cli"],
         capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 0, result.stderr

@@ -42,7 +42,7 @@ def lightgbm_image(docker_engine, lightgbm_model):
 def test_lightgbm_image_answers_like_lightgbm(lightgbm_image, lightgbm_model):
     _, booster = lightgbm_model
     X, _ = numeric_data(seed=12, rows=40, missing=0.05)
-    rows = [{k: (None if np.isnan(v) else v) for k, v in zip(FEATURES, row)} for row in X.tolist()]
+    rows = [{k: (None if np.isnan(v) else v) for k, v in zip(FEATURES, row, strict=True)} for row in X.tolist()]
     running = local.start(lightgbm_image["image"])
     try:
         answer = invoke(lambda_client(running.endpoint), json.dumps({"instances": rows}).encode())
@@ -57,7 +57,7 @@ def test_lightgbm_image_answers_like_lightgbm(lightgbm_image, lightgbm_model):
 def test_lightgbm_image_carries_no_training_library(lightgbm_image):
     found = in_image(
         lightgbm_image["image"],
-        "import importlib.util, json; print(json.dumps([m for m in %r + ('lightgbm',) if importlib.util.find_spec(m)]))"
-        % (FORBIDDEN,),
+        f"import importlib.util, json; print(json.dumps([m for m in {(*FORBIDDEN, 'lightgbm')!r} "
+        "if importlib.util.find_spec(m)]))",
     )
     assert json.loads(found) == []

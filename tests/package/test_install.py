@@ -127,7 +127,7 @@ def test_the_wheel_puts_one_name_in_site_packages_and_carries_what_images_are_bu
 
 
 def test_installed_it_converts_the_users_model_from_their_own_folder(tool, user):
-    folder, model, rows = user
+    folder, _, rows = user
     version = lambda_tabular(tool, folder, "--version")
     assert version.stdout.strip() == "lambda-tabular 0.1.0", version.stderr
     done = lambda_tabular(tool, folder, "convert", "model.joblib", "--out", "converted")

@@ -55,9 +55,6 @@ def rows_for(meta: dict, count: int, seed: int = 0) -> list[list]:
 
 def latency(args) -> None:
     sys.path.insert(0, str(ROOT))
-    import numpy as np
-    import pandas as pd
-
     from lambda_tabular.convert.load import load_model
     from lambda_tabular.runtime import App, Settings
 
@@ -68,31 +65,38 @@ def latency(args) -> None:
         original = load_model(ROOT / source)
         app = App.from_settings(Settings(model_dir=ROOT / model_dir))  # log and metrics lines on, as deployed
         meta = json.loads((ROOT / model_dir / "model.json").read_text())
-        names = [f["name"] for f in meta["features"]]
         for count, repeat in ((1, args.repeat), (BATCH, max(50, args.repeat // 20))):
-            rows = rows_for(meta, count)
-            frame = pd.DataFrame(rows, columns=names)
-            named = hasattr(original, "feature_names_in_")
-            data = frame if named else frame.to_numpy()
-            body = {"instances": rows}
-            event = {"version": "2.0", "requestContext": {"http": {"method": "POST"}}, "body": json.dumps(body)}
-            feeds = app.model._feeds(np.array(rows, dtype=meta["onnx"]["input_dtype"]))
-
-            def build_and_predict():
-                built = pd.DataFrame(rows, columns=names)
-                return original.predict_proba(built if named else built.to_numpy())
-
-            with open(os.devnull, "w") as sink, redirect_stdout(sink):  # the handler's log lines
-                results = (
-                    timed(lambda: original.predict_proba(data), repeat),
-                    timed(build_and_predict, repeat),
-                    timed(lambda: app(body), repeat),
-                    timed(lambda: app(event), repeat),
-                    timed(lambda: app.model.session.run(None, feeds), repeat),
-                )
+            results = _per_request(original, app, meta, rows_for(meta, count), repeat)
             widths = (14, 12, 15, 13, 9)
-            print(f"{name:14} {count:>5} " + " ".join(f"{r:>{w}.1f}" for r, w in zip(results, widths)))
+            print(f"{name:14} {count:>5} " + " ".join(f"{r:>{w}.1f}" for r, w in zip(results, widths, strict=True)))
 
+
+def _per_request(original, app, meta: dict, rows: list, repeat: int) -> tuple[float, ...]:
+    """Microseconds per request: the original's predict_proba (from a ready frame, then building
+    it), the handler direct and over HTTP, and the onnxruntime run alone."""
+    import numpy as np
+    import pandas as pd
+
+    names = [f["name"] for f in meta["features"]]
+    frame = pd.DataFrame(rows, columns=names)
+    named = hasattr(original, "feature_names_in_")
+    data = frame if named else frame.to_numpy()
+    body = {"instances": rows}
+    event = {"version": "2.0", "requestContext": {"http": {"method": "POST"}}, "body": json.dumps(body)}
+    feeds = app.model._feeds(np.array(rows, dtype=meta["onnx"]["input_dtype"]))
+
+    def build_and_predict():
+        built = pd.DataFrame(rows, columns=names)
+        return original.predict_proba(built if named else built.to_numpy())
+
+    with open(os.devnull, "w") as sink, redirect_stdout(sink):  # the handler's log lines
+        return (
+            timed(lambda: original.predict_proba(data), repeat),
+            timed(build_and_predict, repeat),
+            timed(lambda: app(body), repeat),
+            timed(lambda: app(event), repeat),
+            timed(lambda: app.model.session.run(None, feeds), repeat),
+        )
 
 PROBE = r"""
 import json, sys, time

@@ -68,7 +68,7 @@ def app_with_variants(model_dir: Path):
         return apply
 
     # The request metrics alone are what a task without model metrics reports.
-    return app, dict(zip(VARIANTS, (switch(False, None), switch(True, None), switch(True, summaries))))
+    return app, dict(zip(VARIANTS, (switch(False, None), switch(True, None), switch(True, summaries)), strict=True))
 
 
 def per_call_us(app, body, variants: dict, calls: int) -> dict[str, float]:

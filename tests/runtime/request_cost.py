@@ -62,17 +62,23 @@ def cases(max_rows: int, width: int):
         ("v1", "long strings", lambda t: {"instances": [["x" * (t // width)] * width]}, True),
         ("v2", "max rows, [N, F] tensor", lambda t: {"inputs": [_tensor("X", [max_rows, width], row * max_rows)]}, False),
         ("v2", "max rows, nested data", lambda t: {"inputs": [_tensor("X", [max_rows, width], [row] * max_rows)]}, False),
-        ("v2", "max rows, INT64 with a fraction last", lambda t: {"inputs": [_tensor("X", [max_rows, width], [1] * (width * max_rows - 1) + [1.5], "INT64")]}, False),
+        ("v2", "max rows, INT64 with a fraction last",
+         lambda t: {"inputs": [_tensor("X", [max_rows, width], [1] * (width * max_rows - 1) + [1.5], "INT64")]}, False),
         ("v2", "many-dimension shape", lambda t: {"inputs": [_tensor("X", _repeat(1, 3, t), [1.0])]}, True),
         ("v2", "4,000-digit dimensions", lambda t: {"inputs": [_tensor("X", [10**4000, 10**4000], [1.0])] * max(1, t // 8020)}, True),
         ("v2", "many tensors", lambda t: {"inputs": _repeat(_tensor("nope", [1], [1.0]), 60, t)}, True),
-        ("v2", "data nested deeper than the shape", lambda t: {"inputs": [_tensor("X", [1, width], [[[v] for v in row]] * max(1, t // (6 * width)))]}, True),
+        ("v2", "data nested deeper than the shape",
+         lambda t: {"inputs": [_tensor("X", [1, width], [[[v] for v in row]] * max(1, t // (6 * width)))]}, True),
         ("v2", "long id", lambda t: {"id": "\x01" * (t // 6), "inputs": [_tensor("X", [1, width], row)]}, True),
         ("events", "HTTP body, too many rows", lambda t: _http(json.dumps({"instances": _repeat(row, _size(row) + 2, t)})), True),
-        ("events", "HTTP body, base64", lambda t: _http(json.dumps({"instances": _repeat(row, _size(row) + 2, t * 3 // 4)}), encoded=True), True),
-        ("events", "HTTP body, 4,300-digit integers", lambda t: _http('{"instances": [' + ",".join(["9" * 4300] * max(1, t // 4301)) + "]}"), True),
-        ("events", "HTTP body, NaN at the end", lambda t: _http('{"instances": [' + "[1.5],".join([""] * max(2, t // 6)) + "[NaN]]}"), True),
-        ("events", "HTTP body, 900-deep lists", lambda t: _http('{"instances": [' + ",".join(["[" * 900 + "]" * 900] * max(1, t // 1801)) + "]}"), True),
+        ("events", "HTTP body, base64",
+         lambda t: _http(json.dumps({"instances": _repeat(row, _size(row) + 2, t * 3 // 4)}), encoded=True), True),
+        ("events", "HTTP body, 4,300-digit integers",
+         lambda t: _http('{"instances": [' + ",".join(["9" * 4300] * max(1, t // 4301)) + "]}"), True),
+        ("events", "HTTP body, NaN at the end",
+         lambda t: _http('{"instances": [' + "[1.5],".join([""] * max(2, t // 6)) + "[NaN]]}"), True),
+        ("events", "HTTP body, 900-deep lists",
+         lambda t: _http('{"instances": [' + ",".join(["[" * 900 + "]" * 900] * max(1, t // 1801)) + "]}"), True),
         ("events", "SQS records", lambda t: {"Records": _repeat({"eventSource": "aws:sqs", "body": "x" * 1000}, 1040, t)}, True),
         # The runtime client parses about 1,000 levels at most (then fails the invocation itself).
         ("events", "Function URL shape, 900-deep domainName", lambda t: {
@@ -92,7 +98,7 @@ def _rename(event, names: list[str]):
     """Object rows keyed f0, f1, ... get the model's feature names."""
     rows = event.get("instances") if isinstance(event, dict) else None
     if isinstance(rows, list) and rows and isinstance(rows[0], dict):
-        row = dict(zip(names, rows[0].values()))
+        row = dict(zip(names, rows[0].values(), strict=True))
         event["instances"] = [row] * len(rows)
     return event
 

@@ -67,3 +67,7 @@ def http_json(response: dict):
     assert response["headers"] == {"Content-Type": "application/json"}
     assert response["isBase64Encoded"] is False
     return json.loads(response["body"])
+
+
+# The 400 message's start for a body that is no request.
+NOT_A_REQUEST = 'body: expected a JSON object with "instances" (rows) or "inputs" (Open Inference Protocol tensors)'

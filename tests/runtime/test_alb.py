@@ -26,7 +26,8 @@ def alb_json(response: dict, multi_value: bool):
     headers = "multiValueHeaders" if multi_value else "headers"
     assert set(response) == {"statusCode", "statusDescription", "isBase64Encoded", headers, "body"}
     status = response["statusCode"]
-    assert response["statusDescription"] == {200: "200 OK", 400: "400 Bad Request", 405: "405 Method Not Allowed", 500: "500 Internal Server Error"}[status]
+    descriptions = {200: "200 OK", 400: "400 Bad Request", 405: "405 Method Not Allowed", 500: "500 Internal Server Error"}
+    assert response["statusDescription"] == descriptions[status]
     assert response["isBase64Encoded"] is False
     assert response[headers] == ({"Content-Type": ["application/json"]} if multi_value else {"Content-Type": "application/json"})
     return json.loads(response["body"])

@@ -83,7 +83,7 @@ def test_bad_values_stop_startup_with_the_variable_named(variable, value, messag
 
 
 def test_explicit_settings_are_checked_too():
-    with pytest.raises(ConfigError, match="^MAX_ROWS must be a whole number of at least 1, got 0$"):
+    with pytest.raises(ConfigError, match=r"^MAX_ROWS must be a whole number of at least 1, got 0$"):
         Settings(model_dir="m", max_rows=0).checked()
 
 

@@ -10,10 +10,20 @@ import pytest
 
 from lambda_tabular.runtime.errors import UnsupportedEvent
 from lambda_tabular.runtime.events import (
-    SHAPES, Alb, AlbMultiValueHeaders, ApiGatewayV1, Direct, EventShape, FunctionUrl, HttpApiV2, Unsupported, Warmup, shape_of,
+    SHAPES,
+    Alb,
+    AlbMultiValueHeaders,
+    ApiGatewayV1,
+    Direct,
+    EventShape,
+    FunctionUrl,
+    HttpApiV2,
+    Unsupported,
+    Warmup,
+    shape_of,
 )
 
-from .runtime_support import EVENTS, http_json, load_event, with_body
+from .runtime_support import EVENTS, NOT_A_REQUEST, http_json, load_event, with_body
 
 HTTP_EVENTS = [
     "apigw-v1-proxy", "apigw-v1-proxy-base64", "http-api-v2", "http-api-v2-base64",
@@ -124,7 +134,7 @@ def test_warmups_return_at_once_without_inference(water, name, monkeypatch):
         ("//79", True, "invalid_body", "body: expected UTF-8 JSON text, got bytes that are not UTF-8"),
         ("[" * 100_000, False, "invalid_json", "body: not valid JSON (nested too deeply)"),
         ('{"instances": [[' + "9" * 5000 + "]]}", False, "invalid_json", "body: not valid JSON (a number too long)"),
-        ("[1, 2]", False, "invalid_request", 'body: expected a JSON object with "instances" (rows) or "inputs" (Open Inference Protocol tensors), got an array'),
+        ("[1, 2]", False, "invalid_request", f"{NOT_A_REQUEST}, got an array"),
     ],
 )
 def test_bodies_that_are_not_requests(water, body, encoded, code, message):
@@ -250,7 +260,7 @@ def test_a_classification_failure_is_still_an_answer(water, monkeypatch):
 def test_http_bodies_are_strict_json(water, constant):
     """The runtime client refuses NaN/Infinity in direct invocations before the handler runs;
     HTTP bodies, which we parse, follow the same rule: a missing value is null."""
-    event = with_body(load_event("http-api-v2"), '{"instances": [[%s, 2.4, 380.0, 18.5]]}' % constant)
+    event = with_body(load_event("http-api-v2"), f'{{"instances": [[{constant}, 2.4, 380.0, 18.5]]}}')
     assert http_json(water(event)) == {"error": {
         "code": "invalid_json",
         "message": f"body: not valid JSON ({constant} is not a JSON value; send null for a missing value)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from .runtime_support import reference_rows
+from .runtime_support import NOT_A_REQUEST, reference_rows
 
 WATER = ["ph", "turbidity", "tds", "temperature"]
 
@@ -28,13 +28,13 @@ def test_list_rows_answer_as_the_reference_recorded(water):
 
 def test_object_rows_in_any_key_order_answer_as_list_rows(water):
     rows = reference_rows(water)
-    objects = [dict(reversed(list(zip(WATER, row)))) for row in rows]
+    objects = [dict(reversed(list(zip(WATER, row, strict=True)))) for row in rows]
     assert water({"instances": objects}) == water({"instances": rows})
 
 
 def test_list_and_object_rows_mix(water):
     rows = reference_rows(water)[:2]
-    mixed = [rows[0], dict(zip(WATER, rows[1]))]
+    mixed = [rows[0], dict(zip(WATER, rows[1], strict=True))]
     assert water({"instances": mixed}) == water({"instances": rows})
 
 
@@ -68,7 +68,8 @@ def test_string_labels(grades):
     answer = grades({"instances": reference_rows(grades)})
     assert answer["predictions"] == grades.model.schema.reference["labels"]
     assert answer["classes"] == [f"grade_{c}" for c in "abcdefghijkl"]
-    assert all(answer["classes"][int(np.argmax(p))] == label for p, label in zip(answer["probabilities"], answer["predictions"]))
+    pairs = zip(answer["probabilities"], answer["predictions"], strict=True)
+    assert all(answer["classes"][int(np.argmax(p))] == label for p, label in pairs)
 
 
 def test_regressor_answers_numbers_only(ridge):
@@ -185,8 +186,8 @@ def test_long_strings_are_cut_in_messages(water):
     "body, message",
     [
         ({}, 'body: expected a JSON object with "instances" (rows) or "inputs" (Open Inference Protocol tensors), got an empty object'),
-        ({"rows": []}, 'body: expected a JSON object with "instances" (rows) or "inputs" (Open Inference Protocol tensors), got keys "rows"'),
-        ({"instances": [], "inputs": []}, 'body: expected a JSON object with "instances" (rows) or "inputs" (Open Inference Protocol tensors), not both'),
+        ({"rows": []}, f'{NOT_A_REQUEST}, got keys "rows"'),
+        ({"instances": [], "inputs": []}, f"{NOT_A_REQUEST}, not both"),
     ],
 )
 def test_bodies_without_a_known_request(water, body, message):

@@ -76,7 +76,7 @@ def test_a_model_of_another_width_fails_the_self_check(water_dir, ridge_dir, cop
     shutil.copy(ridge_dir / "model.onnx", model_dir / "model.onnx")
     digest = hashlib.sha256((model_dir / "model.onnx").read_bytes()).hexdigest()
     edit_json(model_dir, lambda meta: meta["onnx"].update(sha256=digest))
-    with pytest.raises(ModelError, match="model.onnx has no output 'label'"):
+    with pytest.raises(ModelError, match=r"model.onnx has no output 'label'"):
         load(model_dir)
 
 
@@ -94,7 +94,7 @@ def test_answers_that_drift_from_the_reference_are_refused(water_dir, copy_of):
 def test_reference_labels_must_match(water_dir, copy_of):
     model_dir = copy_of(water_dir)
     edit_json(model_dir, lambda meta: meta["reference"]["labels"].__setitem__(1, 5))
-    with pytest.raises(ModelError, match="^self-check failed: reference row 1 gets label 1, model.json recorded 5$"):
+    with pytest.raises(ModelError, match=r"^self-check failed: reference row 1 gets label 1, model.json recorded 5$"):
         load(model_dir)
 
 
@@ -217,7 +217,8 @@ def test_an_edit_that_changes_meaning_is_refused(water_dir, copy_of, change):
     """Every one of these loaded and served before model.json carried its digest."""
     model_dir = copy_of(water_dir)
     edit_json(model_dir, change, reseal=False)
-    with pytest.raises(ModelError, match=r"^model.json's integrity.digest does not match model.json and model.onnx \(computed [0-9a-f]{64}\): model.json was edited after conversion"):
+    with pytest.raises(ModelError, match=r"^model.json's integrity.digest does not match model.json and model.onnx "
+                                         r"\(computed [0-9a-f]{64}\): model.json was edited after conversion"):
         load(model_dir)
 
 
@@ -243,7 +244,7 @@ def test_the_digest_is_the_one_the_converter_wrote(water_dir):
 def test_a_model_json_without_integrity_is_refused(water_dir, copy_of):
     model_dir = copy_of(water_dir)
     edit_json(model_dir, lambda m: m.pop("integrity"))
-    with pytest.raises(ModelError, match="^model.json has no integrity block: it was not written by this release's converter"):
+    with pytest.raises(ModelError, match=r"^model.json has no integrity block: it was not written by this release's converter"):
         load(model_dir)
 
 
@@ -275,13 +276,15 @@ DEEP = "[" * 100_000 + "]" * 100_000
         (lambda m: m["features"][0].update(name="p\udcffh"), "model.json features holds a string that is not valid Unicode"),
         (lambda m: m.update(name={"a": 1}), "model.json name must be a str, got dict"),
         (lambda m: m.update(version=[1]), "model.json version must be a str, got list"),
-        (lambda m: m.update(schema_version=True), "model.json schema_version True is not the 1 this runtime reads: convert the model with the converter of the same release"),
+        (lambda m: m.update(schema_version=True), "model.json schema_version True is not the 1 this runtime reads: "
+                                                  "convert the model with the converter of the same release"),
         (lambda m: m["integrity"].update(algorithm="md5"), "model.json integrity.algorithm must be 'sha256', got 'md5'"),
         (lambda m: m["integrity"].update(digest="zz"), "model.json integrity.digest must be 64 hexadecimal digits, got 'zz'"),
         (lambda m: m["onnx"].update(inputs=[{"X": 1}]), "model.json onnx.inputs must be strings"),
         (lambda m: m["reference"].update(rows=[1, 2]), "model.json reference.rows must be lists of values"),
         (lambda m: m["reference"].update(labels="0,1"), "model.json reference.labels must be a list"),
-        (lambda m: m["reference"].update(probabilities=[[0.5]] * 8), "self-check failed: the model answers shape [8, 2], model.json's reference does not match it"),
+        (lambda m: m["reference"].update(probabilities=[[0.5]] * 8),
+         "self-check failed: the model answers shape [8, 2], model.json's reference does not match it"),
     ],
 )
 def test_malformed_model_json_values_are_model_errors(water_dir, copy_of, change, message):
@@ -332,7 +335,8 @@ def test_a_check_that_fails_in_an_unforeseen_way_is_still_a_model_error(water_di
         raise RecursionError("maximum recursion depth exceeded")
 
     monkeypatch.setattr("lambda_tabular.runtime.model.Schema.from_json", unforeseen)
-    with pytest.raises(ModelError, match=r"^model.json does not fit this runtime's contract \(RecursionError: maximum recursion depth exceeded\)$"):
+    with pytest.raises(ModelError, match=r"^model.json does not fit this runtime's contract "
+                                         r"\(RecursionError: maximum recursion depth exceeded\)$"):
         App.from_env({"MODEL_DIR": str(water_dir), "METRICS_DISABLED": "1"})
     [line] = capsys.readouterr().out.splitlines()
     assert json.loads(line)["message"] == "startup failed"

@@ -45,7 +45,8 @@ def check_emf(record: dict) -> list[tuple[str, tuple, str]]:
             assert 1 <= len(dimensions) <= 30
             for name in dimensions:
                 value = record[name]
-                assert isinstance(value, str) and value.strip() and value.isascii() and value.isprintable() and len(value) <= 1024, (name, value)
+                assert isinstance(value, str) and value.strip(), (name, value)
+                assert value.isascii() and value.isprintable() and len(value) <= 1024, (name, value)
             for metric in directive["Metrics"]:
                 value = record[metric["Name"]]
                 assert isinstance(value, (int, float)) and not isinstance(value, bool), metric
@@ -107,7 +108,7 @@ def test_on_lambda_every_metric_also_comes_per_function(water_dir, capsys):
     app({"instances": [[7.1, 2.4, "abc", 18.5]]}, CONTEXT)
     for record in emf(lines(capsys)):
         assert record["function"] == "lambda-tabular-water-quality"
-        for (metric, dimensions) in check_emf(record):
+        for metric, _dimensions in check_emf(record):
             assert metric in REQUEST_METRICS + TOP_PROBABILITY + ["Errors", "Predictions"]
         sets = [d for directive in record["_aws"]["CloudWatchMetrics"] for d in directive["Dimensions"]]
         assert sorted(sets) == sorted([["model", "model_version", *extra] for extra in _extras(sets)]

@@ -11,7 +11,7 @@ WATER = ["ph", "turbidity", "tds", "temperature"]
 
 
 def tensors(rows: list[list], names: list[str], datatype="FP64", shape_1=False) -> list[dict]:
-    columns = list(zip(*rows))
+    columns = list(zip(*rows, strict=True))
     return [
         {
             "name": name,
@@ -140,7 +140,8 @@ GOOD = [feature(n, [1.0]) for n in WATER]
         ([{**GOOD[0], "shape": [-1]}], "invalid_request",
          "inputs[0].shape: expected a list of 1 to 2 whole numbers (at most 2147483647) such as [N, 1], got [-1]"),
         ([{**GOOD[0], "datatype": "FLOAT"}], "invalid_request",
-         'inputs[0].datatype: expected one of BOOL, INT64, INT32, INT16, INT8, UINT64, UINT32, UINT16, UINT8, FP64, FP32, FP16, BYTES, got string "FLOAT"'),
+         "inputs[0].datatype: expected one of BOOL, INT64, INT32, INT16, INT8, UINT64, UINT32, UINT16, UINT8, "
+         'FP64, FP32, FP16, BYTES, got string "FLOAT"'),
         ([{**GOOD[0], "data": 1.0}], "invalid_request", "inputs[0].data: expected a list of values, got number 1.0"),
         ([feature("ph", [1.0, 2.0], shape=[3])] + GOOD[1:], "invalid_request",
          'inputs[0] ("ph"): shape [3] holds 3 values, data has 2'),
@@ -154,9 +155,11 @@ GOOD = [feature(n, [1.0]) for n in WATER]
          'inputs[1] ("turbidity"): 2 rows, but inputs[0] ("ph") has 1'),
         ([feature(n, []) for n in WATER], "empty_batch", "inputs: expected at least one row, got none"),
         ([feature("ph", ["7"], "BYTES")] + GOOD[1:], "wrong_type",
-         'inputs[0] ("ph"): datatype BYTES, expected a numeric datatype (FP64, FP32, FP16, INT64, INT32, INT16, INT8, UINT64, UINT32, UINT16, UINT8) for ph'),
+         'inputs[0] ("ph"): datatype BYTES, expected a numeric datatype '
+         "(FP64, FP32, FP16, INT64, INT32, INT16, INT8, UINT64, UINT32, UINT16, UINT8) for ph"),
         ([feature("ph", [True], "BOOL")] + GOOD[1:], "wrong_type",
-         'inputs[0] ("ph"): datatype BOOL, expected a numeric datatype (FP64, FP32, FP16, INT64, INT32, INT16, INT8, UINT64, UINT32, UINT16, UINT8) for ph'),
+         'inputs[0] ("ph"): datatype BOOL, expected a numeric datatype '
+         "(FP64, FP32, FP16, INT64, INT32, INT16, INT8, UINT64, UINT32, UINT16, UINT8) for ph"),
         (GOOD[:2] + [feature("tds", ["abc"])] + GOOD[3:], "wrong_type",
          'inputs[2] ("tds") row 0: expected a number, got string "abc"'),
         (GOOD[:2] + [feature("tds", [1.5], "INT64")] + GOOD[3:], "wrong_type",
@@ -166,7 +169,8 @@ GOOD = [feature(n, [1.0]) for n in WATER]
         (GOOD[:3] + [feature("temperature", [float("inf")])], "non_finite",
          'inputs[3] ("temperature") row 0: expected a finite number, got Infinity'),
         ([feature("X", [1.0, 2.0, 3.0], shape=[1, 3])], "unknown_feature",
-         'inputs[0] ("X"): not a feature name, and not one [N, 4] tensor of every feature; send one tensor per feature (ph, turbidity, tds, temperature) or one of shape [N, 4]'),
+         'inputs[0] ("X"): not a feature name, and not one [N, 4] tensor of every feature; '
+         "send one tensor per feature (ph, turbidity, tds, temperature) or one of shape [N, 4]"),
         ([feature("X", [1.0, 2.0, "3", 4.0, 5.0, 6.0, 7.0, 8.0], shape=[2, 4])], "wrong_type",
          'inputs[0] ("X") row 0, column 2 (tds): expected a number, got string "3"'),
         ([feature("X", [1, 2, 3, 4, 5, 6, 7.5, 8], "INT32", shape=[2, 4])], "wrong_type",

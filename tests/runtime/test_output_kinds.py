@@ -73,7 +73,7 @@ def test_outlier_detector_answers_its_label_and_decision_function(outliers):
     assert set(answer) == {"predictions", "decision_function", "model"}
     assert answer["predictions"] == model.predict(ROWS).tolist()
     np.testing.assert_allclose(answer["decision_function"], model.decision_function(ROWS), atol=1e-5)
-    assert all((d < 0) == (p == -1) for d, p in zip(answer["decision_function"], answer["predictions"]))
+    assert all((d < 0) == (p == -1) for d, p in zip(answer["decision_function"], answer["predictions"], strict=True))
 
 
 def test_open_inference_names_the_same_outputs_and_can_pick_one(outliers):

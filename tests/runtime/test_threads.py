@@ -94,7 +94,7 @@ def test_requests_in_threads_while_the_model_is_refreshed_are_each_answered_by_o
             app._refresh()
 
     def ask():
-        for k in range(300):
+        for _ in range(300):
             v1 = app({"instances": ROWS})
             version = v1["model"]["version"]
             if v1["probabilities"] != expected[version][0]["probabilities"]:

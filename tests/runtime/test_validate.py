@@ -58,7 +58,7 @@ def test_both_paths_give_the_same_array(schema):
     fast = inputs_from_rows(rows, schema, "instances")
     careful = np.stack([
         column(values, feature, "float64", lambda i: "")
-        for values, feature in zip(zip(*rows), schema.features)
+        for values, feature in zip(zip(*rows, strict=True), schema.features, strict=True)
     ], axis=1)
     np.testing.assert_array_equal(fast, careful)
 

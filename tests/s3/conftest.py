@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.conftest import api_only_image, aws_env, moto_server, role_arn  # noqa: F401  fixtures
+from tests.deploy import conftest as deploy
 
 from .support import FaultyS3, convert_water, make_bucket
+
+# The deploy tests' fixtures, used here too.
+api_only_image, aws_env, moto_server, role_arn = deploy.api_only_image, deploy.aws_env, deploy.moto_server, deploy.role_arn
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import io
 import http.server
+import io
 import json
 import socketserver
 import subprocess

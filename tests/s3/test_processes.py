@@ -9,8 +9,11 @@ import subprocess
 import sys
 import time
 
+from . import test_runtime_s3
 from .support import REQUEST, ROOT, URI, publish
-from .test_runtime_s3 import baked, digest_of, files_of, publish_raw  # noqa: F401  fixture
+from .test_runtime_s3 import digest_of, files_of, publish_raw
+
+baked = test_runtime_s3.baked  # the fixture
 
 PROCESSES = 8
 REQUESTS = 10_000

@@ -372,7 +372,8 @@ def test_s3_unreachable_is_refused(s3, env, capsys):
 
 
 def test_s3_too_slow_is_refused_within_the_budget(models, s3, env, faulty, capsys, monkeypatch):
-    from lambda_tabular.runtime import s3 as client, s3_source
+    from lambda_tabular.runtime import s3 as client
+    from lambda_tabular.runtime import s3_source
 
     publish(models["v1"])
     monkeypatch.setattr(client, "READ_TIMEOUT_S", 0.3)
@@ -388,7 +389,8 @@ def test_s3_too_slow_is_refused_within_the_budget(models, s3, env, faulty, capsy
 def test_s3_dripping_its_answers_is_refused_within_the_budget(models, s3, env, faulty, capsys, monkeypatch, mode):
     """Each read waits at most the time left: a server that keeps sending a little never holds
     the init past its budget, and the message tells the time it took."""
-    from lambda_tabular.runtime import s3 as client, s3_source
+    from lambda_tabular.runtime import s3 as client
+    from lambda_tabular.runtime import s3_source
 
     publish(models["v1"])
     monkeypatch.setattr(client, "READ_TIMEOUT_S", 0.4)
@@ -405,7 +407,8 @@ def test_s3_dripping_its_answers_is_refused_within_the_budget(models, s3, env, f
 
 def test_a_refresh_from_s3_dripping_its_answers_gives_up_within_its_budget(models, s3, env, baked, faulty, capsys,
                                                                              monkeypatch):
-    from lambda_tabular.runtime import s3 as client, s3_source
+    from lambda_tabular.runtime import s3 as client
+    from lambda_tabular.runtime import s3_source
 
     publish(models["v1"])
     app, clock = refreshing_app({**env, "AWS_ENDPOINT_URL_S3": faulty.url})
@@ -447,7 +450,8 @@ def refresh_failure(app: App, clock: Clock, capsys, expected: dict) -> dict:
 
 def test_a_refresh_keeps_out_every_bad_publication_and_takes_the_next_good_one(models, s3, env, baked, faulty, capsys,
                                                                               monkeypatch):
-    from lambda_tabular.runtime import s3 as client, s3_source
+    from lambda_tabular.runtime import s3 as client
+    from lambda_tabular.runtime import s3_source
 
     publish(models["v1"])
     app, clock = refreshing_app({**env, "AWS_ENDPOINT_URL_S3": faulty.url})
@@ -501,7 +505,7 @@ def test_a_refresh_keeps_out_every_bad_publication_and_takes_the_next_good_one(m
 
 def test_after_a_snapstart_restore_the_next_request_looks_for_a_newer_model(models, s3, env, baked):
     publish(models["v1"])
-    app, clock = refreshing_app(env)
+    app, _ = refreshing_app(env)
     publish(models["v2"])
     app.restored()
     assert same_answers(app(REQUEST), baked["v2"])

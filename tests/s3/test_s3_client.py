@@ -25,7 +25,8 @@ EMPTY = s3.EMPTY_SHA256
 
 @pytest.mark.parametrize("token", [None, "FwoGZXIvYXdzE+token/with=chars"])
 @pytest.mark.parametrize("url,region", [
-    ("https://models.s3.us-east-1.amazonaws.com/lambda-tabular/models/churn/model.onnx?versionId=3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY", "us-east-1"),
+    ("https://models.s3.us-east-1.amazonaws.com/lambda-tabular/models/churn/model.onnx"
+     "?versionId=3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY", "us-east-1"),
     ("https://s3.eu-west-1.amazonaws.com/my.dotted.bucket/a%20key/%C3%A9t%C3%A9/model.json", "eu-west-1"),
     ("http://127.0.0.1:5391/models/p/manifest.json?versionId=null", "us-east-1"),
 ])

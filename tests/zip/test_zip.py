@@ -4,7 +4,6 @@ Python base of its runtime (the local stand-in here) and run as Lambda runs it."
 from __future__ import annotations
 
 import json
-import stat
 import zipfile
 from pathlib import Path
 
@@ -108,9 +107,9 @@ def test_it_answers_under_the_emulator_as_the_image_does(function, example_image
 def test_refusals_are_one_line_before_any_work(tmp_path, examples):
     model = examples / "water_quality.json"
     cases = {
-        "3.11": (dict(python="3.11"), "PYTHON 3.11"),
-        "arch": (dict(arch="sparc"), "ARCH sparc"),
-        "out": (dict(out=tmp_path / "x.tar"), "expected a file name ending in .zip"),
+        "3.11": ({"python": "3.11"}, "PYTHON 3.11"),
+        "arch": ({"arch": "sparc"}, "ARCH sparc"),
+        "out": ({"out": tmp_path / "x.tar"}, "expected a file name ending in .zip"),
     }
     for name, (change, expected) in cases.items():
         request = lambda_zip.ZipRequest(**{"model": model, "out": tmp_path / "out.zip", "python": PYTHON, **change})
@@ -144,7 +143,7 @@ def test_a_python_no_base_can_be_had_for_is_refused_in_one_line_before_convertin
     monkeypatch.setattr(base_image, "succeeds", lambda args, timeout=30: False)  # no registry answers
     monkeypatch.setattr(lambda_zip, "ensure_engine", lambda log: None)
     monkeypatch.setattr(lambda_zip, "_convert", lambda *a: pytest.fail("converted before refusing"))
-    with pytest.raises(DeployError, match="no Debian release carries Python 3.12") as caught:
+    with pytest.raises(DeployError, match=r"no Debian release carries Python 3.12") as caught:
         lambda_zip.build_zip(lambda_zip.ZipRequest(model=examples / "water_quality.json", out=tmp_path / "m.zip",
                                                    python="3.12"), log=lambda *a: None)
     assert "\n" not in str(caught.value)
