@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from .schema import Schema, fitted_steps
-from .trees import final_and_preceding, split_thresholds
+from .families import split_thresholds
+from .steps import final_and_preceding
 
 SEED = 20261124
 RANDOM_ROWS = 256

@@ -1,72 +1,78 @@
-"""Model families whose trees compare in float64, and the exact numbers they compare with.
+"""Model families: one module each, holding all that the converter does differently for it.
 
-scikit-learn's forests and gradient boosting, and XGBoost, cast inputs to float32 before
+A family module provides the ``Family`` interface of base.py: which estimators it owns, its
+native model files and how they load (and how a native object found in a pickle becomes an
+estimator), its skl2onnx converter registration, its refusals, whether it compares in float32,
+how the model is prepared for the converter, its split thresholds (for the probes and the
+float32 floor), its float64 numbers, its own categorical encoding, and its repairs to the
+converted graph. A module takes base.py's default for each thing its family does not do.
+``FAMILIES`` lists them; the first that owns the final estimator is its family, the last
+(scikit_learn) owns every estimator.
+
+scikit-learn's forests and gradient boosting, XGBoost and CatBoost cast inputs to float32 before
 comparing them with a threshold: the converters' float32 trees (with thresholds rounded down,
 graph_fixes.round_thresholds_down) answer as they do. HistGradientBoosting and LightGBM compare
 float64 inputs with float64 thresholds and sum float64 leaf values, which no float32 tree can
-reproduce: a value within a float32 step of a threshold can go the other way. For those, each
-family module here reads the model's own numbers, keyed as the converter numbers its nodes, and
-tree_ensemble.rewrite writes them into a float64 TreeEnsemble.
-
-A family module declares ``exact_trees(estimator) -> ExactTrees | None`` and is listed in
-FAMILIES; None means the estimator is not of that family. A family whose estimator encodes
-categorical inputs itself also declares ``categories(estimator) -> Categories | None``
-(convert/families/categories.py).
+reproduce: a value within a float32 step of a threshold can go the other way. For those, the
+family module reads the model's own numbers (``exact_trees``), keyed as the converter numbers
+its nodes, and tree_ensemble.rewrite writes them into a float64 TreeEnsemble.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from . import hist_gradient_boosting, lightgbm
+from ..steps import final_and_preceding
+from . import catboost, hist_gradient_boosting, lightgbm, scikit_learn, sklearn_trees, xgboost
+from .base import ExactTrees, Family, Thresholds  # noqa: F401  re-exported
 from .categories import Categories
 
-
-@dataclass
-class ExactTrees:
-    """An ensemble's numbers as the original computes with them, in float64.
-
-    ``splits``: (tree id, node id) -> (feature, threshold) for each `x <= threshold` node;
-    ``members``: (tree id, node id) -> (feature, categories) for each node that sends the
-    categories listed (whole numbers) one way and every other value the other;
-    ``leaves``: (tree id, node id) -> leaf value (the one weight of that leaf);
-    ``base``: the values added to the trees' sums, per target (None: the converter's, which
-    must then be zero). Tree and node ids are those the converter wrote;
-    ``nodes``: for a family whose trees the converter writes in another shape (LightGBM's
-    categorical splits), a function of the converter's tree attributes and whether the model is a
-    classifier, giving the model's own trees in the same attribute layout, float64 and in its own
-    node ids (which ``members`` then uses)."""
-
-    family: str
-    splits: dict[tuple[int, int], tuple[int, float]] = field(default_factory=dict)
-    members: dict[tuple[int, int], tuple[int, tuple[int, ...]]] = field(default_factory=dict)
-    leaves: dict[tuple[int, int], float] = field(default_factory=dict)
-    base: np.ndarray | None = None
-    nodes: Callable[[dict, bool], dict] | None = None
+FAMILIES: tuple[Family, ...] = (catboost, xgboost, lightgbm, hist_gradient_boosting, sklearn_trees, scikit_learn)
 
 
-FAMILIES = (hist_gradient_boosting, lightgbm)
+def family_of(estimator) -> Family:
+    """The family of a final estimator (scikit_learn when no other owns it)."""
+    return next(family for family in FAMILIES if family.owns(estimator))
+
+
+def native_family(suffix: str) -> Family | None:
+    """The family whose native model files end in ``suffix`` (lower case, with its dot)."""
+    return next((family for family in FAMILIES if suffix in family.SUFFIXES), None)
+
+
+def wrap(obj):
+    """A native object read from a pickle, as its family's estimator; the object itself otherwise."""
+    for family in FAMILIES:
+        wrapped = family.wrap(obj)
+        if wrapped is not None:
+            return wrapped
+    return obj
+
+
+def skops_types() -> tuple[str, ...]:
+    return tuple(prefix for family in FAMILIES for prefix in family.SKOPS_TYPES)
+
+
+def register() -> None:
+    for family in FAMILIES:
+        family.register()
 
 
 def input_categories(estimator) -> Categories | None:
     """How ``estimator`` encodes its categorical inputs itself, if it does."""
-    for family in FAMILIES:
-        found = family.categories(estimator)
-        if found is not None:
-            return found
-    return None
+    return family_of(estimator).categories(estimator)
+
+
+def split_thresholds(estimator) -> dict[int, np.ndarray]:
+    """Thresholds per input column of ``estimator``, as float64, in the units it compares."""
+    found: dict[int, list] = {}
+    for features, values in family_of(estimator).thresholds(estimator):
+        for j, t in zip(np.asarray(features).tolist(), np.asarray(values).tolist()):
+            found.setdefault(int(j), []).append(t)
+    return {j: np.unique(np.asarray(v, dtype=np.float64)) for j, v in found.items()}
 
 
 def exact_trees(model) -> ExactTrees | None:
     """The float64 numbers of ``model``'s final estimator, when its family compares in float64."""
-    from ..trees import final_and_preceding
-
     final, _ = final_and_preceding(model)
-    for family in FAMILIES:
-        found = family.exact_trees(final)
-        if found is not None:
-            return found
-    return None
+    return family_of(final).exact_trees(final)

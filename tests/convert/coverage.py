@@ -344,7 +344,7 @@ def served_difference(model, metadata: dict, model_dir: Path, fresh) -> tuple[fl
         method = {"probabilities": "predict_proba", "decision_function": "decision_function"}[kinds[0]]
         scores = np.asarray(getattr(model, method)(original_input), dtype=np.float64)
         worst = _scaled(np.asarray(answer[kinds[0]], dtype=np.float64).reshape(scores.shape), scores)
-    got, expected = np.asarray(answer["predictions"]).astype(str), np.asarray(model.predict(original_input)).astype(str)
+    got, expected = np.asarray(answer["predictions"]).astype(str), np.asarray(model.predict(original_input)).astype(str).ravel()
     decided = _decided(scores, len(expected))
     if (got[decided] != expected[decided]).any():
         worst = math.inf
