@@ -30,7 +30,8 @@ DATA = {
 def _fit(name: str, **params):
     loader, estimator = DATA[name]
     X, y = loader(return_X_y=True)
-    options = {"iterations": 60, "depth": 4, "random_seed": 0, "verbose": 0, "thread_count": 1, **params}
+    options = {"iterations": 60, "depth": 4, "random_seed": 0, "verbose": 0, "thread_count": 1,
+               "allow_writing_files": False, **params}
     return estimator(**options).fit(X, y), X
 
 
@@ -56,7 +57,8 @@ def test_a_cbm_file_serves_its_real_rows(name, tmp_path):
 
 def test_a_pickled_classifier_with_text_labels_serves(tmp_path):
     X, y = load_breast_cancer(return_X_y=True)
-    model = catboost.CatBoostClassifier(iterations=40, depth=4, random_seed=0, verbose=0, thread_count=1)
+    model = catboost.CatBoostClassifier(iterations=40, depth=4, random_seed=0, verbose=0, thread_count=1,
+                                        allow_writing_files=False)
     model.fit(X, np.where(y == 1, "benign", "malignant"))
     joblib.dump(model, tmp_path / "model.joblib")
     metadata = _served(tmp_path / "model.joblib", tmp_path, X)
@@ -75,7 +77,8 @@ def test_a_categorical_feature_is_refused_in_one_line(tmp_path):
     data = load_wine(as_frame=True)
     frame = data.data.iloc[:, :4].copy()
     frame["colour"] = np.where(data.data["color_intensity"] > 5, "dark", "light")
-    model = catboost.CatBoostClassifier(iterations=20, verbose=0, thread_count=1, cat_features=["colour"])
+    model = catboost.CatBoostClassifier(iterations=20, verbose=0, thread_count=1, allow_writing_files=False,
+                                         cat_features=["colour"])
     model.fit(frame, data.target)
     model.save_model(str(tmp_path / "model.cbm"))
     out = tmp_path / "out"
@@ -106,7 +109,8 @@ def test_catboost_after_a_scaler_in_a_pipeline_serves(tmp_path):
 
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     model = make_pipeline(StandardScaler(), catboost.CatBoostClassifier(iterations=30, depth=4, verbose=0,
-                                                                         random_seed=0, thread_count=1))
+                                                                         random_seed=0, thread_count=1,
+                                                                         allow_writing_files=False))
     model.fit(X, y)
     joblib.dump(model, tmp_path / "model.joblib")
     _served(tmp_path / "model.joblib", tmp_path, pd.DataFrame(X))
