@@ -77,8 +77,8 @@ def read_trial(path: str) -> None:
 
 
 def wrap(obj):
-    """A plain CatBoost object as its estimator; a CatBoost estimator (alone or at the end of a
-    Pipeline) with the feature count that CatBoost's pickling and load_model leave at 0."""
+    """A plain CatBoost object as its estimator; a CatBoost estimator alone or at the end of a
+    Pipeline, with its scikit-learn attributes restored (_restore_attributes)."""
     from ..steps import final_and_preceding
 
     if type(obj).__name__ == "CatBoost" and owns(obj):
@@ -86,13 +86,18 @@ def wrap(obj):
     final, _ = final_and_preceding(obj)
     if not owns(final) or not final.is_fitted():
         return None
-    _count_features(final)
+    _restore_attributes(final)
     return obj
 
 
-def _count_features(estimator) -> None:
+def _restore_attributes(estimator) -> None:
+    """The feature count, which CatBoost's pickling and load_model leave at 0, and the names
+    it was trained with as feature_names_in_, where it was given names (not "0", "1", ...)."""
+    names = list(estimator.feature_names_ or [])
     if not estimator.n_features_in_:
-        estimator._n_features_in = len(estimator.feature_names_)
+        estimator._n_features_in = len(names)
+    if names and names != [str(j) for j in range(len(names))]:
+        estimator.feature_names_in_ = np.asarray(names, dtype=object)
 
 
 def _as_estimator(model):
@@ -104,7 +109,7 @@ def _as_estimator(model):
         raise UnsupportedModel(f"CatBoost loss {loss!r} is not supported: {REFUSED_LOSSES[loss]}")
     estimator = catboost.CatBoostClassifier() if loss in CLASSIFIER_LOSSES else catboost.CatBoostRegressor()
     estimator.load_model(blob=model._serialize_model())
-    _count_features(estimator)
+    _restore_attributes(estimator)
     return estimator
 
 
