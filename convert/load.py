@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from . import environments, families, mlflow_model
-from .errors import LoadError, UnsupportedModel, first_line
+from .errors import LoadError, first_line
 
 SKOPS_SUFFIX = ".skops"
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")

@@ -27,8 +27,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .schema import Schema, fitted_steps
 from .families import split_thresholds
+from .schema import Schema, fitted_steps
 from .steps import final_and_preceding
 
 SEED = 20261124

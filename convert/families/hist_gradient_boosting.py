@@ -20,7 +20,7 @@ import numpy as np
 
 from .base import (  # noqa: F401  the defaults of the Family interface
     SKOPS_TYPES, SUFFIXES, ExactTrees, check, compares_in_float32, fix_graph, fix_thresholds, load_file,
-    no_numeric_categories as numeric_categories, prepare, register, wrap,
+    no_numeric_categories as numeric_categories, prepare, read_trial, register, wrap,
 )
 from .categories import Categories, is_missing
 

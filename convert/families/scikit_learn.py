@@ -8,7 +8,7 @@ from __future__ import annotations
 from .base import (  # noqa: F401  the defaults of the Family interface
     SKOPS_TYPES, SUFFIXES, check, compares_in_float32, fix_graph, fix_thresholds, load_file,
     no_categories as categories, no_exact_trees as exact_trees, no_numeric_categories as numeric_categories,
-    no_thresholds as thresholds, register, wrap,
+    no_thresholds as thresholds, read_trial, register, wrap,
 )
 
 NAME = "scikit-learn"
