@@ -13,7 +13,7 @@ DEMO_IMAGE := lambda-tabular/water-quality:demo
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml requirements-runtime.txt requirements-build.txt requirements-dev.txt deploy/package/lambda-client.txt
+$(VENV)/.installed: pyproject.toml requirements-runtime.txt requirements-build.txt requirements-catboost.txt requirements-dev.txt deploy/package/lambda-client.txt
 	test -x $(PY) || $(HOST_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --editable .

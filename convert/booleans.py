@@ -11,7 +11,7 @@ from __future__ import annotations
 from .errors import InputError
 from .sample import boolean_columns
 from .schema import Schema
-from .trees import final_and_preceding
+from .steps import final_and_preceding
 
 MLFLOW_BOOLEAN = "boolean"
 XGBOOST_BOOLEAN = "i"

@@ -19,7 +19,7 @@ from .errors import ConvertError, InputError, LoadError, ParityError, Unsupporte
 from .load import load
 from .sample import read_sample
 from .schema import Schema, schema_of
-from .trees import final_and_preceding
+from .steps import final_and_preceding
 
 SCHEMA_VERSION = 1
 REFERENCE_ROWS = 8

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 from onnx import ModelProto, helper, numpy_helper
 
-from .families import lightgbm as lightgbm_family
+from .families import split_thresholds
 from .schema import fitted_steps
-from .third_party import lightgbm_booster_of
-from .trees import final_and_preceding, split_thresholds
+from .steps import final_and_preceding
 
 TREE_OPS = {"TreeEnsembleClassifier", "TreeEnsembleRegressor"}
 
@@ -23,7 +22,7 @@ def round_thresholds_down(onx: ModelProto, model) -> int:
     """
     final, _ = final_and_preceding(model)
     thresholds = split_thresholds(final)
-    if not thresholds or lightgbm_booster_of(final) is not None:  # lightgbm_thresholds() did it
+    if not thresholds:
         return 0
     lookup = {j: _float32_to_floor(values) for j, values in thresholds.items()}
     changed = 0
@@ -44,75 +43,6 @@ def round_thresholds_down(onx: ModelProto, model) -> int:
                 values[i] = floor
                 changed += 1
     return changed
-
-
-def lightgbm_thresholds(onx: ModelProto, model) -> bool:
-    """Write LightGBM's own thresholds, as the largest float32 not above each, into the trees.
-
-    onnxmltools reparses LightGBM's model text and loses some thresholds on the way: the
-    +-1e-35 that LightGBM puts between negative values and zero become 0. It numbers each
-    tree's nodes as it walks them (root 0, then a node's two children before their subtrees);
-    the same walk over dump_model() finds each graph node's threshold, which is rewritten only
-    if every node matches (split feature and kind). The parity gate proves the result. Every
-    LightGBM model's trees are fed their input as LightGBM's predictor reads it (_zero_near_zero).
-    Returns whether the thresholds were rewritten."""
-    final, _ = final_and_preceding(model)
-    booster = lightgbm_booster_of(final)
-    trees = [n for n in onx.graph.node if n.op_type in TREE_OPS]
-    if booster is None or len(trees) != 1:
-        return False
-    _zero_near_zero(onx, trees[0])
-    attrs = {a.name: a for a in trees[0].attribute}
-    if "nodes_values" not in attrs:
-        return False
-    walked = lightgbm_family.nodes_by_id(booster)
-    modes = [m.decode() for m in attrs["nodes_modes"].strings]
-    keys = list(zip(attrs["nodes_treeids"].ints, attrs["nodes_nodeids"].ints))
-    features = list(attrs["nodes_featureids"].ints)
-    found = [walked.get(key) for key in keys]
-    if len(walked) != len(keys) or any(
-        node is None or node[0] != mode or (mode != "LEAF" and node[1] != feature)
-        for node, mode, feature in zip(found, modes, features)
-    ):
-        return False
-    values = attrs["nodes_values"].floats
-    for i, (mode, _, threshold) in enumerate(found):
-        if mode == "BRANCH_LEQ":
-            values[i] = _floor32(threshold)
-    return True
-
-
-# LightGBM reads any value within this distance of 0 as 0 (kZeroThreshold, a float32 1e-35).
-LIGHTGBM_ZERO = float(np.float32(1e-35))
-
-
-def _zero_near_zero(onx: ModelProto, tree) -> None:
-    """Feed ``tree`` Where(|x| <= 1e-35, 0, x), as LightGBM's predictor reads its input."""
-    from onnx import TensorProto
-
-    from .tree_ensemble import element_types
-
-    graph = onx.graph
-    source = tree.input[0]
-    dtype = np.float64 if element_types(onx).get(source) == TensorProto.DOUBLE else np.float32
-    names = {k: f"{source}_lightgbm_{k}" for k in ("abs", "limit", "near", "zero", "input")}
-    graph.initializer.extend([
-        numpy_helper.from_array(np.asarray(LIGHTGBM_ZERO, dtype=dtype), names["limit"]),
-        numpy_helper.from_array(np.asarray(0.0, dtype=dtype), names["zero"]),
-    ])
-    index = list(graph.node).index(tree)
-    for offset, node in enumerate([
-        helper.make_node("Abs", [source], [names["abs"]], name=names["abs"]),
-        helper.make_node("LessOrEqual", [names["abs"], names["limit"]], [names["near"]], name=names["near"]),
-        helper.make_node("Where", [names["near"], names["zero"], source], [names["input"]], name=names["input"]),
-    ]):
-        graph.node.insert(index + offset, node)
-    tree.input[0] = names["input"]
-
-
-def _floor32(value: float) -> float:
-    nearest = np.float32(value)
-    return float(np.nextafter(nearest, np.float32(-np.inf)) if float(nearest) > value else nearest)
 
 
 def _float32_to_floor(values: np.ndarray) -> dict[float, float]:

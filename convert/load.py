@@ -1,28 +1,24 @@
-"""Read a trained model from disk: joblib/pickle and skops files, native XGBoost and LightGBM
-files, and MLflow model directories."""
+"""Read a trained model from disk: joblib/pickle and skops files, the native model files of the
+families that have them (convert/families: XGBoost .json/.ubj, LightGBM .txt, CatBoost .cbm),
+and MLflow model directories."""
 
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import environments, mlflow_model, native_files, third_party
-from .environments import PICKLE_SUFFIXES, pickled_sklearn_version
+from . import environments, families, mlflow_model
 from ..runtime.text import first_line
-from .errors import LoadError, UnsupportedModel
+from .environments import PICKLE_SUFFIXES, pickled_sklearn_version
+from .errors import LoadError
 
-XGBOOST_SUFFIXES = {".json", ".ubj"}
-LIGHTGBM_SUFFIXES = {".txt", ".lgb", ".lgbm"}  # Booster.save_model's text format
 SKOPS_SUFFIX = ".skops"
-# Types a skops file may hold: these libraries' own. skops rebuilds them without running code
-# from the file; anything else is refused by name.
-SKOPS_ALLOWED = ("sklearn.", "xgboost.", "lightgbm.", "numpy.", "scipy.sparse.", "builtins.", "collections.")
-CLASSIFIER_OBJECTIVES = ("binary:", "multi:")
-REGRESSOR_OBJECTIVES = ("reg:", "count:")
+# Types a skops file may hold: these libraries' own (and the families', families.skops_types()).
+# skops rebuilds them without running code from the file; anything else is refused by name.
+SKOPS_ALLOWED = ("sklearn.", "numpy.", "scipy.sparse.", "builtins.", "collections.")
 
 
 @dataclass
@@ -66,8 +62,8 @@ def _read(path: Path) -> Loaded:
         found = mlflow_model.read(path)
         skops = found.serialization == "skops" or found.file.suffix.lower() == SKOPS_SUFFIX
         pickled = found.serialization in ("pickle", "cloudpickle") or found.file.suffix.lower() in PICKLE_SUFFIXES
-        native = {"xgboost": _load_xgboost_file, "lightgbm": _load_lightgbm_file}.get(found.flavor)
-        model = native(found.file) if native is not None and not (skops or pickled) else _load_file(found.file, skops=skops)
+        native = _flavor_family(found.flavor)
+        model = native.load_file(found.file) if native is not None and not (skops or pickled) else _load_file(found.file, skops=skops)
         return Loaded(model, found.file, dict(found.versions), found.features, found.column_types)
     if not path.is_file():
         raise LoadError(f"model file {path}: no such file")
@@ -80,20 +76,21 @@ def _inconsistent_version_warning():
     return InconsistentVersionWarning
 
 
+def _flavor_family(flavor: str):
+    """The family whose native files an MLflow flavor of that name writes (xgboost, lightgbm)."""
+    return next((f for f in families.FAMILIES if f.SUFFIXES and f.NAME.lower() == flavor), None)
+
+
 def _load_file(path: Path, skops: bool = False):
-    if path.suffix.lower() in XGBOOST_SUFFIXES:
-        return _load_xgboost_file(path)
-    if path.suffix.lower() in LIGHTGBM_SUFFIXES:
-        return _load_lightgbm_file(path)
+    native = families.native_family(path.suffix.lower())
+    if native is not None:
+        return native.load_file(path)
     model = _load_skops(path) if skops or path.suffix.lower() == SKOPS_SUFFIX else _unpickle(path)
-    if _is_booster(model):
-        model = booster_to_estimator(model)
-    elif third_party.is_lightgbm_booster(model):
-        model = third_party.lightgbm_booster_estimator(model)
+    model = families.wrap(model)
     if not (hasattr(model, "fit") and hasattr(model, "predict")):
         raise LoadError(
             f"model file {path}: holds a {type(model).__name__}, not a scikit-learn estimator, "
-            "Pipeline, XGBoost or LightGBM model"
+            "Pipeline, XGBoost, LightGBM or CatBoost model"
         )
     _check_fitted(model, path)
     _check_trees(model, path)
@@ -108,7 +105,7 @@ def _load_skops(path: Path):
         untrusted = sio.get_untrusted_types(file=path)
     except Exception as err:  # a corrupt zip or schema raises anything from BadZipFile to KeyError
         raise LoadError(f"model file {path}: not a readable skops file ({first_line(err)})") from err
-    refused = sorted(t for t in untrusted if not t.startswith(SKOPS_ALLOWED))
+    refused = sorted(t for t in untrusted if not t.startswith(SKOPS_ALLOWED + families.skops_types()))
     if refused:
         raise LoadError(
             f"model file {path}: holds types from outside scikit-learn, XGBoost, LightGBM and numpy, "
@@ -187,64 +184,9 @@ def _unpickle(path: Path):
     except Exception as err:  # unpickling junk raises anything from EOFError to struct.error
         raise LoadError(
             f"model file {path}: not a readable joblib/pickle file ({first_line(err)}); "
-            "expected joblib/pickle, XGBoost .json/.ubj or LightGBM .txt"
+            "expected joblib/pickle, XGBoost .json/.ubj, LightGBM .txt or CatBoost .cbm"
         ) from err
 
-
-def _load_xgboost_file(path: Path):
-    import xgboost
-
-    native_files.check("xgboost", path)
-    try:
-        booster = xgboost.Booster(model_file=str(path))
-    except xgboost.core.XGBoostError as err:
-        raise LoadError(
-            f"model file {path}: not a readable XGBoost model ({first_line(err)})"
-        ) from err
-    return booster_to_estimator(booster)
-
-
-def _load_lightgbm_file(path: Path):
-    try:
-        import lightgbm
-    except (ImportError, OSError) as err:
-        raise LoadError(f"model file {path}: a LightGBM model needs lightgbm at build time ({first_line(err)})") from err
-    native_files.check("lightgbm", path)
-    try:
-        booster = lightgbm.Booster(model_file=str(path))
-    except lightgbm.basic.LightGBMError as err:
-        raise LoadError(
-            f"model file {path}: not a readable LightGBM model ({first_line(err)}); "
-            "expected the text format of Booster.save_model"
-        ) from err
-    return third_party.lightgbm_booster_estimator(booster)
-
-
-def _is_booster(obj) -> bool:
-    return type(obj).__name__ == "Booster" and type(obj).__module__.startswith("xgboost")
-
-
-def booster_to_estimator(booster):
-    """Wrap a raw XGBoost Booster in XGBClassifier/XGBRegressor according to its objective."""
-    import xgboost
-
-    objective = xgboost_objective(booster)
-    if objective.startswith(CLASSIFIER_OBJECTIVES):
-        estimator = xgboost.XGBClassifier()
-    elif objective.startswith(REGRESSOR_OBJECTIVES):
-        estimator = xgboost.XGBRegressor()
-    else:
-        raise UnsupportedModel(
-            f"XGBoost objective {objective!r} is not supported; supported objectives start with "
-            f"{', '.join(CLASSIFIER_OBJECTIVES + REGRESSOR_OBJECTIVES)}"
-        )
-    estimator.load_model(bytearray(booster.save_raw(raw_format="json")))
-    return estimator
-
-
-def xgboost_objective(booster) -> str:
-    config = json.loads(booster.save_config())
-    return config["learner"]["objective"]["name"]
 
 
 def _check_fitted(model, path: Path) -> None:

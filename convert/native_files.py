@@ -1,8 +1,8 @@
-"""Native XGBoost and LightGBM model files, tried in a child process before the converter reads
-them: their C++ parsers trust the file, and a damaged one can crash the process (a truncated
+"""Native XGBoost, LightGBM and CatBoost model files, tried in a child process before the converter
+reads them: their C++ parsers trust the file, and a damaged one can crash the process (a truncated
 LightGBM text file, an XGBoost tree with a cycle), corrupt its heap or loop forever (a NUL byte
 in a LightGBM file). The child loads the file and does what the converter then does with it
-(dump its trees, predict a row); if it dies, hangs or fails, the file is refused in one line
+(dump its trees, predict a row: the family's read_trial, convert/families/KIND.py); if it dies, hangs or fails, the file is refused in one line
 and the converter itself never reads it.
 
 `python -m lambda_tabular.convert.native_files KIND PATH` is the child.
@@ -20,7 +20,7 @@ from pathlib import Path
 from .errors import LoadError
 
 TIMEOUT_S = float(os.environ.get("LAMBDA_TABULAR_NATIVE_TIMEOUT_S", "120"))
-LIBRARIES = {"xgboost": "XGBoost", "lightgbm": "LightGBM"}
+LIBRARIES = {"xgboost": "XGBoost", "lightgbm": "LightGBM", "catboost": "CatBoost"}  # kind: convert/families/<kind>.py
 
 
 def check(kind: str, path: Path) -> None:
@@ -91,21 +91,11 @@ def xgboost_json_fault(model) -> str | None:
 
 
 def _child(kind: str, path: str) -> int:
-    import numpy as np
+    import importlib
 
+    family = importlib.import_module(f"{__package__}.families.{kind}")
     try:
-        if kind == "lightgbm":
-            import lightgbm
-
-            booster = lightgbm.Booster(model_file=path)
-            booster.dump_model()
-            booster.predict(np.zeros((2, booster.num_feature())))
-        else:
-            import xgboost
-
-            booster = xgboost.Booster(model_file=path)
-            booster.get_dump()
-            booster.predict(xgboost.DMatrix(np.zeros((2, booster.num_features()))), validate_features=False)
+        family.read_trial(path)
     except Exception as err:  # the library's own refusal, reported as one line
         text = str(err).strip().splitlines()
         print(f"refused: {text[-1] if text else type(err).__name__}")

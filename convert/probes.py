@@ -27,8 +27,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .families import split_thresholds
 from .schema import Schema, fitted_steps
-from .trees import final_and_preceding, split_thresholds
+from .steps import final_and_preceding
 
 SEED = 20261124
 RANDOM_ROWS = 256

@@ -198,17 +198,13 @@ def _texts(categories: np.ndarray) -> list[str]:
 
 def _numeric_categories(model) -> dict[int, np.ndarray]:
     """Input columns the model reads as categories given as numbers, with the values it knows."""
-    from .third_party import lightgbm_booster_of
-    from .trees import lightgbm_categories
+    from .families import family_of
 
     first = first_step(model)
     found = input_categories(first)
     if found is not None:
         return {j: values for j, values in found.columns.items() if values.dtype.kind in "fiub"}
-    booster = lightgbm_booster_of(first)
-    if booster is not None:  # LightGBM on raw numbers: the categories its splits name, as it records no others
-        return {j: np.asarray(sorted(codes), dtype=np.float64) for j, codes in lightgbm_categories(booster).items()}
-    return {}
+    return family_of(first).numeric_categories(first)
 
 
 def first_step(model):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = ("requirements-runtime.txt", "requirements-build.txt", "requirements-dev.txt",
+FILES = ("requirements-runtime.txt", "requirements-build.txt", "requirements-catboost.txt", "requirements-dev.txt",
          "deploy/package/lambda-client.txt", "bench/baseline/requirements.txt")
 PIN = re.compile(r"^(?P<name>[A-Za-z0-9_.\-]+)(?P<extras>\[[^\]]*\])?==(?P<version>\S+)(?P<rest>\s*(#\s*(?P<comment>.*))?)$")
 

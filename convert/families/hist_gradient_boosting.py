@@ -18,10 +18,32 @@ from __future__ import annotations
 
 import numpy as np
 
+from .base import (  # noqa: F401  the defaults of the Family interface
+    SKOPS_TYPES, SUFFIXES, ExactTrees, check, compares_in_float32, fix_graph, fix_thresholds, load_file,
+    no_numeric_categories as numeric_categories, prepare, read_trial, register, wrap,
+)
 from .categories import Categories, is_missing
-from .exact import ExactTrees
 
+NAME = "HistGradientBoosting"
 NAMES = ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor")
+
+
+def owns(estimator) -> bool:
+    return _is_hist_gradient_boosting(estimator)
+
+
+def thresholds(estimator):
+    pairs = []
+    encoding = categories(estimator)
+    for predictors in getattr(estimator, "_predictors", []) or []:
+        for predictor in predictors:
+            nodes = predictor.nodes
+            inner = (nodes["is_leaf"] == 0) & (nodes["is_categorical"] == 0)
+            features = nodes["feature_idx"][inner]
+            if encoding is not None:  # the trees see the input columns reordered
+                features = np.asarray(encoding.order, dtype=np.int64)[features]
+            pairs.append((features, nodes["num_threshold"][inner]))
+    return pairs
 
 
 def exact_trees(estimator):

@@ -18,6 +18,8 @@ from ..local import sandbox
 from . import base_image, wheels
 
 REQUIREMENTS = locations.TOOL / "requirements-build.txt"
+# A family whose library only its own models need: its requirements, and how its model files are told.
+CATBOOST_REQUIREMENTS = locations.TOOL / "requirements-catboost.txt"
 # As the Dockerfile's convert stage: LightGBM needs libgomp.so.1; a base without one gets
 # scikit-learn's bundled copy.
 SCRIPT = ('ldconfig -p | grep -q "libgomp\\.so\\.1 " || { mkdir -p /tmp/convert-libs '
@@ -25,10 +27,21 @@ SCRIPT = ('ldconfig -p | grep -q "libgomp\\.so\\.1 " || { mkdir -p /tmp/convert-
           '&& export LD_LIBRARY_PATH=/tmp/convert-libs; }; exec python3 -m lambda_tabular.convert "$@"')
 
 
-def requirements_for(model: Path, log=print) -> Path:
-    """The converter's requirements, with the scikit-learn release that saved ``model`` in place
-    of the pinned one, so that the build loads and proves the model with its own release (as
-    `lambda-tabular convert` does on its own, convert/environments.py)."""
+def requirements_for(model: Path, log=print) -> list[Path]:
+    """The converter's requirements for ``model``: CatBoost's too for a CatBoost model, and the
+    scikit-learn release that saved it in place of the pinned one, so that the build loads and
+    proves the model with its own release (as `lambda-tabular convert` does on its own,
+    convert/environments.py)."""
+    family = [CATBOOST_REQUIREMENTS] if _is_catboost(model) else []
+    return [_sklearn_requirements(model, log), *family]
+
+
+def _is_catboost(model: Path) -> bool:
+    """A .cbm file, or a file that names catboost's module (a pickle of one of its models)."""
+    return model.is_file() and (model.suffix.lower() == ".cbm" or b"catboost" in model.read_bytes())
+
+
+def _sklearn_requirements(model: Path, log) -> Path:
     from ...convert.environments import saved_by
 
     release = saved_by(model)
@@ -45,7 +58,7 @@ def requirements_for(model: Path, log=print) -> Path:
     return path
 
 
-def converter_deps(python: str, arch: str, base: str, log=print, requirements: Path = REQUIREMENTS) -> Path:
+def converter_deps(python: str, arch: str, base: str, log=print, requirements: list[Path] | None = None) -> Path:
     """The converter's ``requirements`` for CPython ``python`` on ``arch``, installed on the host,
     with bytecode written natively: by ``base`` (the target's base) on this machine's
     architecture, else by the Lambda base of the same Python for this machine, where there is one."""
@@ -56,7 +69,7 @@ def converter_deps(python: str, arch: str, base: str, log=print, requirements: P
         except DeployError as err:
             log(f"no native Python {python} to write the converter's bytecode ({err}): the emulated one will")
             compiler = None
-    return wheels.installed([requirements], python, arch, compiler)
+    return wheels.installed(requirements or [REQUIREMENTS], python, arch, compiler)
 
 
 def convert_command(image: str, arch: str, deps: Path, model: Path, sample: Path | None, out: Path,

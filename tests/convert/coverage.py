@@ -45,7 +45,8 @@ class Case:
 
 
 def _sk():
-    """scikit-learn, XGBoost and LightGBM, imported once for the case factories."""
+    """scikit-learn, XGBoost, LightGBM and CatBoost, imported once for the case factories."""
+    import catboost
     import lightgbm
     import sklearn.calibration as calibration
     import sklearn.ensemble as ensemble
@@ -61,12 +62,13 @@ def _sk():
 
     return dict(
         lgb=lightgbm, cal=calibration, ens=ensemble, imp=impute, lin=linear, nb=naive_bayes, nn=neighbors,
-        mlp=neural, pipe=pipeline, pre=pre, svm=svm, xgb=xgboost,
+        mlp=neural, pipe=pipeline, pre=pre, svm=svm, xgb=xgboost, cb=catboost,
     )
 
 
 XGB = {"n_estimators": 40, "max_depth": 4, "n_jobs": 1, "random_state": 0}
 LGB = {"n_estimators": 40, "num_leaves": 15, "n_jobs": 1, "random_state": 0, "verbose": -1}
+CB = {"iterations": 40, "depth": 4, "thread_count": 1, "random_seed": 0, "verbose": 0, "allow_writing_files": False}
 
 
 def _ordinal_lightgbm(s):
@@ -163,6 +165,14 @@ CASES: dict[str, Case] = {
     "LGBMClassifier multiclassova": Case("lightgbm", lambda s: s["lgb"].LGBMClassifier(objective="multiclassova", **LGB), "numeric", 3),
     "LGBMRegressor boosting_type=rf": Case("lightgbm", lambda s: s["lgb"].LGBMRegressor(boosting_type="rf", subsample=0.8, subsample_freq=1, **LGB), "numeric", 0),
     "LGBMRegressor zero_as_missing": Case("lightgbm", lambda s: s["lgb"].LGBMRegressor(zero_as_missing=True, **LGB), "numeric", 0),
+    # CatBoost
+    "CatBoostClassifier Logloss": Case("catboost", lambda s: s["cb"].CatBoostClassifier(**CB), "missing", 2),
+    "CatBoostClassifier MultiClass": Case("catboost", lambda s: s["cb"].CatBoostClassifier(**CB), "numeric", 3),
+    "CatBoostRegressor RMSE": Case("catboost", lambda s: s["cb"].CatBoostRegressor(**CB), "missing", 0),
+    "CatBoostClassifier on a DataFrame": Case("catboost", lambda s: s["cb"].CatBoostClassifier(**CB), "frame", 2),
+    "StandardScaler + CatBoostClassifier": Case("catboost", lambda s: s["pipe"].make_pipeline(s["pre"].StandardScaler(), s["cb"].CatBoostClassifier(**CB)), "numeric", 2),
+    "CatBoostClassifier, cat_features": Case("catboost", lambda s: s["cb"].CatBoostClassifier(cat_features=["plan", "region"], **CB), "mixed", 2),
+    "CatBoostRegressor Poisson": Case("catboost", lambda s: s["cb"].CatBoostRegressor(loss_function="Poisson", **CB), "counts", 0),
     # pipelines and encoders
     "SimpleImputer + StandardScaler + LogisticRegression": Case("pipeline", lambda s: s["pipe"].make_pipeline(s["imp"].SimpleImputer(), s["pre"].StandardScaler(), s["lin"].LogisticRegression()), "missing", 2),
     "SimpleImputer + StandardScaler + RandomForestRegressor": Case("pipeline", lambda s: s["pipe"].make_pipeline(s["imp"].SimpleImputer(strategy="median"), s["pre"].StandardScaler(), s["ens"].RandomForestRegressor(30, random_state=0)), "missing", 0),
@@ -207,6 +217,9 @@ CASES: dict[str, Case] = {
     "XGBClassifier, diabetes with a bool column": Case("xgboost", lambda s: s["xgb"].XGBClassifier(**XGB), "diabetes_members", 2),
     "LGBMClassifier, wine": Case("lightgbm", lambda s: s["lgb"].LGBMClassifier(**LGB), "wine", 3),
     "LGBMRegressor, diabetes": Case("lightgbm", lambda s: s["lgb"].LGBMRegressor(**LGB), "diabetes", 0),
+    "CatBoostClassifier, breast cancer": Case("catboost", lambda s: s["cb"].CatBoostClassifier(**CB), "breast_cancer", 2),
+    "CatBoostClassifier, wine": Case("catboost", lambda s: s["cb"].CatBoostClassifier(**CB), "wine", 3),
+    "CatBoostRegressor, diabetes": Case("catboost", lambda s: s["cb"].CatBoostRegressor(**CB), "diabetes", 0),
     "StandardScaler + LGBMClassifier, breast cancer with 8% missing": Case("lightgbm", lambda s: s["pipe"].make_pipeline(s["pre"].StandardScaler(), s["lgb"].LGBMClassifier(**LGB)), "breast_cancer_missing", 2),
     "StandardScaler + LogisticRegression, breast cancer": Case("linear", lambda s: s["pipe"].make_pipeline(s["pre"].StandardScaler(), s["lin"].LogisticRegression(max_iter=1000)), "breast_cancer", 2),
     "Ridge, diabetes": Case("linear", lambda s: s["lin"].Ridge(), "diabetes", 0),
@@ -344,7 +357,7 @@ def served_difference(model, metadata: dict, model_dir: Path, fresh) -> tuple[fl
         method = {"probabilities": "predict_proba", "decision_function": "decision_function"}[kinds[0]]
         scores = np.asarray(getattr(model, method)(original_input), dtype=np.float64)
         worst = _scaled(np.asarray(answer[kinds[0]], dtype=np.float64).reshape(scores.shape), scores)
-    got, expected = np.asarray(answer["predictions"]).astype(str), np.asarray(model.predict(original_input)).astype(str)
+    got, expected = np.asarray(answer["predictions"]).astype(str), np.asarray(model.predict(original_input)).astype(str).ravel()
     decided = _decided(scores, len(expected))
     if (got[decided] != expected[decided]).any():
         worst = math.inf

@@ -25,6 +25,8 @@ def test_served_within_tolerance_or_refused_with_a_reason(name):
     ("LGBMRegressor zero_as_missing", "zero_as_missing=False"),
     ("LGBMRegressor boosting_type=rf", "boosting='gbdt'"),
     ("LGBMClassifier multiclassova", "'multiclassova'"),
+    ("CatBoostClassifier, cat_features", "retrain on numbers"),
+    ("CatBoostRegressor Poisson", "exp()"),
 ])
 def test_known_traps_are_refused_with_what_to_do(name, reason):
     row = measure(name)
