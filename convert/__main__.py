@@ -29,7 +29,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "Pickle/joblib files run code when loaded: convert only files you trust."
         ),
     )
-    parser.add_argument("model", type=Path, help="joblib/pickle or .skops file, XGBoost .json/.ubj, LightGBM .txt, CatBoost .cbm, or an MLflow model directory")
+    parser.add_argument("model", type=Path, help="joblib/pickle or .skops file, XGBoost .json/.ubj, LightGBM .txt, "
+                                                 "CatBoost .cbm, or an MLflow model directory")
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument(
         "--features", type=_names,

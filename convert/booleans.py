@@ -64,5 +64,5 @@ def _xgboost_types(model) -> dict[str, tuple[str, str, bool]]:
         return {}
     return {
         name: (repr(kind), "the XGBoost model", kind == XGBOOST_BOOLEAN)
-        for name, kind in zip(names, types)
+        for name, kind in zip(names, types, strict=True)
     }

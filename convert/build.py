@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 import platform
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 
 from ..runtime.schema import REFERENCE_KEYS
 from ..runtime.text import first_line
-
 from . import artifact, booleans, export, families, parity, probes, scores, tree_ensemble
 from .checks import Request, check_request
 from .errors import ConvertError, InputError, LoadError, ParityError, UnsupportedModel
@@ -264,7 +262,7 @@ def _reference(session, schema, dtype, groups, optional, tolerance) -> dict:
     rows = pd.concat(parts, ignore_index=True).head(REFERENCE_ROWS)
     outputs = parity.onnx_outputs(session, rows, schema, dtype)
     reference = {"rows": [
-        [_as_sent(v, f) for v, f in zip(row, schema.features)] for row in rows.itertuples(index=False)
+        [_as_sent(v, f) for v, f in zip(row, schema.features, strict=True)] for row in rows.itertuples(index=False)
     ]}
     if outputs.labels is not None:
         reference["labels"] = [_plain(v) for v in outputs.labels]
@@ -298,7 +296,7 @@ def _parity_report(comparisons, tolerance, dtype, attempts, refused_missing) -> 
 def _created_at() -> str:
     """Now, or SOURCE_DATE_EPOCH (reproducible-builds.org) so that a rebuild gives the same bytes."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    when = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
+    when = datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else datetime.now(UTC)
     return when.isoformat(timespec="seconds")
 
 
@@ -347,4 +345,4 @@ def _plain(value):
 
 
 
-__all__ = ["Request", "build", "ConvertError"]
+__all__ = ["ConvertError", "Request", "build"]

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..runtime.schema import MAX_TOLERANCE
-
 from .errors import InputError, LoadError
 from .mlflow_model import is_mlflow_dir
 

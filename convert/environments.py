@@ -103,7 +103,8 @@ def run_inside(release: str, argv: list[str], log=print) -> int:
     """The converter again on ``argv``, with scikit-learn ``release`` first on the import path."""
     target = folder(release, log)
     path = os.pathsep.join(p for p in (str(target), str(locations.import_root()), os.environ.get("PYTHONPATH", "")) if p)
-    return subprocess.run([sys.executable, "-m", f"{locations.PACKAGE}.convert", *argv], env={**os.environ, "PYTHONPATH": path, INSIDE: release}).returncode
+    env = {**os.environ, "PYTHONPATH": path, INSIDE: release}
+    return subprocess.run([sys.executable, "-m", f"{locations.PACKAGE}.convert", *argv], env=env).returncode
 
 
 def check_inside() -> None:

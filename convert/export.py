@@ -10,7 +10,6 @@ import numpy as np
 
 from ..runtime.schema import NULL_STRING
 from ..runtime.text import first_line
-
 from . import families, graph_fixes, kbins
 from .errors import UnsupportedModel
 from .families import family_of, input_categories
@@ -117,8 +116,8 @@ def _cast_before_float32_trees(model):
     float64 inputs, the ONNX graph then computes the preprocessing in float64, exactly as
     scikit-learn does, and casts just before the trees.
     """
-    from sklearn.pipeline import Pipeline
     from skl2onnx.sklapi import CastTransformer
+    from sklearn.pipeline import Pipeline
 
     final, _ = final_and_preceding(model)
     if not family_of(final).compares_in_float32(final):

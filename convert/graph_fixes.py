@@ -50,7 +50,7 @@ def _float32_to_floor(values: np.ndarray) -> dict[float, float]:
     nearest = values.astype(np.float32)
     floor = np.where(nearest.astype(np.float64) > values, np.nextafter(nearest, np.float32(-np.inf)), nearest)
     mapping: dict[float, set] = {}
-    for n, f in zip(nearest.tolist(), floor.tolist()):
+    for n, f in zip(nearest.tolist(), floor.tolist(), strict=True):
         mapping.setdefault(n, set()).add(f)
     return {n: fs.pop() for n, fs in mapping.items() if len(fs) == 1}
 
@@ -65,7 +65,7 @@ def double_imputers(onx: ModelProto, model) -> int:
     ]
     graph = onx.graph
     replaced = 0
-    for position, node in enumerate(list(graph.node)):
+    for node in list(graph.node):
         if node.op_type != "Imputer" or node.domain != "ai.onnx.ml":
             continue
         attrs = {a.name: a for a in node.attribute}

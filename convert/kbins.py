@@ -20,9 +20,9 @@ def register() -> None:
     global _registered
     if _registered:
         return
-    from sklearn.preprocessing import KBinsDiscretizer
     from skl2onnx import update_registered_converter
     from skl2onnx.shape_calculators.k_bins_discretiser import calculate_sklearn_k_bins_discretiser
+    from sklearn.preprocessing import KBinsDiscretizer
 
     update_registered_converter(
         KBinsDiscretizer, "SklearnKBinsDiscretizer", calculate_sklearn_k_bins_discretiser, convert_kbins,
@@ -57,7 +57,8 @@ def convert_kbins(scope, operator, container) -> None:
             counted = _name(scope, container, "Cast", [above], to=TensorProto.INT64)
             index = _name(scope, container, "ReduceSum", [counted, axis_one], keepdims=1)
         else:
-            index = _name(scope, container, "Cast", [_name(scope, container, "Mul", [column, _const(scope, container, "kbins_zero", onnx_type, [], [0.0])])], to=TensorProto.INT64)
+            zero = _const(scope, container, "kbins_zero", onnx_type, [], [0.0])
+            index = _name(scope, container, "Cast", [_name(scope, container, "Mul", [column, zero])], to=TensorProto.INT64)
         if op.encode == "ordinal":
             pieces.append(_name(scope, container, "Cast", [index], to=onnx_type))
         else:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import environments, families, mlflow_model
 from ..runtime.text import first_line
+from . import environments, families, mlflow_model
 from .environments import PICKLE_SUFFIXES, pickled_sklearn_version
 from .errors import LoadError
 
@@ -146,7 +146,8 @@ def _tree_arrays(model):
         seen.add(id(obj))
         tree = getattr(obj, "tree_", None)
         if tree is not None and hasattr(tree, "children_left"):
-            yield type(obj).__name__, (np.asarray(tree.children_left), np.asarray(tree.children_right)), np.asarray(tree.feature), tree.n_features
+            children = (np.asarray(tree.children_left), np.asarray(tree.children_right))
+            yield type(obj).__name__, children, np.asarray(tree.feature), tree.n_features
         for predictors in getattr(obj, "_predictors", None) or []:
             for predictor in predictors:
                 nodes = predictor.nodes
@@ -157,7 +158,12 @@ def _tree_arrays(model):
                 yield type(obj).__name__, (left, right), features, getattr(obj, "n_features_in_", None)
         values = list(vars(obj).values()) if hasattr(obj, "__dict__") and hasattr(obj, "get_params") else []
         for value in values:
-            items = value if isinstance(value, (list, tuple)) else (value.ravel().tolist() if isinstance(value, np.ndarray) and value.dtype == object else [value])
+            if isinstance(value, (list, tuple)):
+                items = value
+            elif isinstance(value, np.ndarray) and value.dtype == object:
+                items = value.ravel().tolist()
+            else:
+                items = [value]
             for item in items:
                 item = item[1] if isinstance(item, tuple) and len(item) >= 2 else item
                 if hasattr(item, "get_params") and not isinstance(item, type):

@@ -2,8 +2,8 @@
 reads them: their C++ parsers trust the file, and a damaged one can crash the process (a truncated
 LightGBM text file, an XGBoost tree with a cycle), corrupt its heap or loop forever (a NUL byte
 in a LightGBM file). The child loads the file and does what the converter then does with it
-(dump its trees, predict a row: the family's read_trial, convert/families/KIND.py); if it dies, hangs or fails, the file is refused in one line
-and the converter itself never reads it.
+(dump its trees, predict a row: the family's read_trial, convert/families/KIND.py); if it dies,
+hangs or fails, the file is refused in one line and the converter itself never reads it.
 
 `python -m lambda_tabular.convert.native_files KIND PATH` is the child.
 """
@@ -31,7 +31,8 @@ def check(kind: str, path: Path) -> None:
         done = subprocess.run([sys.executable, "-m", __name__, kind, str(path)],
                               capture_output=True, text=True, errors="replace", timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        raise LoadError(f"model file {path}: {library} did not finish reading it in {TIMEOUT_S:g} s; the file is damaged, and nothing was written") from None
+        raise LoadError(f"model file {path}: {library} did not finish reading it in {TIMEOUT_S:g} s; the file is damaged, "
+                        "and nothing was written") from None
     if done.returncode < 0:
         name = signal.Signals(-done.returncode).name
         raise LoadError(f"model file {path}: {library} crashed reading it ({name}); the file is damaged, and nothing was written")

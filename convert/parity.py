@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from ..runtime.schema import NULL_STRING
-
 from .families import input_categories
 from .schema import Schema, first_step
 
@@ -67,7 +66,7 @@ def _as_trained(frame: pd.DataFrame, schema: Schema, model) -> pd.DataFrame:
     ``category`` columns of an estimator that encodes them itself, with the categories it knows
     (others becoming missing, as pandas makes them)."""
     booleans = [f.name for f in schema.features if f.kind == "boolean" and frame[f.name].notna().all()]
-    frame = frame.astype({name: bool for name in booleans}) if booleans else frame
+    frame = frame.astype(dict.fromkeys(booleans, bool)) if booleans else frame
     found = input_categories(first_step(model))
     if found is None or not found.pandas:
         return frame
@@ -134,7 +133,7 @@ def compare(reference: Outputs, candidate: Outputs, tolerance: float) -> Compari
     agree = ambiguous = compared = 0
     if reference.labels is not None and candidate.labels is not None:
         compared = len(ref)
-        same = np.asarray([str(a) == str(b) for a, b in zip(reference.labels, candidate.labels)], dtype=bool)
+        same = np.asarray([str(a) == str(b) for a, b in zip(reference.labels, candidate.labels, strict=True)], dtype=bool)
         agree = int(same.sum())
         ambiguous = int((~same & _undecided(ref, tolerance)).sum())
         passed = passed and agree + ambiguous == compared

@@ -220,7 +220,7 @@ def _bin_edges(model) -> dict[int, np.ndarray]:
 
 
 def _kbins_after_imputers(step):
-    for inner in getattr(step, "steps", None) and [s for _, s in step.steps] or [step]:
+    for inner in (getattr(step, "steps", None) and [s for _, s in step.steps]) or [step]:
         name = type(inner).__name__
         if name == "KBinsDiscretizer":
             return inner

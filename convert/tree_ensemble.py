@@ -256,7 +256,8 @@ def _tree_ensemble(forest: _Forest, n_targets: int, aggregate: int, copy_trees: 
     n_stumps = len(stumps)
     stump_leaf = leaf_index[stumps]
 
-    parts = {k: [] for k in ("feature", "split", "mode", "true", "false", "true_leaf", "false_leaf", "missing", "roots", "targets", "weights")}
+    keys = ("feature", "split", "mode", "true", "false", "true_leaf", "false_leaf", "missing", "roots", "targets", "weights")
+    parts = {k: [] for k in keys}
     for c, (_, targets, weights) in enumerate(copies):
         node_base = c * (n_inner + n_stumps)
         leaf_base = c * (n_leaves + 2 * n_stumps)
@@ -343,7 +344,8 @@ def _replacement(node, dtypes: dict, copy_trees: bool, real=np.float32, exact=No
         out = node.output[0]
         _expect_type(dtypes, [out], element)
         has_base = base is not None and np.any(base)
-        nodes.append(_tree_ensemble(forest, n_targets, aggregate, copy_trees, f"{prefix}_te", node.input, [scores if has_base else out], real))
+        outputs = [scores if has_base else out]
+        nodes.append(_tree_ensemble(forest, n_targets, aggregate, copy_trees, f"{prefix}_te", node.input, outputs, real))
         if has_base:  # added to the trees' sum, as onnxruntime adds base_values
             add("Add", [scores, constant("base", base.astype(real).reshape(1, -1))], out)
         return nodes, inits
@@ -480,7 +482,7 @@ def _computed_type(onx: ModelProto, name: str) -> int:
     cut.graph.output.add().name = name
     try:
         session = ort.InferenceSession(cut.SerializeToString(), providers=["CPUExecutionProvider"])
-    except Exception:  # noqa: BLE001 - an unknown type refuses the rewrite
+    except Exception:
         return TensorProto.UNDEFINED
     kinds = {"tensor(float)": TensorProto.FLOAT, "tensor(double)": TensorProto.DOUBLE}
     return kinds.get(session.get_outputs()[0].type, TensorProto.UNDEFINED)

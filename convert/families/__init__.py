@@ -66,7 +66,7 @@ def split_thresholds(estimator) -> dict[int, np.ndarray]:
     """Thresholds per input column of ``estimator``, as float64, in the units it compares."""
     found: dict[int, list] = {}
     for features, values in family_of(estimator).thresholds(estimator):
-        for j, t in zip(np.asarray(features).tolist(), np.asarray(values).tolist()):
+        for j, t in zip(np.asarray(features).tolist(), np.asarray(values).tolist(), strict=True):
             found.setdefault(int(j), []).append(t)
     return {j: np.unique(np.asarray(v, dtype=np.float64)) for j, v in found.items()}
 

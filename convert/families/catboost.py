@@ -18,8 +18,10 @@ import numpy as np
 from ...runtime.text import first_line
 from ..errors import LoadError, UnsupportedModel
 from .base import (  # noqa: F401  the defaults of the Family interface
-    fix_graph, fix_thresholds, no_categories as categories, no_exact_trees as exact_trees,
-    no_numeric_categories as numeric_categories, prepare, register_converter,
+    fix_graph,
+    fix_thresholds,
+    prepare,
+    register_converter,
 )
 
 NAME = "CatBoost"
@@ -171,7 +173,7 @@ def _parse_classifier(scope, model, inputs, custom_parsers=None):
     from skl2onnx._parse import _apply_zipmap, _get_sklearn_operator_name
     from skl2onnx.common.data_types import Int64TensorType, StringTensorType, guess_tensor_type
 
-    options = scope.get_options(model, dict(zipmap=True))
+    options = scope.get_options(model, {"zipmap": True})
     operator = scope.declare_local_operator(_get_sklearn_operator_name(type(model)), model)
     operator.inputs = inputs
     _, node = _exported(model)

@@ -19,8 +19,18 @@ from __future__ import annotations
 import numpy as np
 
 from .base import (  # noqa: F401  the defaults of the Family interface
-    SKOPS_TYPES, SUFFIXES, ExactTrees, check, compares_in_float32, fix_graph, fix_thresholds, load_file,
-    no_numeric_categories as numeric_categories, prepare, read_trial, register, wrap,
+    SKOPS_TYPES,
+    SUFFIXES,
+    ExactTrees,
+    check,
+    compares_in_float32,
+    fix_graph,
+    fix_thresholds,
+    load_file,
+    prepare,
+    read_trial,
+    register,
+    wrap,
 )
 from .categories import Categories, is_missing
 
@@ -88,7 +98,7 @@ def categories(estimator) -> Categories | None:
     inputs = preprocessor._transformer_to_input_indices
     encoder = preprocessor.named_transformers_["encoder"]
     columns = {}
-    for j, values in zip(inputs["encoder"], encoder.categories_):
+    for j, values in zip(inputs["encoder"], encoder.categories_, strict=True):
         values = np.asarray(values)
         known = ~np.asarray([is_missing(v) for v in values], dtype=bool)
         columns[int(j)] = values[known]

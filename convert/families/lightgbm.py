@@ -270,7 +270,8 @@ def nodes_by_id(booster) -> dict:
             left, right = count, count + 1
             count += 2
             leq = node["decision_type"] == "<="
-            nodes[tree_id, node_id] = ("BRANCH_LEQ" if leq else "OTHER", int(node["split_feature"]), float(node["threshold"]) if leq else None)
+            threshold = float(node["threshold"]) if leq else None
+            nodes[tree_id, node_id] = ("BRANCH_LEQ" if leq else "OTHER", int(node["split_feature"]), threshold)
             stack.extend(((node["right_child"], right), (node["left_child"], left)))
     return nodes
 
@@ -306,7 +307,7 @@ def categories(estimator):
     if len(columns) != len(known):
         raise UnsupportedModel(f"LightGBM records categories for {len(known)} pandas columns but splits "
                                f"{len(columns)} columns as categories; retrain on integer codes")
-    return Categories({j: np.asarray(values) for j, values in zip(columns, known)}, list(range(len(infos))), pandas=True)
+    return Categories({j: np.asarray(values) for j, values in zip(columns, known, strict=True)}, list(range(len(infos))), pandas=True)
 
 
 def categorical_features(booster) -> list[int]:
@@ -332,7 +333,7 @@ def _own_nodes(trees: list, converted: dict, classifier: bool, found) -> dict:
     from ..tree_ensemble import NotRewritten
 
     prefix = "class" if classifier else "target"
-    target_of = dict(zip(converted[f"{prefix}_treeids"], converted[f"{prefix}_ids"]))
+    target_of = dict(zip(converted[f"{prefix}_treeids"], converted[f"{prefix}_ids"], strict=True))
     columns = {k: [] for k in ("tree", "node", "feature", "mode", "value", "true", "false", "missing")}
     leaves = {k: [] for k in ("tree", "node", "target", "weight")}
     for tree_id, tree in enumerate(trees):
@@ -460,12 +461,12 @@ def _own_thresholds(onx: ModelProto, model) -> bool:
         return False
     walked = nodes_by_id(booster)
     modes = [m.decode() for m in attrs["nodes_modes"].strings]
-    keys = list(zip(attrs["nodes_treeids"].ints, attrs["nodes_nodeids"].ints))
+    keys = list(zip(attrs["nodes_treeids"].ints, attrs["nodes_nodeids"].ints, strict=True))
     features = list(attrs["nodes_featureids"].ints)
     found = [walked.get(key) for key in keys]
     if len(walked) != len(keys) or any(
         node is None or node[0] != mode or (mode != "LEAF" and node[1] != feature)
-        for node, mode, feature in zip(found, modes, features)
+        for node, mode, feature in zip(found, modes, features, strict=True)
     ):
         return False
     values = attrs["nodes_values"].floats

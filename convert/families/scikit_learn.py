@@ -6,9 +6,16 @@ compare no thresholds; skl2onnx converts them as they are, and the parity gate d
 from __future__ import annotations
 
 from .base import (  # noqa: F401  the defaults of the Family interface
-    SKOPS_TYPES, SUFFIXES, check, compares_in_float32, fix_graph, fix_thresholds, load_file,
-    no_categories as categories, no_exact_trees as exact_trees, no_numeric_categories as numeric_categories,
-    no_thresholds as thresholds, read_trial, register, wrap,
+    SKOPS_TYPES,
+    SUFFIXES,
+    check,
+    compares_in_float32,
+    fix_graph,
+    fix_thresholds,
+    load_file,
+    read_trial,
+    register,
+    wrap,
 )
 
 NAME = "scikit-learn"

@@ -10,8 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 from .base import (  # noqa: F401  the defaults of the Family interface
-    SKOPS_TYPES, SUFFIXES, check, fix_graph, fix_thresholds, load_file, no_categories as categories,
-    no_exact_trees as exact_trees, no_numeric_categories as numeric_categories, prepare, read_trial, register, wrap,
+    SKOPS_TYPES,
+    SUFFIXES,
+    check,
+    fix_graph,
+    fix_thresholds,
+    load_file,
+    prepare,
+    read_trial,
+    register,
+    wrap,
 )
 
 NAME = "scikit-learn trees"

@@ -15,8 +15,9 @@ import numpy as np
 from ...runtime.text import first_line
 from ..errors import LoadError, UnsupportedModel
 from .base import (  # noqa: F401  the defaults of the Family interface
-    fix_graph, fix_thresholds, no_categories as categories, no_exact_trees as exact_trees,
-    no_numeric_categories as numeric_categories, register_converter,
+    fix_graph,
+    fix_thresholds,
+    register_converter,
 )
 
 NAME = "XGBoost"

@@ -30,5 +30,5 @@ def predict(metadata: dict, session, frame: pd.DataFrame) -> dict[str, np.ndarra
             else:
                 feeds[feature["name"]] = column.to_numpy(dtype=dtype).reshape(-1, 1)
     names = list(onnx["outputs"].values())
-    results = dict(zip(onnx["outputs"], session.run(names, feeds)))
+    results = dict(zip(onnx["outputs"], session.run(names, feeds), strict=True))
     return {k: np.asarray(v) for k, v in results.items()}

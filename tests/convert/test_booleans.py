@@ -161,7 +161,7 @@ def test_the_flag_cannot_contradict_a_recorded_type(members, tmp_path):
     frame, y = members
     model = XGBClassifier(n_estimators=5, max_depth=2, n_jobs=1).fit(frame, y)
     joblib.dump(model, tmp_path / "model.joblib")
-    with pytest.raises(InputError, match="^--boolean age: the XGBoost model records age as 'float', not boolean$"):
+    with pytest.raises(InputError, match=r"^--boolean age: the XGBoost model records age as 'float', not boolean$"):
         build(Request(tmp_path / "model.joblib", tmp_path / "out", booleans=["age"]), log=lambda *a: None)
 
 
@@ -174,7 +174,7 @@ def test_the_flag_refuses_a_string_feature(tmp_path):
     frame, signal = mixed_frame(1)
     model = Pipeline([("prep", column_transformer()), ("model", LogisticRegression())]).fit(frame, labels(signal, 2))
     joblib.dump(model, tmp_path / "model.joblib")
-    with pytest.raises(InputError, match="^--boolean plan: the model reads plan as strings"):
+    with pytest.raises(InputError, match=r"^--boolean plan: the model reads plan as strings"):
         build(Request(tmp_path / "model.joblib", tmp_path / "out", booleans=["plan"]), log=lambda *a: None)
 
 

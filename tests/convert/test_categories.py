@@ -88,10 +88,11 @@ def test_ordinal_encoder_then_categorical_features_by_name(tmp_path):
     metadata = build(Request(tmp_path / "model.joblib", tmp_path / "out"), log=lambda *a: None)
 
     assert metadata["onnx"]["tree_form"] == "TreeEnsemble-opset5"
-    rows = _rows_to_probe([c for c in X.columns])
+    rows = _rows_to_probe(list(X.columns))
     answer = _serve(tmp_path / "out", rows)
     assert "error" not in answer, answer
-    np.testing.assert_allclose(answer["probabilities"], model.predict_proba(_original_frame(rows, X.astype({"plan": "category", "region": "category"}))), atol=TOLERANCE)
+    original = _original_frame(rows, X.astype({"plan": "category", "region": "category"}))
+    np.testing.assert_allclose(answer["probabilities"], model.predict_proba(original), atol=TOLERANCE)
 
 
 def test_text_categories_behind_another_step_are_refused_in_one_line(tmp_path):
@@ -102,7 +103,7 @@ def test_text_categories_behind_another_step_are_refused_in_one_line(tmp_path):
         sk["ens"].HistGradientBoostingClassifier(max_iter=10),
     ).fit(X, y)
     joblib.dump(model, tmp_path / "model.joblib")
-    with pytest.raises(UnsupportedModel, match="reads text categories that reach it through step .functiontransformer."):
+    with pytest.raises(UnsupportedModel, match=r"reads text categories that reach it through step .functiontransformer."):
         build(Request(tmp_path / "model.joblib", tmp_path / "out"), log=lambda *a: None)
 
 

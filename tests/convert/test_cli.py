@@ -132,7 +132,8 @@ def test_unfitted_model(tmp_path):
 def test_unsupported_estimator(tmp_path):
     joblib.dump(KMeans(3, n_init=1).fit(numeric_data(1)[0]), tmp_path / "m.joblib")
     out = tmp_path / "out"
-    assert_refused(run(tmp_path / "m.joblib", "--out", out), out, "KMeans is neither a classifier, a regressor nor an outlier detector", code=3)
+    assert_refused(run(tmp_path / "m.joblib", "--out", out), out,
+                   "KMeans is neither a classifier, a regressor nor an outlier detector", code=3)
 
 
 def test_custom_transformer(tmp_path):
@@ -253,9 +254,9 @@ def test_out_naming_a_file_is_refused_before_any_work(tmp_path):
 
 def test_model_json_is_sealed_with_the_runtimes_digest(numeric_model, tmp_path):
     from lambda_tabular.runtime import integrity
+    from lambda_tabular.runtime.config import Settings
     from lambda_tabular.runtime.errors import ModelError
     from lambda_tabular.runtime.model import Model
-    from lambda_tabular.runtime.config import Settings
 
     out = tmp_path / "out"
     assert run(numeric_model, "--out", out).returncode == 0
@@ -264,7 +265,7 @@ def test_model_json_is_sealed_with_the_runtimes_digest(numeric_model, tmp_path):
     assert Model.load(Settings(model_dir=out)).schema.digest == meta["integrity"]["digest"]
     meta["classes"] = meta["classes"][::-1]
     (out / "model.json").write_text(json.dumps(meta))
-    with pytest.raises(ModelError, match="integrity.digest does not match"):
+    with pytest.raises(ModelError, match=r"integrity.digest does not match"):
         Model.load(Settings(model_dir=out))
 
 

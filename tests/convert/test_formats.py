@@ -9,9 +9,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
-import joblib
 import numpy as np
-import pandas as pd
 import pytest
 import skops.io as sio
 from sklearn.datasets import load_breast_cancer, load_diabetes

@@ -11,9 +11,14 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 from sklearn.ensemble import (
-    ExtraTreesClassifier, ExtraTreesRegressor, GradientBoostingClassifier,
-    GradientBoostingRegressor, HistGradientBoostingClassifier, HistGradientBoostingRegressor,
-    RandomForestClassifier, RandomForestRegressor,
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
 )
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -43,7 +48,8 @@ CASES = {
     "decision_tree_multiclass": (lambda: DecisionTreeClassifier(max_depth=6, random_state=0), 3),
     "gradient_boosting_binary": (lambda: GradientBoostingClassifier(n_estimators=30, random_state=0), 2),
     "gradient_boosting_multiclass_strings": (lambda: GradientBoostingClassifier(n_estimators=30, random_state=0), "strings"),
-    "scaler_gradient_boosting_multiclass": (lambda: make_pipeline(StandardScaler(), GradientBoostingClassifier(n_estimators=30, random_state=0)), 4),
+    "scaler_gradient_boosting_multiclass": (
+        lambda: make_pipeline(StandardScaler(), GradientBoostingClassifier(n_estimators=30, random_state=0)), 4),
     "hist_gradient_boosting_binary": (lambda: HistGradientBoostingClassifier(max_iter=30, random_state=0), 2),
     "hist_gradient_boosting_multiclass": (lambda: HistGradientBoostingClassifier(max_iter=30, random_state=0), 3),
     "xgboost_binary": (lambda: XGBClassifier(objective="binary:logistic", **XGB), 2),
