@@ -6,8 +6,7 @@ import math
 from typing import NamedTuple
 
 from .errors import ModelError
-from .integrity import ALGORITHM
-from .integrity import KEY as INTEGRITY
+from .integrity import ALGORITHM, KEY as INTEGRITY
 from .text import encodable
 
 SCHEMA_VERSION = 1  # the model.json layout this runtime reads

@@ -20,6 +20,9 @@ from ..errors import LoadError, UnsupportedModel
 from .base import (  # noqa: F401  the defaults of the Family interface
     fix_graph,
     fix_thresholds,
+    no_categories as categories,
+    no_exact_trees as exact_trees,
+    no_numeric_categories as numeric_categories,
     prepare,
     register_converter,
 )

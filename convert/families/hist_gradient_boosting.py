@@ -27,6 +27,7 @@ from .base import (  # noqa: F401  the defaults of the Family interface
     fix_graph,
     fix_thresholds,
     load_file,
+    no_numeric_categories as numeric_categories,
     prepare,
     read_trial,
     register,

@@ -17,6 +17,9 @@ from ..errors import LoadError, UnsupportedModel
 from .base import (  # noqa: F401  the defaults of the Family interface
     fix_graph,
     fix_thresholds,
+    no_categories as categories,
+    no_exact_trees as exact_trees,
+    no_numeric_categories as numeric_categories,
     register_converter,
 )
 

@@ -12,8 +12,7 @@ import pandas as pd
 import pytest
 
 from lambda_tabular.deploy.aws.invoke import invoke, lambda_client
-from lambda_tabular.deploy.local import container as local
-from lambda_tabular.deploy.local import sandbox
+from lambda_tabular.deploy.local import container as local, sandbox
 from lambda_tabular.deploy.package.image import ADDED_BYTES_BUDGET
 
 from .elf import census, image_files

@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 
 from lambda_tabular.deploy.aws.invoke import invoke, lambda_client
-from lambda_tabular.deploy.local import container as local
-from lambda_tabular.deploy.local import sandbox
+from lambda_tabular.deploy.local import container as local, sandbox
 from lambda_tabular.deploy.package.image import ADDED_BYTES_BUDGET
 
 FORBIDDEN = ("sklearn", "xgboost", "pandas", "scipy", "joblib", "skl2onnx", "onnxmltools", "onnx", "sympy")

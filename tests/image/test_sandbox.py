@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lambda_tabular.deploy.local import container as local
-from lambda_tabular.deploy.local import sandbox
+from lambda_tabular.deploy.local import container as local, sandbox
 from lambda_tabular.deploy.package.base_image import python_base
 from lambda_tabular.deploy.package.zip import HANDLER, unpack
 from tests.pins import pins

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lambda_tabular.runtime import App, Settings
-from lambda_tabular.runtime import app as runtime_app
+from lambda_tabular.runtime import App, Settings, app as runtime_app
 
 
 def best_us(app: App, event: dict) -> float:

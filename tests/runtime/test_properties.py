@@ -17,8 +17,7 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from lambda_tabular.runtime import errors
 from lambda_tabular.runtime.events import Unsupported, shape_of

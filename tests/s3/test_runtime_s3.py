@@ -372,8 +372,7 @@ def test_s3_unreachable_is_refused(s3, env, capsys):
 
 
 def test_s3_too_slow_is_refused_within_the_budget(models, s3, env, faulty, capsys, monkeypatch):
-    from lambda_tabular.runtime import s3 as client
-    from lambda_tabular.runtime import s3_source
+    from lambda_tabular.runtime import s3 as client, s3_source
 
     publish(models["v1"])
     monkeypatch.setattr(client, "READ_TIMEOUT_S", 0.3)
@@ -389,8 +388,7 @@ def test_s3_too_slow_is_refused_within_the_budget(models, s3, env, faulty, capsy
 def test_s3_dripping_its_answers_is_refused_within_the_budget(models, s3, env, faulty, capsys, monkeypatch, mode):
     """Each read waits at most the time left: a server that keeps sending a little never holds
     the init past its budget, and the message tells the time it took."""
-    from lambda_tabular.runtime import s3 as client
-    from lambda_tabular.runtime import s3_source
+    from lambda_tabular.runtime import s3 as client, s3_source
 
     publish(models["v1"])
     monkeypatch.setattr(client, "READ_TIMEOUT_S", 0.4)
@@ -407,8 +405,7 @@ def test_s3_dripping_its_answers_is_refused_within_the_budget(models, s3, env, f
 
 def test_a_refresh_from_s3_dripping_its_answers_gives_up_within_its_budget(models, s3, env, baked, faulty, capsys,
                                                                              monkeypatch):
-    from lambda_tabular.runtime import s3 as client
-    from lambda_tabular.runtime import s3_source
+    from lambda_tabular.runtime import s3 as client, s3_source
 
     publish(models["v1"])
     app, clock = refreshing_app({**env, "AWS_ENDPOINT_URL_S3": faulty.url})
@@ -450,8 +447,7 @@ def refresh_failure(app: App, clock: Clock, capsys, expected: dict) -> dict:
 
 def test_a_refresh_keeps_out_every_bad_publication_and_takes_the_next_good_one(models, s3, env, baked, faulty, capsys,
                                                                               monkeypatch):
-    from lambda_tabular.runtime import s3 as client
-    from lambda_tabular.runtime import s3_source
+    from lambda_tabular.runtime import s3 as client, s3_source
 
     publish(models["v1"])
     app, clock = refreshing_app({**env, "AWS_ENDPOINT_URL_S3": faulty.url})

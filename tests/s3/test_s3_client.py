@@ -11,8 +11,7 @@ import threading
 import time
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from lambda_tabular.runtime import s3
 from lambda_tabular.runtime.config import aws_environment
