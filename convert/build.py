@@ -61,28 +61,13 @@ def _build(request: Request, loaded, mismatched: dict, log) -> dict:
     groups = probes.probe_rows(model, schema)
     if request.sample is not None:
         groups = {"sample": read_sample(request.sample, schema), **groups}
-    references = {}
-    for group, rows in groups.items():
-        try:
-            references[group] = parity.original_outputs(model, rows, schema)
-        except Exception as err:
-            raise InputError(
-                f"the original model fails on the {group!r} parity rows: {first_line(err)}{version_hint(mismatched)}"
-            ) from err
+    references = _original_outputs(model, schema, groups, mismatched)
     optional = _optional_groups(model, schema, groups["random"])
 
     onx, session, dtype, comparisons, attempts = _convert_with_parity(
         model, schema, groups, references, request.tolerance
     )
-
-    refused_missing = []
-    for (kind, feature), (rows, expected) in optional.items():
-        outcome = parity.compare(expected, parity.onnx_outputs(session, rows, schema, dtype), request.tolerance)
-        comparisons[f"{kind}:{feature.name}"] = outcome
-        if kind == "missing":
-            feature.nullable = outcome.passed
-            if not outcome.passed:
-                refused_missing.append(feature.name)
+    refused_missing = _prove_optional(session, schema, dtype, optional, comparisons, request.tolerance)
     if refused_missing:
         log(
             "warning: ONNX does not reproduce how the original handles missing values in "
@@ -123,6 +108,34 @@ def _build(request: Request, loaded, mismatched: dict, log) -> dict:
     metadata = artifact.sealed(metadata, metadata["onnx"]["sha256"])
     artifact.write_atomically(request.out, {"model.onnx": onnx_bytes, "model.json": artifact.to_json(metadata)})
     return metadata
+
+
+def _original_outputs(model, schema: Schema, groups: dict, mismatched: dict) -> dict:
+    """What the original answers on each group of parity rows; a failure is the user's input's."""
+    references = {}
+    for group, rows in groups.items():
+        try:
+            references[group] = parity.original_outputs(model, rows, schema)
+        except Exception as err:
+            raise InputError(
+                f"the original model fails on the {group!r} parity rows: {first_line(err)}{version_hint(mismatched)}"
+            ) from err
+    return references
+
+
+def _prove_optional(session, schema: Schema, dtype: str, optional: dict, comparisons: dict, tolerance: float) -> list[str]:
+    """Compare the optional groups (missing values, text gaps), adding each outcome to
+    ``comparisons`` and marking each feature nullable where its missing values pass; the names of
+    the features whose missing values do not."""
+    refused_missing = []
+    for (kind, feature), (rows, expected) in optional.items():
+        outcome = parity.compare(expected, parity.onnx_outputs(session, rows, schema, dtype), tolerance)
+        comparisons[f"{kind}:{feature.name}"] = outcome
+        if kind == "missing":
+            feature.nullable = outcome.passed
+            if not outcome.passed:
+                refused_missing.append(feature.name)
+    return refused_missing
 
 
 def _convert_with_parity(model, schema, groups, references, tolerance):

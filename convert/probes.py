@@ -41,7 +41,6 @@ ELEMENTWISE_SCALERS = {"StandardScaler", "MinMaxScaler", "RobustScaler", "MaxAbs
 
 def probe_rows(model, schema: Schema) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(SEED)
-    numeric = [i for i, f in enumerate(schema.features) if f.kind == "number"]
     booleans = [i for i, f in enumerate(schema.features) if f.kind == "boolean"]
     thresholds = _raw_thresholds(model, len(schema.features))
     for j, edges in _bin_edges(model).items():
@@ -51,7 +50,23 @@ def probe_rows(model, schema: Schema) -> dict[str, pd.DataFrame]:
     center = center.astype(np.float32).astype(np.float64)
     center[booleans] = 0.0  # a boolean is 0 or 1, never between
 
-    groups: dict[str, pd.DataFrame] = {}
+    random = _frame(schema, _random_rows(schema, center, spread, rng))
+    for i in booleans:
+        random.iloc[:, i] = rng.integers(0, 2, RANDOM_ROWS).astype(np.float64)
+    groups = {"random": random}
+    derived = {
+        "categories": _category_rows(schema, center),
+        "threshold": _threshold_rows(schema, center, thresholds, rng),
+        "extreme": _extreme_rows(schema, center, spread),
+    }
+    groups.update({name: _frame(schema, rows) for name, rows in derived.items() if rows})
+    training = _training_rows(model, schema, rng)
+    if training is not None:
+        groups["training"] = _frame(schema, training.tolist())
+    return groups
+
+
+def _random_rows(schema: Schema, center: np.ndarray, spread: np.ndarray, rng) -> list[list]:
     rows = []
     for _ in range(RANDOM_ROWS):
         row = list(center + spread * rng.normal(size=len(center)))
@@ -61,16 +76,15 @@ def probe_rows(model, schema: Schema) -> dict[str, pd.DataFrame]:
             elif f.categories:
                 row[i] = float(rng.choice(f.categories))
         rows.append(row)
-    groups["random"] = _frame(schema, rows)
-    for i in booleans:
-        groups["random"].iloc[:, i] = rng.integers(0, 2, RANDOM_ROWS).astype(np.float64)
+    return rows
 
-    rows = _category_rows(schema, center)
-    if rows:
-        groups["categories"] = _frame(schema, rows)
 
+def _threshold_rows(schema: Schema, center: np.ndarray, thresholds: dict, rng) -> list[list]:
+    """Each boolean's two values, and each split's threshold with its float64 and float32
+    neighbours, in the base row."""
+    booleans = [i for i, f in enumerate(schema.features) if f.kind == "boolean"]
     rows = []
-    for i in booleans:  # a boolean's values are the two sides of its split
+    for i in booleans:
         for v in (0.0, 1.0):
             row = _base_row(schema, center)
             row[i] = v
@@ -85,23 +99,19 @@ def probe_rows(model, schema: Schema) -> dict[str, pd.DataFrame]:
             row = _base_row(schema, center)
             row[i] = v
             rows.append(row)
-    if rows:
-        groups["threshold"] = _frame(schema, rows)
+    return rows
 
+
+def _extreme_rows(schema: Schema, center: np.ndarray, spread: np.ndarray) -> list[list]:
     rows = []
-    for i in numeric:
+    for i, f in enumerate(schema.features):
+        if f.kind != "number":
+            continue
         for k in (-8.0, 8.0, 1e3):
             row = _base_row(schema, center)
             row[i] = center[i] + k * spread[i]
             rows.append(row)
-    if rows:
-        groups["extreme"] = _frame(schema, rows)
-
-    training = _training_rows(model, schema, rng)
-    if training is not None:
-        groups["training"] = _frame(schema, training.tolist())
-
-    return groups
+    return rows
 
 
 TRAINING_ROWS = 64

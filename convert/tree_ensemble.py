@@ -29,6 +29,7 @@ down here.
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import numpy as np
 from onnx import ModelProto, TensorProto, helper, numpy_helper
@@ -227,20 +228,7 @@ def _within_float32_step(stored: float, exact: float) -> bool:
 
 def _tree_ensemble(forest: _Forest, n_targets: int, aggregate: int, copy_trees: bool, name: str, inputs, outputs, real=np.float32):
     """One TreeEnsemble node; each tree copied per target when leaves carry several weights."""
-    if np.all(forest.weights_per_leaf == 1):
-        copies = [(None, forest.w_target, forest.w_value)]
-    else:
-        targets = forest.targets()
-        if not copy_trees:
-            raise NotRewritten(
-                f"leaves carry {int(forest.weights_per_leaf.max())} weights each (one per class or "
-                "target); TreeEnsemble would repeat every tree per class, more nodes to walk per row"
-            )
-        n_leaves = int(forest.is_leaf.sum())
-        if aggregate != AGGREGATES[b"SUM"] or any(np.sum(forest.w_target == t) != n_leaves for t in targets):
-            raise NotRewritten("leaves carry weights for different targets")
-        copies = [(t, forest.w_target[forest.w_target == t], forest.w_value[forest.w_target == t]) for t in targets]
-
+    copies = _copies(forest, aggregate, copy_trees)
     inner = ~forest.is_leaf
     n_inner, n_leaves = int(inner.sum()), int(forest.is_leaf.sum())
     inner_index = np.cumsum(inner) - 1  # position -> index among interior nodes
@@ -304,7 +292,64 @@ def _tree_ensemble(forest: _Forest, n_targets: int, aggregate: int, copy_trees: 
     return helper.make_node("TreeEnsemble", list(inputs), list(outputs), name=name, domain=ML, **fields)
 
 
+def _copies(forest: _Forest, aggregate: int, copy_trees: bool) -> list[tuple]:
+    """(target, leaf targets, leaf weights) per copy of the trees: one copy when each leaf has one
+    weight, else one per target."""
+    if np.all(forest.weights_per_leaf == 1):
+        return [(None, forest.w_target, forest.w_value)]
+    targets = forest.targets()
+    if not copy_trees:
+        raise NotRewritten(
+            f"leaves carry {int(forest.weights_per_leaf.max())} weights each (one per class or "
+            "target); TreeEnsemble would repeat every tree per class, more nodes to walk per row"
+        )
+    n_leaves = int(forest.is_leaf.sum())
+    if aggregate != AGGREGATES[b"SUM"] or any(np.sum(forest.w_target == t) != n_leaves for t in targets):
+        raise NotRewritten("leaves carry weights for different targets")
+    return [(t, forest.w_target[forest.w_target == t], forest.w_value[forest.w_target == t]) for t in targets]
+
+
 # --- the replacement subgraphs --------------------------------------------------------------
+
+
+class _Subgraph:
+    """The nodes and constants that replace one legacy node, named after it."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self.nodes: list = []
+        self.inits: list = []
+
+    def constant(self, name: str, value: np.ndarray) -> str:
+        self.inits.append(numpy_helper.from_array(value, f"{self.prefix}_const_{name}"))
+        return f"{self.prefix}_const_{name}"
+
+    def add(self, op: str, inputs: list[str], output: str, **kwargs) -> str:
+        name = f"{self.prefix}_{output.rsplit('_', 1)[-1]}_{len(self.nodes)}"
+        self.nodes.append(helper.make_node(op, inputs, [output], name=name, **kwargs))
+        return output
+
+
+@dataclass
+class _Trees:
+    """What every replacement of one legacy node writes its TreeEnsemble from."""
+
+    node: object
+    forest: _Forest
+    aggregate: int
+    base: np.ndarray | None
+    copy_trees: bool
+    real: type
+
+    def scores(self, graph: _Subgraph, n_targets: int, output: str) -> str:
+        """The trees' sums into ``output``, plus base_values when there are any (as onnxruntime adds them)."""
+        has_base = self.base is not None and np.any(self.base)
+        sums = f"{graph.prefix}_te_scores" if has_base else output
+        graph.nodes.append(_tree_ensemble(self.forest, n_targets, self.aggregate, self.copy_trees, f"{graph.prefix}_te",
+                                          self.node.input, [sums], self.real))
+        if not has_base:
+            return output
+        return graph.add("Add", [sums, graph.constant("base", self.base.astype(self.real).reshape(1, -1))], output)
 
 
 def _replacement(node, dtypes: dict, copy_trees: bool, real=np.float32, exact=None):
@@ -314,8 +359,6 @@ def _replacement(node, dtypes: dict, copy_trees: bool, real=np.float32, exact=No
     classifier = node.op_type == "TreeEnsembleClassifier"
     own = exact is not None and exact.nodes is not None  # the model's own trees, in the converter's layout
     forest = _Forest(exact.nodes(attrs, classifier) if own else attrs, classifier)
-    element = TensorProto.DOUBLE if real is np.float64 else TensorProto.FLOAT
-    post = attrs.get("post_transform", b"NONE")
     aggregate = AGGREGATES.get(attrs.get("aggregate_function", b"SUM"))
     if aggregate is None:
         raise NotRewritten(f"aggregate_function {attrs['aggregate_function'].decode()} is not rewritten")
@@ -323,85 +366,75 @@ def _replacement(node, dtypes: dict, copy_trees: bool, real=np.float32, exact=No
     if exact is not None:
         forest.use_members(exact) if own else forest.use_exact(exact)
         base = _exact_base(base, exact)
-    prefix = node.name or node.output[0]
-    scores = f"{prefix}_te_scores"
-    nodes, inits = [], []
+    graph = _Subgraph(node.name or node.output[0])
+    trees = _Trees(node, forest, aggregate, base, copy_trees, real)
+    element = TensorProto.DOUBLE if real is np.float64 else TensorProto.FLOAT
+    _expect_type(dtypes, [node.output[1 if classifier else 0]], element)
+    (_classifier if classifier else _regressor)(graph, trees, attrs)
+    return graph.nodes, graph.inits
 
-    def constant(name: str, value: np.ndarray) -> str:
-        inits.append(numpy_helper.from_array(value, f"{prefix}_const_{name}"))
-        return f"{prefix}_const_{name}"
 
-    def add(op: str, inputs: list[str], output: str, **kwargs) -> str:
-        nodes.append(helper.make_node(op, inputs, [output], name=f"{prefix}_{output.rsplit('_', 1)[-1]}_{len(nodes)}", **kwargs))
-        return output
+def _regressor(graph: _Subgraph, trees: _Trees, attrs: dict) -> None:
+    n_targets = int(attrs.get("n_targets", 1))
+    post = attrs.get("post_transform", b"NONE")
+    if post != b"NONE":
+        raise NotRewritten(f"regressor post_transform {post.decode()} is not rewritten")
+    if trees.base is not None and len(trees.base) not in (0, n_targets):
+        raise NotRewritten("base_values do not match the number of targets")
+    trees.scores(graph, n_targets, trees.node.output[0])
 
-    if not classifier:
-        n_targets = int(attrs.get("n_targets", 1))
-        if post != b"NONE":
-            raise NotRewritten(f"regressor post_transform {post.decode()} is not rewritten")
-        if base is not None and len(base) not in (0, n_targets):
-            raise NotRewritten("base_values do not match the number of targets")
-        out = node.output[0]
-        _expect_type(dtypes, [out], element)
-        has_base = base is not None and np.any(base)
-        outputs = [scores if has_base else out]
-        nodes.append(_tree_ensemble(forest, n_targets, aggregate, copy_trees, f"{prefix}_te", node.input, outputs, real))
-        if has_base:  # added to the trees' sum, as onnxruntime adds base_values
-            add("Add", [scores, constant("base", base.astype(real).reshape(1, -1))], out)
-        return nodes, inits
 
-    if aggregate != AGGREGATES[b"SUM"]:
+def _classifier(graph: _Subgraph, trees: _Trees, attrs: dict) -> None:
+    if trees.aggregate != AGGREGATES[b"SUM"]:
         raise NotRewritten("classifier aggregate_function other than SUM is not rewritten")
     labels_int = attrs.get("classlabels_int64s")
     labels_str = attrs.get("classlabels_strings")
     labels = np.asarray(labels_int, dtype=np.int64) if labels_int else np.asarray(labels_str, dtype=object)
-    n_classes = len(labels)
-    label_out, proba_out = node.output[0], node.output[1]
-    _expect_type(dtypes, [proba_out], element)
-    used = forest.targets()
-    base = np.zeros(0) if base is None else base
-
-    def tree_scores(n_targets: int, output: str) -> str:
-        """The trees' sums, plus base_values when there are any (as onnxruntime adds them)."""
-        if not np.any(base):
-            nodes.append(_tree_ensemble(forest, n_targets, aggregate, copy_trees, f"{prefix}_te", node.input, [output], real))
-            return output
-        nodes.append(_tree_ensemble(forest, n_targets, aggregate, copy_trees, f"{prefix}_te", node.input, [scores], real))
-        return add("Add", [scores, constant("base", base.astype(real).reshape(1, -1))], output)
-
-    if n_classes == 2 and len(used) == 1:
-        # One score s for the second class, read as onnxruntime's binary case reads it:
-        # LOGISTIC -> [sigmoid(-s), sigmoid(s)], label s > 0; NONE (weights >= 0) -> [1 - s, s],
-        # label s > 0.5. [-s, s] is s * [-1, 1], exact; ArgMax keeps the first of equal values,
-        # as onnxruntime's strict comparison does.
-        if used[0] != 0 or len(base) > 1:
-            raise NotRewritten("binary classifier with this score layout is not rewritten")
-        s = tree_scores(1, f"{prefix}_s")
-        signed = add("Mul", [s, constant("signs", np.array([[-1, 1]], real))], f"{prefix}_signed")
-        if post == b"LOGISTIC":
-            add("Sigmoid", [signed], proba_out)
-            index = add("ArgMax", [signed], f"{prefix}_argmax", axis=1, keepdims=0)
-        elif post == b"NONE" and np.all(forest.w_value >= 0):
-            add("Add", [signed, constant("complement", np.array([[1, 0]], real))], proba_out)
-            index = add("ArgMax", [proba_out], f"{prefix}_argmax", axis=1, keepdims=0)
-        else:
-            raise NotRewritten(f"binary classifier with post_transform {post.decode()} and these weights is not rewritten")
-    elif n_classes > 2:
-        if len(base) not in (0, n_classes):
-            raise NotRewritten("base_values do not match the number of classes")
-        if not np.any(base) and not _every_class_scored(forest, n_classes):
-            raise NotRewritten("some class gets no score from some rows' leaves")
-        transforms = {b"SOFTMAX": "Softmax", b"LOGISTIC": "Sigmoid", b"NONE": None}
-        if post not in transforms:
-            raise NotRewritten(f"classifier post_transform {post.decode()} is not rewritten")
-        raw = tree_scores(n_classes, proba_out if transforms[post] is None else f"{prefix}_s")
-        if transforms[post] is not None:
-            add(transforms[post], [raw], proba_out, **({"axis": 1} if post == b"SOFTMAX" else {}))
-        index = add("ArgMax", [raw], f"{prefix}_argmax", axis=1, keepdims=0)  # on the scores, as onnxruntime
+    trees.base = np.zeros(0) if trees.base is None else trees.base
+    post = attrs.get("post_transform", b"NONE")
+    if len(labels) == 2 and len(trees.forest.targets()) == 1:
+        index = _binary(graph, trees, post)
+    elif len(labels) > 2:
+        index = _multiclass(graph, trees, post, len(labels))
     else:
         raise NotRewritten("binary classifier scoring both classes is not rewritten")
-    add("Gather", [constant("classes", labels), index], label_out, axis=0)
-    return nodes, inits
+    graph.add("Gather", [graph.constant("classes", labels), index], trees.node.output[0], axis=0)
+
+
+def _binary(graph: _Subgraph, trees: _Trees, post: bytes) -> str:
+    """One score s for the second class, read as onnxruntime's binary case reads it: LOGISTIC ->
+    [sigmoid(-s), sigmoid(s)], label s > 0; NONE (weights >= 0) -> [1 - s, s], label s > 0.5.
+    [-s, s] is s * [-1, 1], exact; ArgMax keeps the first of equal values, as onnxruntime's
+    strict comparison does. The label's index."""
+    real, proba_out, prefix = trees.real, trees.node.output[1], graph.prefix
+    if trees.forest.targets()[0] != 0 or len(trees.base) > 1:
+        raise NotRewritten("binary classifier with this score layout is not rewritten")
+    s = trees.scores(graph, 1, f"{prefix}_s")
+    signed = graph.add("Mul", [s, graph.constant("signs", np.array([[-1, 1]], real))], f"{prefix}_signed")
+    if post == b"LOGISTIC":
+        graph.add("Sigmoid", [signed], proba_out)
+        return graph.add("ArgMax", [signed], f"{prefix}_argmax", axis=1, keepdims=0)
+    if post == b"NONE" and np.all(trees.forest.w_value >= 0):
+        graph.add("Add", [signed, graph.constant("complement", np.array([[1, 0]], real))], proba_out)
+        return graph.add("ArgMax", [proba_out], f"{prefix}_argmax", axis=1, keepdims=0)
+    raise NotRewritten(f"binary classifier with post_transform {post.decode()} and these weights is not rewritten")
+
+
+def _multiclass(graph: _Subgraph, trees: _Trees, post: bytes, n_classes: int) -> str:
+    """Softmax, sigmoid or raw scores per class; the label's index, the ArgMax of the scores as
+    onnxruntime takes it."""
+    if len(trees.base) not in (0, n_classes):
+        raise NotRewritten("base_values do not match the number of classes")
+    if not np.any(trees.base) and not _every_class_scored(trees.forest, n_classes):
+        raise NotRewritten("some class gets no score from some rows' leaves")
+    transforms = {b"SOFTMAX": "Softmax", b"LOGISTIC": "Sigmoid", b"NONE": None}
+    if post not in transforms:
+        raise NotRewritten(f"classifier post_transform {post.decode()} is not rewritten")
+    proba_out = trees.node.output[1]
+    raw = trees.scores(graph, n_classes, proba_out if transforms[post] is None else f"{graph.prefix}_s")
+    if transforms[post] is not None:
+        graph.add(transforms[post], [raw], proba_out, **({"axis": 1} if post == b"SOFTMAX" else {}))
+    return graph.add("ArgMax", [raw], f"{graph.prefix}_argmax", axis=1, keepdims=0)
 
 
 def _every_class_scored(forest: _Forest, n_classes: int) -> bool:
