@@ -9,6 +9,7 @@ def _tree(root, runtime: str):
     (root / "deploy" / "package").mkdir(parents=True)
     (root / "requirements-runtime.txt").write_text(runtime)
     (root / "requirements-build.txt").write_text("-r requirements-runtime.txt\nscikit-learn==1.8.0\n")
+    (root / "requirements-catboost.txt").write_text("# CatBoost models\n")
     (root / "requirements-dev.txt").write_text("moto[server]==5.2.5\n")
     (root / "deploy" / "package" / "lambda-client.txt").write_text("# none\n")
     (root / "bench" / "baseline").mkdir(parents=True)

@@ -20,6 +20,9 @@ from .test_cli import assert_refused, run
 
 catboost = pytest.importorskip("catboost")
 
+# Each test converts a model file through the converter and its parity gate.
+pytestmark = pytest.mark.slow
+
 DATA = {
     "breast_cancer": (load_breast_cancer, catboost.CatBoostClassifier),
     "wine": (load_wine, catboost.CatBoostClassifier),

@@ -9,6 +9,7 @@ import pytest
 from .coverage import CASES, TOLERANCE, measure, page_table, render
 
 
+@pytest.mark.slow  # the whole matrix: each case trains, converts and serves a model
 @pytest.mark.parametrize("name", list(CASES))
 def test_served_within_tolerance_or_refused_with_a_reason(name):
     row = measure(name)  # measure() asserts the served answers on fresh rows
@@ -58,6 +59,7 @@ def test_coverage_table_names_every_case_in_order():
     assert [line.split(" | ")[0].removeprefix("| ") for line in lines[2:]] == list(CASES)
 
 
+@pytest.mark.slow
 def test_coverage_table_is_the_matrix():
     assert page_table() == render([measure(name) for name in CASES]), (
         "docs/coverage.md's coverage table differs from the matrix: run python -m tests.convert.coverage --write"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import joblib
 import onnx
+import pytest
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ("0", "1", "2", "3", "4")
 
 
+@pytest.mark.slow
 def test_five_hash_seeds_give_one_artifact(tmp_path):
     X, signal = numeric_data(1)
     model = tmp_path / "m.joblib"

@@ -23,6 +23,9 @@ from lambda_tabular.convert.load import load_model
 from .coverage import served_difference
 from .test_cli import assert_refused, run
 
+# Each test converts a model file through the converter and its parity gate.
+pytestmark = pytest.mark.slow
+
 FIXTURES = Path(__file__).parent / "fixtures"
 MLFLOW = FIXTURES / "mlflow"
 # The real rows each MLflow fixture was trained on (make_fixtures.py).

@@ -14,6 +14,9 @@ from lambda_tabular.convert.build import Request, build
 from . import onnx_check
 from .coverage import dataset
 
+# Each test converts a model file through the converter and its parity gate.
+pytestmark = pytest.mark.slow
+
 TOLERANCE = 1e-5
 
 

@@ -29,6 +29,9 @@ def xgboost_json(tmp_path_factory):
     return json.loads(path.read_text())
 
 
+# Each test converts a model file through the converter and its parity gate.
+pytestmark = pytest.mark.slow
+
 LIGHTGBM_DAMAGE = {
     "truncated at 50%": (lambda t: t[: len(t) // 2], "crashed reading it"),
     "truncated at 99%": (lambda t: t[: len(t) * 99 // 100], "crashed reading it"),

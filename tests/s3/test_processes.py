@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from . import test_runtime_s3
 from .support import REQUEST, ROOT, URI, publish
 from .test_runtime_s3 import digest_of, files_of, publish_raw
@@ -29,6 +31,7 @@ def tampered(models) -> tuple[dict[str, bytes], str]:
     return files, digest_of(models["v2"])
 
 
+@pytest.mark.slow
 def test_processes_sharing_tmp_serve_every_request_from_a_checked_model(models, s3, runtime_env, baked, faulty,
                                                                        tmp_path):
     """Model files come slowly, so that processes download at the same time and finish together."""
