@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..runtime.text import first_line
 from . import environments
-from .checks import Request, check_request
+from .checks import MODEL_HELP, Request, check_request
 from .errors import ConvertError, InputError
 
 
@@ -29,8 +29,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "Pickle/joblib files run code when loaded: convert only files you trust."
         ),
     )
-    parser.add_argument("model", type=Path, help="joblib/pickle or .skops file, XGBoost .json/.ubj, LightGBM .txt, "
-                                                 "CatBoost .cbm, or an MLflow model directory")
+    parser.add_argument("model", type=Path, help=MODEL_HELP)
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument(
         "--features", type=_names,

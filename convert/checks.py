@@ -12,6 +12,8 @@ from .errors import InputError, LoadError
 from .mlflow_model import is_mlflow_dir
 
 SAMPLE_SUFFIXES = (".csv", ".npy")
+MODEL_HELP = ("joblib/pickle or .skops file, XGBoost .json/.ubj, LightGBM .txt, CatBoost .cbm, or an MLflow model "
+              "directory")
 
 
 @dataclass

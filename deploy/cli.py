@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..convert.checks import MODEL_HELP
 from .env_vars import parse_env
 from .errors import DeployError
 from .local import sandbox
@@ -67,7 +68,7 @@ def _add_local_commands(commands) -> None:
     engine.set_defaults(run=_engine)
 
     image = commands.add_parser("image", help="build the lean Lambda image for a model file")
-    image.add_argument("model", type=Path, help="joblib/pickle file or XGBoost .json/.ubj")
+    image.add_argument("model", type=Path, help=MODEL_HELP)
     image.add_argument("--tag", required=True, help="image name:tag")
     image.add_argument("--arch", default="x86_64",
                        help="x86_64 (default) or arm64; on another architecture than this machine's the build runs "
@@ -81,7 +82,7 @@ def _add_local_commands(commands) -> None:
     image.set_defaults(run=_image)
 
     package = commands.add_parser("zip", help="build the Lambda .zip package for a model file (python3.12-3.14 runtimes)")
-    package.add_argument("model", type=Path, help="joblib/pickle file or XGBoost .json/.ubj")
+    package.add_argument("model", type=Path, help=MODEL_HELP)
     package.add_argument("--out", type=Path, required=True, help="the .zip to write")
     package.add_argument("--python", default="3.13", help="managed runtime's Python: 3.12, 3.13 or 3.14 (default: 3.13)")
     package.add_argument("--arch", default="x86_64",
