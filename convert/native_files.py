@@ -2,8 +2,9 @@
 reads them: their C++ parsers trust the file, and a damaged one can crash the process (a truncated
 LightGBM text file, an XGBoost tree with a cycle), corrupt its heap or loop forever (a NUL byte
 in a LightGBM file). The child loads the file and does what the converter then does with it
-(dump its trees, predict a row: the family's read_trial, convert/families/KIND.py); if it dies,
-hangs or fails, the file is refused in one line and the converter itself never reads it.
+(dump its trees, predict a row); if it dies, hangs or fails, the file is refused in one line
+and the converter itself never reads it. The child imports numpy and that library alone: under
+emulation (an arm64 build on x86_64) anything more costs minutes.
 
 `python -m lambda_tabular.convert.native_files KIND PATH` is the child.
 """
@@ -91,12 +92,41 @@ def xgboost_json_fault(model) -> str | None:
     return None
 
 
-def _child(kind: str, path: str) -> int:
-    import importlib
+def _xgboost(path: str) -> None:
+    import numpy as np
+    import xgboost
 
-    family = importlib.import_module(f"{__package__}.families.{kind}")
+    booster = xgboost.Booster(model_file=path)
+    booster.get_dump()
+    booster.predict(xgboost.DMatrix(np.zeros((2, booster.num_features()))), validate_features=False)
+
+
+def _lightgbm(path: str) -> None:
+    import lightgbm
+    import numpy as np
+
+    booster = lightgbm.Booster(model_file=path)
+    booster.dump_model()
+    booster.predict(np.zeros((2, booster.num_feature())))
+
+
+def _catboost(path: str) -> None:
+    import catboost
+    import numpy as np
+
+    model = catboost.CatBoost()
+    model.load_model(path, format="cbm")
+    if not any(len(found) for found in (model.get_cat_feature_indices(), model.get_text_feature_indices(),
+                                        model.get_embedding_feature_indices())):  # refused later, in one line
+        model.predict(np.zeros((2, len(model.feature_names_))))
+
+
+TRIALS = {"xgboost": _xgboost, "lightgbm": _lightgbm, "catboost": _catboost}  # as each family's load_file reads
+
+
+def _child(kind: str, path: str) -> int:
     try:
-        family.read_trial(path)
+        TRIALS[kind](path)
     except Exception as err:  # the library's own refusal, reported as one line
         text = str(err).strip().splitlines()
         print(f"refused: {text[-1] if text else type(err).__name__}")

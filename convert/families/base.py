@@ -59,10 +59,6 @@ class Family(Protocol):
     def load_file(self, path: Path):
         """The estimator in a native model file of one of SUFFIXES."""
 
-    def read_trial(self, path: str) -> None:
-        """Read a native file as load_file will, and use it once; native_files runs this in a
-        child process first, so that a file that crashes or hangs the library is refused."""
-
     def wrap(self, obj):
         """A native object read from a pickle (a Booster) as an estimator; None when not the family's."""
 
@@ -105,10 +101,6 @@ SKOPS_TYPES: tuple[str, ...] = ()
 
 
 def load_file(path: Path):
-    raise NotImplementedError(f"no native model file of this family: {path}")
-
-
-def read_trial(path: str) -> None:
     raise NotImplementedError(f"no native model file of this family: {path}")
 
 

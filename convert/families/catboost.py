@@ -71,17 +71,6 @@ def load_file(path: Path):
     return _as_estimator(model)
 
 
-def read_trial(path: str) -> None:
-    """Read the file and predict with it, as native_files' child process does before loading it."""
-    import catboost
-
-    model = catboost.CatBoost()
-    model.load_model(path, format="cbm")
-    if not any(len(found) for found in (model.get_cat_feature_indices(), model.get_text_feature_indices(),
-                                        model.get_embedding_feature_indices())):  # refused later, in one line
-        model.predict(np.zeros((2, len(model.feature_names_))))
-
-
 def wrap(obj):
     """A plain CatBoost object as its estimator; a CatBoost estimator alone or at the end of a
     Pipeline, with its scikit-learn attributes restored (_restore_attributes)."""

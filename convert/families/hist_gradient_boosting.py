@@ -29,7 +29,6 @@ from .base import (  # noqa: F401  the defaults of the Family interface
     load_file,
     no_numeric_categories as numeric_categories,
     prepare,
-    read_trial,
     register,
     wrap,
 )

@@ -61,15 +61,6 @@ def load_file(path: Path):
     return lightgbm_booster_estimator(booster)
 
 
-def read_trial(path: str) -> None:
-    """Read, dump and predict with the file, as native_files' child process does before loading it."""
-    import lightgbm
-
-    booster = lightgbm.Booster(model_file=path)
-    booster.dump_model()
-    booster.predict(np.zeros((2, booster.num_feature())))
-
-
 def wrap(obj):
     return lightgbm_booster_estimator(obj) if is_lightgbm_booster(obj) else None
 

@@ -17,7 +17,6 @@ from .base import (  # noqa: F401  the defaults of the Family interface
     no_exact_trees as exact_trees,
     no_numeric_categories as numeric_categories,
     no_thresholds as thresholds,
-    read_trial,
     register,
     wrap,
 )

@@ -20,7 +20,6 @@ from .base import (  # noqa: F401  the defaults of the Family interface
     no_exact_trees as exact_trees,
     no_numeric_categories as numeric_categories,
     prepare,
-    read_trial,
     register,
     wrap,
 )

@@ -56,15 +56,6 @@ def load_file(path: Path):
     return booster_to_estimator(booster)
 
 
-def read_trial(path: str) -> None:
-    """Read, dump and predict with the file, as native_files' child process does before loading it."""
-    import xgboost
-
-    booster = xgboost.Booster(model_file=path)
-    booster.get_dump()
-    booster.predict(xgboost.DMatrix(np.zeros((2, booster.num_features()))), validate_features=False)
-
-
 def wrap(obj):
     if type(obj).__name__ == "Booster" and type(obj).__module__.startswith("xgboost"):
         return booster_to_estimator(obj)
