@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -26,6 +27,7 @@ from sklearn.ensemble import RandomForestClassifier
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
+MLFLOW = ROOT / "tests" / "convert" / "fixtures" / "mlflow"
 IMAGE = "lambda-tabular/installed-wheel:test"
 # What the image is built from, inside the installed package.
 PACKAGE_DATA = ["Dockerfile", "requirements-runtime.txt", "requirements-build.txt",
@@ -135,6 +137,11 @@ def test_installed_it_converts_the_users_model_from_their_own_folder(tool, user)
     meta = json.loads((folder / "converted" / "model.json").read_text())
     assert meta["name"] == "model" and (folder / "converted" / "model.onnx").is_file()
     assert [feature["name"] for feature in meta["features"]] == list(rows.columns)
+    for flavor in ("sklearn_skops", "xgboost", "lightgbm"):  # MLflow 3.18's directories: YAML, skops, native files
+        shutil.copytree(MLFLOW / flavor, folder / flavor)
+        done = lambda_tabular(tool, folder, "convert", flavor, "--out", f"converted-{flavor}")
+        assert done.returncode == 0, (flavor, done.stderr[-3000:])
+        shutil.rmtree(folder / flavor)
     refused = lambda_tabular(tool, folder, "convert", "missing.joblib", "--out", "x")
     assert refused.returncode != 0 and refused.stderr.count("\n") == 1 and "missing.joblib" in refused.stderr
 
