@@ -229,6 +229,36 @@ def _within_float32_step(stored: float, exact: float) -> bool:
 def _tree_ensemble(forest: _Forest, n_targets: int, aggregate: int, copy_trees: bool, name: str, inputs, outputs, real=np.float32):
     """One TreeEnsemble node; each tree copied per target when leaves carry several weights."""
     copies = _copies(forest, aggregate, copy_trees)
+    a = _node_arrays(forest, copies)
+    inner = ~forest.is_leaf
+
+    fields = dict(
+        n_targets=n_targets,
+        aggregate_function=aggregate,
+        post_transform=0,
+        tree_roots=a["roots"].tolist(),
+        nodes_featureids=a["feature"].tolist(),
+        nodes_splits=numpy_helper.from_array(a["split"].astype(real), "nodes_splits"),
+        nodes_modes=numpy_helper.from_array(a["mode"].astype(np.uint8), "nodes_modes"),
+        nodes_truenodeids=a["true"].tolist(),
+        nodes_falsenodeids=a["false"].tolist(),
+        nodes_trueleafs=a["true_leaf"].tolist(),
+        nodes_falseleafs=a["false_leaf"].tolist(),
+        leaf_targetids=a["targets"].tolist(),
+        leaf_weights=numpy_helper.from_array(a["weights"].astype(real), "leaf_weights"),
+    )
+    if a["missing"].any():
+        fields["nodes_missing_value_tracks_true"] = a["missing"].tolist()
+    if forest.members:
+        sets = [forest.members[p] for p in np.flatnonzero(inner).tolist() if p in forest.members] * len(copies)
+        values = [v for i, members in enumerate(sets) for v in ([np.nan] if i else []) + list(members)]
+        fields["membership_values"] = numpy_helper.from_array(np.asarray(values, dtype=real), "membership_values")
+    return helper.make_node("TreeEnsemble", list(inputs), list(outputs), name=name, domain=ML, **fields)
+
+
+def _node_arrays(forest: _Forest, copies: list[tuple]) -> dict[str, np.ndarray]:
+    """TreeEnsemble's node and leaf arrays for ``copies`` of the trees, interior nodes and leaves
+    numbered apart, single-leaf trees as stumps."""
     inner = ~forest.is_leaf
     n_inner, n_leaves = int(inner.sum()), int(forest.is_leaf.sum())
     inner_index = np.cumsum(inner) - 1  # position -> index among interior nodes
@@ -267,29 +297,7 @@ def _tree_ensemble(forest: _Forest, n_targets: int, aggregate: int, copy_trees: 
         parts["targets"] += [targets, np.repeat(targets[stump_leaf], 2)]
         parts["weights"] += [weights, np.repeat(weights[stump_leaf], 2)]
     a = {k: np.concatenate(v) for k, v in parts.items()}
-
-    fields = dict(
-        n_targets=n_targets,
-        aggregate_function=aggregate,
-        post_transform=0,
-        tree_roots=a["roots"].tolist(),
-        nodes_featureids=a["feature"].tolist(),
-        nodes_splits=numpy_helper.from_array(a["split"].astype(real), "nodes_splits"),
-        nodes_modes=numpy_helper.from_array(a["mode"].astype(np.uint8), "nodes_modes"),
-        nodes_truenodeids=a["true"].tolist(),
-        nodes_falsenodeids=a["false"].tolist(),
-        nodes_trueleafs=a["true_leaf"].tolist(),
-        nodes_falseleafs=a["false_leaf"].tolist(),
-        leaf_targetids=a["targets"].tolist(),
-        leaf_weights=numpy_helper.from_array(a["weights"].astype(real), "leaf_weights"),
-    )
-    if a["missing"].any():
-        fields["nodes_missing_value_tracks_true"] = a["missing"].tolist()
-    if forest.members:
-        sets = [forest.members[p] for p in np.flatnonzero(inner).tolist() if p in forest.members] * len(copies)
-        values = [v for i, members in enumerate(sets) for v in ([np.nan] if i else []) + list(members)]
-        fields["membership_values"] = numpy_helper.from_array(np.asarray(values, dtype=real), "membership_values")
-    return helper.make_node("TreeEnsemble", list(inputs), list(outputs), name=name, domain=ML, **fields)
+    return a
 
 
 def _copies(forest: _Forest, aggregate: int, copy_trees: bool) -> list[tuple]:

@@ -76,9 +76,7 @@ def _add_local_commands(commands) -> None:
     image.add_argument("--python", help="the AWS Lambda Python base's version: 3.12, 3.13 (default) or 3.14")
     image.add_argument("--base", help="base image of that architecture (default: the AWS Lambda Python image of "
                                       "--python, else the local stand-in)")
-    image.add_argument("--sample", type=Path, help="CSV or .npy rows for the converter's parity check")
-    image.add_argument("--name", help="model name (default: the model file's stem)")
-    image.add_argument("--model-version", default="1", help="model version (default: 1)")
+    _conversion_arguments(image)
     image.set_defaults(run=_image)
 
     package = commands.add_parser("zip", help="build the Lambda .zip package for a model file (python3.12-3.14 runtimes)")
@@ -88,9 +86,7 @@ def _add_local_commands(commands) -> None:
     package.add_argument("--arch", default="x86_64",
                          help="x86_64 (default) or arm64; for another architecture than this machine's the model is "
                               "converted and its parity proven in an emulated container of that architecture")
-    package.add_argument("--sample", type=Path, help="CSV or .npy rows for the converter's parity check")
-    package.add_argument("--name", help="model name (default: the model file's stem)")
-    package.add_argument("--model-version", default="1", help="model version (default: 1)")
+    _conversion_arguments(package)
     package.set_defaults(run=_zip)
 
     serve = commands.add_parser("run", help="run an image or a .zip as Lambda does on loopback, invoke it with each payload, stop it")
@@ -114,6 +110,13 @@ def _add_local_commands(commands) -> None:
     call.add_argument("--region", help="AWS region (default: the standard AWS configuration)")
     call.add_argument("--profile", help="AWS profile (default: the standard AWS configuration)")
     call.set_defaults(run=_invoke)
+
+
+def _conversion_arguments(sub: argparse.ArgumentParser) -> None:
+    """What image and zip pass on to the converter, as `lambda-tabular convert` takes it."""
+    sub.add_argument("--sample", type=Path, help="CSV or .npy rows for the converter's parity check")
+    sub.add_argument("--name", help="model name (default: the model file's stem)")
+    sub.add_argument("--model-version", default="1", help="model version (default: 1)")
 
 
 def _passed_on(verb: str, argv: list[str]) -> int:

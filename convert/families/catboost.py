@@ -11,6 +11,7 @@ none (MultiClassOneVsAll gets a softmax) and no multi-target output: those are r
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +39,6 @@ REFUSED_LOSSES = {
     "MultiRMSE": "several targets, which CatBoost's ONNX export cannot write",
     "RMSEWithUncertainty": "a prediction and its uncertainty, which CatBoost's ONNX export cannot write",
 }
-
-_registered = False
-
 
 def owns(estimator) -> bool:
     return type(estimator).__module__.startswith("catboost")
@@ -133,17 +131,14 @@ def thresholds(estimator):
     return [(features, np.asarray([b for _, b in pairs], dtype=np.float64))]
 
 
+@cache  # once per process
 def register() -> None:
-    global _registered
-    if _registered:
-        return
     try:
         from catboost import CatBoostClassifier, CatBoostRegressor
     except ImportError:
         return
     register_converter(CatBoostClassifier, None, "CatBoost", _convert, parser=_parse_classifier)
     register_converter(None, CatBoostRegressor, "CatBoost", _convert)
-    _registered = True
 
 
 def _exported(model):

@@ -14,7 +14,7 @@ each value into its code (``categories``)."""
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
@@ -35,9 +35,6 @@ REGRESSOR_OBJECTIVES = ("regression", "regression_l1", "huber", "quantile", "poi
 TREE_OPS = {"TreeEnsembleClassifier", "TreeEnsembleRegressor"}
 # LightGBM reads any value within this distance of 0 as 0 (kZeroThreshold, a float32 1e-35).
 LIGHTGBM_ZERO = float(np.float32(1e-35))
-
-_registered = False
-
 
 def owns(estimator) -> bool:
     return lightgbm_booster_of(estimator) is not None
@@ -65,10 +62,8 @@ def wrap(obj):
     return lightgbm_booster_estimator(obj) if is_lightgbm_booster(obj) else None
 
 
+@cache  # once per process
 def register() -> None:
-    global _registered
-    if _registered:
-        return
     try:
         from lightgbm import LGBMClassifier, LGBMRegressor
     except (ImportError, OSError):  # OSError: lib_lightgbm.so without libgomp
@@ -77,7 +72,6 @@ def register() -> None:
 
     register_converter(LGBMClassifier, LGBMRegressor, "LightGbm", convert_lightgbm)
     register_converter(LightGBMBoosterClassifier, LightGBMBoosterRegressor, "LightGbmBooster", convert_lightgbm)
-    _registered = True
 
 
 def prepare(model):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -29,9 +30,6 @@ SKOPS_TYPES = ("xgboost.",)
 ESTIMATORS = ("XGBClassifier", "XGBRegressor")
 CLASSIFIER_OBJECTIVES = ("binary:", "multi:")
 REGRESSOR_OBJECTIVES = ("reg:", "count:")
-
-_registered = False
-
 
 def owns(estimator) -> bool:
     return hasattr(estimator, "get_booster")
@@ -85,10 +83,8 @@ def xgboost_objective(booster) -> str:
     return config["learner"]["objective"]["name"]
 
 
+@cache  # once per process
 def register() -> None:
-    global _registered
-    if _registered:
-        return
     try:
         from xgboost import XGBClassifier, XGBRegressor
     except ImportError:
@@ -96,7 +92,6 @@ def register() -> None:
     from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
 
     register_converter(XGBClassifier, XGBRegressor, "XGBoost", convert_xgboost)
-    _registered = True
 
 
 def check(estimator, preceding: list) -> None:
