@@ -12,7 +12,7 @@ from ..deploy import arch
 from ..deploy.package import base_image, wheels
 from ..deploy.package.image import ImageRequest, build_image, image_report
 from ..deploy.package.zip import HANDLER, ZipRequest, build_zip, unpack
-from ..deploy.shell import docker_build
+from ..deploy.shell import docker_build, run
 
 HERE = Path(__file__).resolve().parent
 ZIP_PYTHON = "3.13"  # the zip runtime this machine can stand in for (Debian trixie), as the image's default
@@ -87,4 +87,15 @@ def _build_simple(kind: str, base: str, python: str, requirements: list[Path], e
         shutil.copytree(wheel_dir, context / "wheels")
         docker_build(["--build-arg", f"BASE_IMAGE={base}",
                       "--build-arg", f"PIP_WHEEL={wheels.pip_wheel_name(wheel_dir)}", "-t", tag, str(context)])
+    _remove_other_tags(tag)
     return image_report(tag, base)
+
+
+def _remove_other_tags(tag: str) -> None:
+    """Each build of a kind is tagged by its inputs' digest: the kind's older builds are dropped, so the
+    engine holds one image per kind however often the inputs change."""
+    repository = tag.split(":")[0]
+    listed = run(["docker", "image", "ls", repository, "--format", "{{.Repository}}:{{.Tag}}"], quiet=True)
+    stale = [name for name in listed.split() if name != tag]
+    if stale:
+        run(["docker", "image", "rm", "--force", *stale], quiet=True)

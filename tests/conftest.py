@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,27 @@ def docker_engine():
         if os.environ.get("CI"):
             raise
         pytest.skip(f"no Docker engine: {err}")
+    before = set(_docker_images())
+    yield
+    _remove_images(set(_docker_images()) - before)
+
+
+# Images a session may build and the next one reuses: the base images and the benchmark's, one per kind.
+KEPT_REPOSITORIES = ("lambda-tabular/debian-python", "lambda-tabular/lambda-python", "lambda-tabular/bench-baseline",
+                     "lambda-tabular/bench-floor")
+
+
+def _docker_images(*args: str) -> list[str]:
+    listed = subprocess.run(["docker", "image", "ls", "--quiet", "--no-trunc", *args], capture_output=True, text=True, check=True)
+    return listed.stdout.split()
+
+
+def _remove_images(ids: set[str]) -> None:
+    """The images the session built, so that test runs do not fill the disk one after another."""
+    kept = _docker_images(*(f"--filter=reference={repository}" for repository in KEPT_REPOSITORIES))
+    removed = sorted(ids - set(kept))
+    if removed:
+        subprocess.run(["docker", "image", "rm", "--force", *removed], capture_output=True, check=False)
 
 
 @pytest.fixture(scope="session")
