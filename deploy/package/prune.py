@@ -15,12 +15,15 @@ from pathlib import Path
 # shape tools, protobuf/flatbuffers/packaging its converters and tooling; bin/ and share/ hold
 # their scripts.
 TOP_LEVEL = ("sympy*", "mpmath*", "isympy.py", "google", "protobuf*", "flatbuffers*", "packaging*", "bin", "share")
-# Inside the two libraries: tools, converters, build helpers and a second copy of onnxruntime's
-# library (the Python module links its own).
+# Inside the two libraries: tools, converters, build helpers, a second copy of onnxruntime's
+# library (the Python module links its own), numpy's extensions that only its own test suite
+# imports (_simd and the _*_tests modules) and its static libraries for C extensions.
 INSIDE = (
     "onnxruntime/tools", "onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/datasets",
     "onnxruntime/capi/libonnxruntime.so*",
     "numpy/f2py", "numpy/distutils", "numpy/typing", "numpy/_pyinstaller", "numpy/testing/_private/extbuild.py",
+    "numpy/conftest.py", "numpy/_core/_simd.*", "numpy/_core/_*_tests.*", "numpy/_core/lib", "numpy/random/lib",
+    "numpy/random/_examples",
 )
 ANY_DEPTH_DIRS = ("tests", "include", "__pycache__")
 ANY_DEPTH_FILES = ("*.pyi", "*.pxd", "*.h", "*.c")
