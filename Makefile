@@ -52,6 +52,7 @@ demo: models
 # The full benchmark (about 10 minutes); its results are committed under bench/results/.
 bench: models
 	$(CLI) bench --out bench/results
+	$(PY) -m lambda_tabular.bench.families --out bench/results/families
 
 test: venv $(RIE)
 	$(PY) -m pytest

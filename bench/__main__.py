@@ -14,7 +14,7 @@ from pathlib import Path
 from ..convert import locations
 from ..deploy import arch
 from ..deploy.local import sandbox
-from . import aggregate, images, measure, report
+from . import aggregate, images, measure, report, targets
 
 SWEEP_MB = (512, 1024, 1769, 3008)
 DEFAULT_MEMORY_MB = sandbox.DEFAULT_MEMORY_MB
@@ -22,6 +22,8 @@ DEFAULT_MEMORY_MB = sandbox.DEFAULT_MEMORY_MB
 UNTUNED_ENV = {"OPENBLAS_NUM_THREADS": str(os.cpu_count() or 1)}
 # The best environment we know for importing numpy and onnxruntime (what runtime/ sets itself).
 TUNED_ENV = {"OPENBLAS_NUM_THREADS": "1"}
+# The floor's image importing nothing: what starting any Python function costs.
+BARE_ENV = {"FLOOR_IMPORTS": ""}
 # label: (image, environment). Every label is cold-started once per round, in this order.
 VARIANTS = {
     "lean": ("lean", {}),
@@ -29,6 +31,7 @@ VARIANTS = {
     "baseline": ("baseline", {}),
     "floor": ("floor", {}),
     "floor-tuned": ("floor", TUNED_ENV),
+    "bare": ("floor", BARE_ENV),
     "zip": ("zip", {}),
 }
 SWEEP_VARIANTS = ("lean", "lean-untuned", "baseline")
@@ -110,7 +113,7 @@ def main(argv=None) -> int:
         "measured_on": arch.host(),  # the only architecture timed: emulated timings are not timings
         "versions": _versions(),
         "images": summaries,
-        "targets": aggregate.targets(summaries),
+        "targets": targets.image_targets(summaries, args.page_cache),
         "sweep": sweep,
         "costs": aggregate.costs(sweep, summaries, args.memory, arch.host()),
         "runs_raw": records,

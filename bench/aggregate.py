@@ -1,4 +1,4 @@
-"""Turn runs into the results document: medians and spread per image, ratios, targets."""
+"""Turn runs into the results document: medians and spread per image, the sweep and its costs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import asdict
 from ..deploy.local.sandbox import cpus_for
 from . import prices
 from .measure import Run
-from .stats import latency_summary, ratio, summary
+from .stats import latency_summary, summary
 
 
 def image_summary(report: dict, runs: list[Run]) -> dict:
@@ -38,49 +38,6 @@ def image_summary(report: dict, runs: list[Run]) -> dict:
         "process_peak_rss_bytes": summary(values(lambda r: r.process_peak_rss_bytes)),
         "init_read_bytes": summary(values(lambda r: r.init_read_bytes)),
     }
-
-
-def _median(section: dict, *keys: str):
-    for key in keys:
-        section = section.get(key, {}) if isinstance(section, dict) else {}
-    return section.get("median") if isinstance(section, dict) else None
-
-
-def targets(images: dict[str, dict]) -> list[dict]:
-    """Each target of the benchmark issues: the measured ratio, the goal, and whether it holds."""
-    lean, base = images["lean"], images["baseline"]
-    floor, tuned_floor = images.get("floor", {}), images.get("floor-tuned", {})
-    untuned = images.get("lean-untuned", {})
-
-    def row(name, value, goal, holds, unit="x"):
-        return {"target": name, "value": value, "goal": goal, "met": None if value is None else holds(value), "unit": unit}
-
-    init_speedup = ratio(_median(base, "init_ms"), _median(lean, "init_ms"))
-    init_vs_floor = ratio(_median(lean, "init_ms"), _median(floor, "init_ms"))
-    init_vs_tuned_floor = ratio(_median(lean, "init_ms"), _median(tuned_floor, "init_ms"))
-    threads_gain = ratio(_median(untuned, "init_ms"), _median(lean, "init_ms"))
-    cold_speedup = ratio(_median(base, "cold_start_ms"), _median(lean, "cold_start_ms"))
-    cold_vs_floor = ratio(_median(lean, "cold_start_ms"), _median(floor, "cold_start_ms"))
-    added_mb = lean["added_bytes"] / 1e6
-    added_share = ratio(lean["added_bytes"], base["added_bytes"])
-    read_share = ratio(_median(lean, "init_read_bytes"), _median(base, "init_read_bytes"))
-    single = ratio(_median(base, "predict_ms", "single"), _median(lean, "predict_ms", "single"))
-    batch = ratio(_median(base, "predict_ms", "batch"), _median(lean, "predict_ms", "batch"))
-    memory_share = ratio(_median(lean, "peak_memory_bytes"), _median(base, "peak_memory_bytes"))
-    return [
-        row("init: baseline / lean", init_speedup, ">= 10", lambda v: v >= 10),
-        row("init: lean / naive floor", init_vs_floor, "<= 0.75", lambda v: v <= 0.75),
-        row("init: lean / tuned floor", init_vs_tuned_floor, "<= 1.10", lambda v: v <= 1.10),
-        row("init: numpy's default threads / lean", threads_gain, "> 1", lambda v: v > 1),
-        row("cold start: baseline / lean", cold_speedup, ">= 3.5", lambda v: v >= 3.5),
-        row("cold start: lean / naive floor", cold_vs_floor, "<= 1.15", lambda v: v <= 1.15),
-        row("bytes added over the base (MB)", added_mb, "<= 100", lambda v: v <= 100, unit="MB"),
-        row("bytes added: lean / baseline", added_share, "<= 1/6 (0.167)", lambda v: v <= 1 / 6),
-        row("bytes read during init: lean / baseline", read_share, "<= 1/5 (0.2)", lambda v: v <= 0.2),
-        row("warm predict, 1 row: baseline / lean", single, ">= 30", lambda v: v >= 30),
-        row("warm predict, 1,000 rows: baseline / lean", batch, ">= 5", lambda v: v >= 5),
-        row("peak memory: lean / baseline", memory_share, "<= 1/3.5 (0.286)", lambda v: v <= 1 / 3.5),
-    ]
 
 
 def sweep_summary(sweep_runs: dict[tuple[str, int], list[Run]]) -> list[dict]:

@@ -12,6 +12,7 @@ LABELS = {
     "baseline": "baseline (usual)",
     "floor": "naive floor",
     "floor-tuned": "tuned floor",
+    "bare": "bare container",
     "zip": "zip (python3.13 base)",
 }
 
@@ -76,8 +77,10 @@ def markdown(results: dict) -> str:
                "Each container runs with the memory limit and CPU quota of that memory size (`docker run "
                "--memory --cpus`). numpy's default threads: the lean image with OPENBLAS_NUM_THREADS set to the "
                "visible CPUs, as numpy does unless told. Tuned floor: the floor with the environment the runtime "
-               "sets itself (" + ", ".join(f"{k}={v}" for k, v in results["images"].get("floor-tuned", {}).get("env", {}).items()) + ").\n")
-    out.append(_targets(results["targets"]))
+               "sets itself (" + ", ".join(f"{k}={v}" for k, v in results["images"].get("floor-tuned", {}).get("env", {}).items()) + "). "
+               "Bare container: the floor's image importing nothing, what starting any Python function costs; "
+               "a first answer above bare is a cold start less the bare container's.\n")
+    out.append("\n### Targets\n\n" + targets_table(results["targets"]))
     measured = results.get("measured_on", "x86_64")
     other = next(a for a in prices.PER_GB_SECOND_USD if a != measured)
     if results.get("sweep"):
@@ -186,10 +189,12 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def _targets(targets: list[dict]) -> str:
-    rows = "\n### Targets\n\n| target | measured | goal | met |\n|---|---|---|---|\n"
+def targets_table(targets: list[dict]) -> str:
+    rows = "| target | measured | goal | met |\n|---|---|---|---|\n"
     for target in targets:
         value = "n/a" if target["value"] is None else f"{target['value']:.3g}"
         met = "n/a" if target["met"] is None else ("yes" if target["met"] else "**no**")
+        if target.get("gap"):
+            met += f": {target['gap']}" + (f" ({target['why']})" if target.get("why") else "")
         rows += f"| {target['target']} | {value} | {target['goal']} | {met} |\n"
     return rows

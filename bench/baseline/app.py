@@ -15,7 +15,17 @@ import pandas as pd  # noqa: E402
 
 _T1 = time.perf_counter()
 MODEL = joblib.load(os.path.join(os.environ.get("LAMBDA_TASK_ROOT", "."), "model.joblib"))
-FEATURES = [str(n) for n in getattr(MODEL, "feature_names_in_", range(MODEL.n_features_in_))]
+
+
+def _feature_names(model) -> list[str]:
+    for attribute in ("feature_names_in_", "feature_names_"):  # scikit-learn's API; CatBoost's
+        names = getattr(model, attribute, None)
+        if names is not None and len(names):
+            return [str(n) for n in names]
+    return [str(i) for i in range(model.n_features_in_)]
+
+
+FEATURES = _feature_names(MODEL)
 CLASSES = [c.item() if hasattr(c, "item") else c for c in getattr(MODEL, "classes_", [])]
 _T2 = time.perf_counter()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lambda_tabular.bench import aggregate, measure, prices, report
+from lambda_tabular.bench import aggregate, measure, prices, report, targets
 from lambda_tabular.bench.measure import Run
 from lambda_tabular.bench.stats import percentile, ratio, summary
 from lambda_tabular.deploy.local import sandbox
@@ -69,43 +69,54 @@ def fake_run(cold, init, predict_single, predict_batch, peak, read):
 
 def test_targets_and_report_from_runs(tmp_path):
     reports = {
-        "lean": {"image": "lean", "size_bytes": 250e6, "added_bytes": 75e6},
+        "lean": {"image": "lean", "size_bytes": 250e6, "added_bytes": 80 * 2**20},
         "baseline": {"image": "base", "size_bytes": 1200e6, "added_bytes": 1000e6},
         "floor": {"image": "floor", "size_bytes": 320e6, "added_bytes": 150e6},
     }
-    reports["lean-untuned"], reports["floor-tuned"] = reports["lean"], reports["floor"]
+    reports["lean-untuned"], reports["floor-tuned"], reports["bare"] = reports["lean"], reports["floor"], reports["floor"]
     runs = {
         "lean": [fake_run(400, 150, 0.02, 1.0, 60 * 2**20, 40e6) for _ in range(3)],
         "baseline": [fake_run(2400, 1800, 0.7, 6.0, 250 * 2**20, 400e6) for _ in range(3)],
         "floor": [fake_run(380, 140, 0.0, 0.0, 50 * 2**20, 35e6) for _ in range(3)],
         "lean-untuned": [fake_run(480, 220, 0.02, 1.0, 60 * 2**20, 40e6) for _ in range(3)],
         "floor-tuned": [fake_run(330, 100, 0.0, 0.0, 50 * 2**20, 35e6) for _ in range(3)],
+        "bare": [fake_run(250, 30, 0.0, 0.0, 20 * 2**20, 10e6) for _ in range(3)],
     }
     images = {k: aggregate.image_summary(reports[k], runs[k]) for k in reports}
-    targets = {t["target"]: t for t in aggregate.targets(images)}
-    assert targets["init: baseline / lean"]["value"] == pytest.approx(12.0)
-    assert targets["init: baseline / lean"]["met"] is True
-    assert targets["init: lean / naive floor"]["value"] == pytest.approx(150 / 140)
-    assert targets["init: lean / naive floor"]["met"] is False  # the goal is 0.75
-    assert targets["init: lean / tuned floor"]["value"] == pytest.approx(1.5)
-    assert targets["init: numpy's default threads / lean"]["value"] == pytest.approx(220 / 150)
-    assert targets["cold start: baseline / lean"]["value"] == pytest.approx(6.0)
-    assert targets["warm predict, 1 row: baseline / lean"]["value"] == pytest.approx(35.0)
-    assert targets["warm predict, 1,000 rows: baseline / lean"]["met"] is True
-    assert targets["peak memory: lean / baseline"]["value"] == pytest.approx(60 / 250)
-    assert targets["bytes added: lean / baseline"]["value"] == pytest.approx(0.075)
+    listed = targets.image_targets(images, "cold")
+    by_name = {t["target"]: t for t in listed}
+    assert list(by_name) == [
+        "init: lean / tuned floor", "first answer above bare: lean / tuned floor", "init: baseline / lean (cold page cache)",
+        "payload added over the base (MiB)", "peak process RSS: lean / baseline", "handler, 1 row: baseline / lean",
+        "handler, 1,000 rows: baseline / lean",
+    ]
+    assert by_name["init: lean / tuned floor"]["value"] == pytest.approx(1.5)
+    assert by_name["init: lean / tuned floor"]["gap"] == "50% over the goal"
+    assert by_name["init: lean / tuned floor"]["why"].startswith("init 50.0 ms above the tuned floor's: imports 40.0 ms more")
+    assert by_name["first answer above bare: lean / tuned floor"]["value"] == pytest.approx(150 / 80)
+    assert "150.0 ms above bare against the tuned floor's 80.0 ms" in by_name["first answer above bare: lean / tuned floor"]["why"]
+    assert by_name["init: baseline / lean (cold page cache)"]["value"] == pytest.approx(12.0)
+    assert by_name["init: baseline / lean (cold page cache)"]["met"] is True
+    assert "gap" not in by_name["init: baseline / lean (cold page cache)"]
+    assert by_name["payload added over the base (MiB)"]["value"] == pytest.approx(80)
+    assert by_name["payload added over the base (MiB)"]["gap"] == "6.0 MiB over"
+    assert by_name["peak process RSS: lean / baseline"]["value"] == pytest.approx(60 / 250)
+    assert by_name["handler, 1 row: baseline / lean"]["value"] == pytest.approx(35.0)
+    assert by_name["handler, 1,000 rows: baseline / lean"]["value"] == pytest.approx(6.0)
+    assert targets.image_targets(images, "warm")[2]["goal"] == ">= 10"
 
     sweep = aggregate.sweep_summary({("lean", 1024): runs["lean"], ("baseline", 1024): runs["baseline"]})
     assert {r["image"] for r in sweep} == {"lean", "baseline"}
     results = {
         "model": "m.joblib", "runs": 3, "page_cache_dropped": True, "shape": {"memory_mb": 1769, "cpus": 1.0}, "images": images,
-        "targets": list(targets.values()), "sweep": sweep, "base_image": "base:1",
+        "targets": listed, "sweep": sweep, "base_image": "base:1",
         "machine": {"cpu": "cpu", "cores": 2, "memory_gib": 24, "kernel": "k", "docker_server": "20"},
         "versions": {"onnxruntime": "1"},
         "runs_raw": [{"label": k, "cold_start_ms": r.cold_start_ms} for k, rs in runs.items() for r in rs],
     }
     table = report.markdown(results)
-    assert "| init: baseline / lean | 12 | >= 10 | yes |" in table
+    assert "| init: baseline / lean (cold page cache) | 12 | >= 8 | yes |" in table
+    assert "| init: lean / tuned floor | 1.5 | <= 1 | **no**: 50% over the goal (init 50.0 ms above" in table
     assert "lean (ours)" in table and "Memory sweep" in table and "tuned floor" in table
     assert "at 1769 MB: 1 vCPU of time, 2 CPUs visible" in table
     written = report.charts(results, tmp_path)
