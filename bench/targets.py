@@ -47,7 +47,24 @@ def _difference(a: dict, b: dict, *keys: str) -> float | None:
 
 
 def _ms(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f} ms"
+    return "n/a" if value is None else f"{value:.3g} ms"
+
+
+def _phases(image: dict) -> dict[str, float | None]:
+    """A cold start in its three phases: docker run until the emulator listens, init, and the first request after init."""
+    cold, first, init = (_median(image, key) for key in ("cold_start_ms", "first_invoke_ms", "init_ms"))
+    return {
+        "start": None if cold is None or first is None else cold - first,
+        "init": init,
+        "request": None if first is None or init is None else first - init,
+    }
+
+
+def _phase_differences(a: dict, b: dict) -> str:
+    ours, theirs = _phases(a), _phases(b)
+    words = {"start": "docker run until the emulator listened", "init": "init", "request": "the first request after init"}
+    return ", ".join(f"{words[k]} {_ms(None if ours[k] is None or theirs[k] is None else ours[k] - theirs[k])}"
+                     for k in words)
 
 
 def image_targets(images: dict[str, dict], page_cache: str) -> list[dict]:
@@ -60,8 +77,8 @@ def image_targets(images: dict[str, dict], page_cache: str) -> list[dict]:
                 f"more, model load {_ms(_median(lean, 'model_load_ms'))}")
     ours_above_bare = _difference(lean, bare, "cold_start_ms")
     floor_above_bare = _difference(tuned, bare, "cold_start_ms")
-    first_why = (f"{_ms(ours_above_bare)} above bare against the tuned floor's {_ms(floor_above_bare)}: "
-                 f"init {_ms(extra_init)} more, first request {_ms(_difference(lean, tuned, 'first_invoke_ms'))} more")
+    first_why = (f"{_ms(ours_above_bare)} above bare against the tuned floor's {_ms(floor_above_bare)}; "
+                 f"ours less the tuned floor's: {_phase_differences(lean, tuned)}")
     single_why = (f"handler {_ms(_median(lean, 'handler_ms', 'single'))}, of which the model "
                   f"{_ms(_median(lean, 'predict_ms', 'single'))}")
     batch_why = (f"handler {_ms(_median(lean, 'handler_ms', 'batch'))}, of which the model "
