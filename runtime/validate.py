@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from itertools import chain
+from operator import itemgetter
 
 import numpy as np
 
@@ -43,6 +44,46 @@ def inputs_from_rows(rows: list, schema: Schema, prefix: str) -> Inputs:
     """Rows that are lists in feature order or objects keyed by feature name, checked."""
     names = schema.names
     width = len(names)
+    table = _uniform_rows(rows, names)
+    if table is None:
+        table = _rows_one_by_one(rows, names, prefix)
+    if schema.all_numbers:
+        clean = clean_numbers(list(chain.from_iterable(table)), (len(table), width), schema)
+        if clean is not None:
+            return clean
+    values = list(zip(*table, strict=True))
+    return inputs_from_columns([
+        column(values[j], feature, schema.input_dtype, lambda i, name=feature.name: f"{prefix}[{i}].{name}")
+        for j, feature in enumerate(schema.features)
+    ], schema)
+
+
+def _uniform_rows(rows: list, names: list[str]) -> list | None:
+    """The usual batch, read without a Python loop: every row a list of one value per feature, or
+    every row an object with exactly the features' keys (as many keys as features, each of them
+    a feature). The rows' values in feature order; None for any other batch."""
+    kinds = set(map(type, rows))
+    if kinds not in ({list}, {dict}) or set(map(len, rows)) != {len(names)}:
+        return None
+    if kinds == {list}:
+        return rows
+    try:
+        return list(map(_values_of(names), rows))
+    except KeyError:
+        return None
+
+
+def _values_of(names: list[str]) -> Callable[[dict], tuple]:
+    """A row object's values in feature order, as a tuple (itemgetter of one key returns the value alone)."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda row: (row[name],)
+    return itemgetter(*names)
+
+
+def _rows_one_by_one(rows: list, names: list[str], prefix: str) -> list:
+    """Each row checked on its own, so that a refusal names the first row that is wrong."""
+    width = len(names)
     known = frozenset(names)
     table = []
     for i, row in enumerate(rows):
@@ -62,15 +103,7 @@ def inputs_from_rows(rows: list, schema: Schema, prefix: str) -> Inputs:
                 f"{prefix}[{i}]: expected a list of {width} values or an object keyed by feature name, "
                 f"got {as_sent(row)}"
             )
-    if schema.all_numbers:
-        clean = clean_numbers(list(chain.from_iterable(table)), (len(table), width), schema)
-        if clean is not None:
-            return clean
-    values = list(zip(*table, strict=True))
-    return inputs_from_columns([
-        column(values[j], feature, schema.input_dtype, lambda i, name=feature.name: f"{prefix}[{i}].{name}")
-        for j, feature in enumerate(schema.features)
-    ], schema)
+    return table
 
 
 def inputs_from_columns(columns: list[np.ndarray], schema: Schema) -> Inputs:

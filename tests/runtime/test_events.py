@@ -290,3 +290,26 @@ def test_the_garbage_collector_is_paused_per_request_and_resumed(water):
         assert not gc.isenabled()  # a caller's choice is left alone
     finally:
         gc.enable()
+
+
+def _every_event():
+    """Every stored event, and each with a request key beside what it carries (and without)."""
+    for path in sorted(EVENTS.rglob("*.json")):
+        event = json.loads(path.read_text())
+        if type(event) is not dict:
+            continue
+        yield path.stem, event
+        for key in ("instances", "inputs"):
+            yield f"{path.stem} + {key}", {**event, key: [[1.0]]}
+    request = {"instances": [[1.0]]}
+    for key, value in [("warmup", True), ("warmup", False), ("source", "aws.events"), ("source", 1),
+                       ("requestContext", {}), ("requestContext", {"elb": {}}), ("httpMethod", "POST"),
+                       ("Records", [{"eventSource": "aws:sqs"}]), ("version", "2.0")]:
+        yield f"request + {key}", {**request, key: value}
+    yield "both request keys", {"instances": [], "inputs": []}
+    yield "request keys only", request
+
+
+@pytest.mark.parametrize("name, event", list(_every_event()), ids=lambda x: x if isinstance(x, str) else "")
+def test_a_plain_request_is_claimed_by_the_shape_the_ordered_search_finds(name, event):
+    assert shape_of(event) is next(shape for shape in SHAPES if shape.matches(event))
