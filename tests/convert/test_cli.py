@@ -459,3 +459,30 @@ def test_xgboost_feature_names_with_commas_and_index_like_names_convert(tmp_path
     result = run(tmp_path / "m.json", "--out", out)
     assert result.returncode == 0, result.stderr
     assert [f["name"] for f in json.loads((out / "model.json").read_text())["features"]] == names
+
+
+def test_thresholds_that_share_a_float32_value_each_keep_their_own_branch(tmp_path):
+    """Two splits on one feature, both written as the float32 nearest -0.33: one a hair below
+    float32(-0.33), one half-way to the next float32 above it (where a split falls between two
+    neighbouring float32 values that rounded data produced). -0.33 goes right at the first and
+    left at the second in scikit-learn, and so in the converted trees: each node takes the floor
+    of its own threshold, not of whichever threshold shares its float32 value."""
+    import onnxruntime as ort
+    from sklearn.tree import DecisionTreeRegressor
+
+    below = -0.330000014975667
+    between = (float(np.float32(-0.33)) + float(np.nextafter(np.float32(-0.33), np.float32(0)))) / 2
+    model = DecisionTreeRegressor(max_depth=2).fit([[-1.0], [0.0], [1.0]], [0.0, 1.0, 2.0])
+    tree = model.tree_
+    assert list(tree.children_left[:3]) == [1, -1, 3]  # root, its left leaf, then the right split
+    tree.threshold[0], tree.threshold[2] = below, between
+    X = np.array([[-0.33], [-0.34], [-0.3], [float(np.float32(-0.33))]])
+    assert model.predict(X).tolist() == [1.0, 0.0, 2.0, 1.0]
+    joblib.dump(model, tmp_path / "m.joblib")
+    out = tmp_path / "out"
+    result = run(tmp_path / "m.joblib", "--out", out)
+    assert result.returncode == 0, result.stderr
+    session = ort.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    dtype = np.float64 if "double" in session.get_inputs()[0].type else np.float32
+    np.testing.assert_array_equal(session.run(None, {name: X.astype(dtype)})[0].ravel(), model.predict(X))
