@@ -116,10 +116,21 @@ def main(argv=None) -> int:
         "targets": targets.image_targets(summaries, args.page_cache),
         "sweep": sweep,
         "costs": aggregate.costs(sweep, summaries, args.memory, arch.host()),
+        "pruning": pruning(base),
         "runs_raw": records,
     }
     _write(results, args.out)
     return 0
+
+
+def pruning(base: str) -> dict[str, int]:
+    """The bytes each of deploy/package/prune.py's patterns takes out of the lean image's payload:
+    the runtime's pins as the image installs them, for the base's Python on this machine."""
+    from ..deploy.package import prune, wheels
+    from ..deploy.package.base_image import python_version
+
+    installed = wheels.installed([locations.TOOL / "requirements-runtime.txt"], python_version(base), arch.host())
+    return {pattern: size for pattern, size in prune.sizes(installed).items() if size}
 
 
 def _shape(memory_mb: int) -> dict:

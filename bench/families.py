@@ -6,13 +6,15 @@ size, served by its original library and by ours at Lambda's CPU share and memor
 Per family: the original's predict and ours for 1 row and 1,000 rows, the handler end to end
 (the usual image's and ours), the time to create our session and to load each model, and the
 artifacts' sizes. Each family is measured in a fresh process inside cgroups capped at one vCPU of
-time and 1,769 MB, every CPU still visible (bench/cgroup.py), as Lambda runs a function of that size.
+time and 1,769 MB, every CPU still visible (bench/cgroup.py), as Lambda runs a function of that size;
+the original and ours each in processes of their own, taking turns (bench/family_probe.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +31,8 @@ TRAIN_ROWS = 5000
 SERVED_ROWS = 1000
 TREES = {"n_estimators": 200, "max_depth": 8, "random_state": 0}
 QUICK_TREES = {"n_estimators": 20, "max_depth": 4, "random_state": 0}
+SIDES = ("original", "ours")
+ROUNDS = 2
 
 
 class Family(NamedTuple):
@@ -156,12 +160,36 @@ def prepare(name: str, folder: Path, size: dict) -> dict:
     }
 
 
-def probe(folder: Path, prefix: list[str]) -> dict:
-    out = folder / "probe.json"
-    done = subprocess.run([*prefix, sys.executable, "-m", f"{__package__}.family_probe", str(folder), str(out)],
+def probe(folder: Path, prefix: list[str], rounds: int = ROUNDS) -> dict:
+    """Each side measured in ``rounds`` fresh processes, the sides taking turns; medians over the rounds."""
+    runs: dict[str, list[dict]] = {side: [] for side in SIDES}
+    for _ in range(rounds):
+        for side in SIDES:
+            runs[side].append(_probe_side(folder, side, prefix))
+    merged = {f"rows_{count}": {kind: {side: statistics.median(r[f"rows_{count}"][kind] for r in runs[side]) for side in SIDES}
+                                for kind in ("predict_us", "handler_us", "predict_in_handler_us")}
+              for count in (1, 1000)}
+    original, ours = runs["original"][0], runs["ours"][0]
+    key = "probabilities" if "probabilities" in original["answer"] else "predictions"
+    import numpy as np
+
+    difference = np.abs(np.asarray(ours["answer"][key], dtype=float) - np.asarray(original["answer"][key], dtype=float))
+    return {
+        **merged,
+        "original_load_ms": statistics.median(r["load_ms"] for r in runs["original"]),
+        "load_ms": statistics.median(r["load_ms"] for r in runs["ours"]),
+        "session_ms": statistics.median(r["session_ms"] for r in runs["ours"]),
+        "max_abs_diff": float(difference.max()),
+        "labels_agree": ours["answer"]["predictions"] == original["answer"]["predictions"] if key == "probabilities" else None,
+    }
+
+
+def _probe_side(folder: Path, side: str, prefix: list[str]) -> dict:
+    out = folder / f"{side}.json"
+    done = subprocess.run([*prefix, sys.executable, "-m", f"{__package__}.family_probe", str(folder), side, str(out)],
                           capture_output=True, text=True, timeout=900)
     if done.returncode != 0:
-        raise RuntimeError(f"probe of {folder.name} failed: {done.stderr.strip().splitlines()[-1:]}")
+        raise RuntimeError(f"probe of {folder.name} ({side}) failed: {done.stderr.strip().splitlines()[-1:]}")
     return json.loads(out.read_text())
 
 
@@ -188,11 +216,12 @@ def main(argv=None) -> int:
     size = QUICK_TREES if args.quick else TREES
     names = args.only or list(FAMILIES)
     rows = []
+    rounds = 1 if args.quick else ROUNDS
     with tempfile.TemporaryDirectory(prefix="bench-families-") as tmp, cgroup.limited(args.memory) as prefix:
         for name in names:
             folder = Path(tmp) / f"family-{len(rows)}"
             sizes = prepare(name, folder, size)
-            measured = probe(folder, prefix)
+            measured = probe(folder, prefix, rounds)
             rows.append({"name": name, "family": FAMILIES[name].family, "classes": FAMILIES[name].classes,
                          **sizes, **measured})
             print(f"{name:<45} handler 1,000 rows: original {measured['rows_1000']['handler_us']['original'] / 1000:7.2f} ms, "

@@ -13,7 +13,8 @@ def markdown(results: dict) -> str:
     out = [f"## Per model family, at {shape['memory_mb']} MB ({shape['cpus']:g} vCPU of time)\n\n",
            f"Each model: {size['n_estimators']} trees of depth {size['max_depth']} (linear models: one layer), "
            f"{results['features']} features, trained on {results['train_rows']:,} rows rounded to two decimals; "
-           "served 1,000 rows it was not trained on. Medians; the original and ours timed by turns in one process. "
+           "served 1,000 rows it was not trained on. Medians; the original and ours each in processes of their own, "
+           "taking turns. "
            "predict: the original's `predict_proba` (or `predict`) on a DataFrame against our session on the "
            "parsed rows. handler: JSON decoded, handler run, answer encoded; the usual image's handler "
            "(bench/baseline/app.py) against ours; of which the model: the model's time inside the handler, as each "

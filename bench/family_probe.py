@@ -1,15 +1,19 @@
-"""One model family measured in a fresh process: the original library and ours, side by side.
+"""One side of one model family, measured in a fresh process: the original library or ours.
 
-    python -m lambda_tabular.bench.family_probe FOLDER RESULT.json
+    python -m lambda_tabular.bench.family_probe FOLDER original|ours RESULT.json
 
 FOLDER holds model.joblib (the original, as the usual image loads it), model/ (ours, converted)
-and rows.json (the requests' rows). Each pair is timed alternately, so that noise falls on both:
+and rows.json (the requests' rows). Each side runs in a process of its own, as each handler runs on
+Lambda: the original's libraries keep OpenMP threads spinning after a call, which in a shared
+process would spend the CPU share of the calls that follow. Per side:
 - predict: the original's predict_proba (or predict) on a DataFrame, as the usual handler calls it,
-  against our model's session on the same rows already parsed;
+  or our model's session on the same rows already parsed;
 - handler: the request's JSON decoded, the handler run, its answer encoded, as Lambda's runtime
-  client does around a handler, for the usual handler (bench/baseline/app.py) and ours.
-Both handlers log a line per request, as on Lambda, with the model's time inside the handler,
-which is kept; the rest of standard output goes to /dev/null.
+  client does around a handler: the usual handler (bench/baseline/app.py) or ours;
+- the model's time inside the handler, from the line each handler logs per request (the rest of
+  standard output goes to /dev/null);
+- the model's load, and for ours the session's creation;
+- the answer to every row, for the parent to compare the two sides.
 """
 
 from __future__ import annotations
@@ -25,23 +29,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPEATS = {1: 300, 1000: 30}
 LOADS = 5
-
-
-def _median_us(samples: list[float]) -> float:
-    return statistics.median(samples) * 1e6
-
-
-def _alternate(calls: dict[str, object], repeats: int) -> dict[str, float]:
-    """Median microseconds of each call, the calls taking turns, after one untimed round."""
-    samples: dict[str, list[float]] = {name: [] for name in calls}
-    for call in calls.values():
-        call()
-    for _ in range(repeats):
-        for name, call in calls.items():
-            start = time.perf_counter()
-            call()
-            samples[name].append(time.perf_counter() - start)
-    return {name: _median_us(values) for name, values in samples.items()}
 
 
 class _Lines:
@@ -65,25 +52,29 @@ class _Lines:
         return statistics.median(found)
 
 
-def _logged(call, lines: _Lines):
-    def run():
-        sys.stdout = lines
-        try:
-            return call()
-        finally:
-            sys.stdout = sys.__stdout__
-    return run
+def _median_us(call, repeats: int) -> float:
+    """Median microseconds of ``call`` after one untimed call."""
+    call()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1e6
 
 
-def _usual_handler(folder: Path):
-    os.environ["LAMBDA_TASK_ROOT"] = str(folder)
-    spec = importlib.util.spec_from_file_location("usual_app", HERE / "baseline" / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _handler_us(handler, payload: str, repeats: int) -> tuple[float, float]:
+    """The handler's median microseconds, JSON in and out, and the model's inside it as logged."""
+    lines = _Lines()
+    sys.stdout = lines
+    try:
+        elapsed = _median_us(lambda: json.dumps(handler(json.loads(payload), None)), repeats)
+    finally:
+        sys.stdout = sys.__stdout__
+    return elapsed, lines.predict_us()
 
 
-def _timed_loads(load, count: int) -> float:
+def _timed_ms(load, count: int) -> float:
     samples = []
     for _ in range(count):
         start = time.perf_counter()
@@ -92,58 +83,82 @@ def _timed_loads(load, count: int) -> float:
     return statistics.median(samples) * 1e3
 
 
-def measure(folder: Path) -> dict:
-    import joblib
-    import numpy as np
+class Original:
+    """The usual image's handler and model."""
 
-    from ..runtime.app import App
-    from ..runtime.config import Settings
-    from ..runtime.model import Model
+    def __init__(self, folder: Path):
+        os.environ["LAMBDA_TASK_ROOT"] = str(folder)
+        spec = importlib.util.spec_from_file_location("usual_app", HERE / "baseline" / "app.py")
+        self.app = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(self.app)
+        self.folder = folder
+        model = self.app.MODEL
+        self.score = model.predict_proba if hasattr(model, "predict_proba") else model.predict
 
+    def loads(self) -> dict:
+        import joblib
+
+        return {"load_ms": _timed_ms(lambda: joblib.load(self.folder / "model.joblib"), 3)}
+
+    def predictor(self, batch: list[dict]):
+        import pandas as pd
+
+        names = self.app.FEATURES
+        frame = pd.DataFrame([[row[name] for name in names] for row in batch], columns=names)
+        return lambda: self.score(frame)
+
+    def handler(self, event, context):
+        return self.app.handler(event, context)
+
+
+class Ours:
+    """Our runtime's handler and model."""
+
+    def __init__(self, folder: Path):
+        from ..runtime.app import App
+        from ..runtime.config import Settings
+
+        self.settings = Settings.from_env({"MODEL_DIR": str(folder / "model")})
+        self.app = App.from_settings(self.settings)
+
+    def loads(self) -> dict:
+        from ..runtime.model import Model
+
+        return {"load_ms": _timed_ms(lambda: Model.load(self.settings), LOADS),
+                "session_ms": statistics.median(Model.load(self.settings).timings["session_ms"] for _ in range(LOADS))}
+
+    def predictor(self, batch: list[dict]):
+        from ..runtime.validate import inputs_from_rows
+
+        inputs = inputs_from_rows(batch, self.app.model.schema, "instances")
+        return lambda: self.app.model.predict(inputs)
+
+    def handler(self, event, context):
+        return self.app(event, context)
+
+
+SIDES = {"original": Original, "ours": Ours}
+
+
+def measure(folder: Path, side: str) -> dict:
     rows = json.loads((folder / "rows.json").read_text())
-    usual = _usual_handler(folder)
-    settings = Settings.from_env({"MODEL_DIR": str(folder / "model")})
-    ours = App.from_settings(settings)
-    result = {
-        "original_load_ms": _timed_loads(lambda: joblib.load(folder / "model.joblib"), 3),
-        "load_ms": _timed_loads(lambda: Model.load(settings), LOADS),
-        "session_ms": statistics.median(Model.load(settings).timings["session_ms"] for _ in range(LOADS)),
-    }
+    served = SIDES[side](folder)
+    result = served.loads()
     for count, repeats in REPEATS.items():
-        result[f"rows_{count}"] = _requests([rows[i % len(rows)] for i in range(count)], usual, ours, repeats)
-    ours_answer, usual_answer = ours({"instances": rows}, None), usual.handler({"instances": rows}, None)
-    key = "probabilities" if "probabilities" in usual_answer else "predictions"
-    result["max_abs_diff"] = float(np.max(np.abs(np.asarray(ours_answer[key], dtype=float)
-                                                 - np.asarray(usual_answer[key], dtype=float))))
-    result["labels_agree"] = ours_answer["predictions"] == usual_answer["predictions"] if key == "probabilities" else None
+        batch = [rows[i % len(rows)] for i in range(count)]
+        handler_us, inside_us = _handler_us(served.handler, json.dumps({"instances": batch}), repeats)
+        result[f"rows_{count}"] = {"predict_us": _median_us(served.predictor(batch), repeats),
+                                   "handler_us": handler_us, "predict_in_handler_us": inside_us}
+    sys.stdout = _Lines()
+    result["answer"] = served.handler({"instances": rows}, None)
+    sys.stdout = sys.__stdout__
     return result
 
 
-def _requests(batch: list[dict], usual, ours, repeats: int) -> dict:
-    import pandas as pd
-
-    from ..runtime.validate import inputs_from_rows
-
-    original = usual.MODEL
-    score = original.predict_proba if hasattr(original, "predict_proba") else original.predict
-    frame = pd.DataFrame([[row[name] for name in usual.FEATURES] for row in batch], columns=usual.FEATURES)
-    inputs = inputs_from_rows(batch, ours.model.schema, "instances")
-    payload = json.dumps({"instances": batch})
-    predict = _alternate({"original": lambda: score(frame), "ours": lambda: ours.model.predict(inputs)}, repeats)
-    lines = {"original": _Lines(), "ours": _Lines()}
-    handler = _alternate({
-        "original": _logged(lambda: json.dumps(usual.handler(json.loads(payload), None)), lines["original"]),
-        "ours": _logged(lambda: json.dumps(ours(json.loads(payload), None)), lines["ours"]),
-    }, repeats)
-    inside = {name: collected.predict_us() for name, collected in lines.items()}
-    return {"predict_us": predict, "handler_us": handler, "predict_in_handler_us": inside}
-
-
 def main(argv: list[str]) -> int:
-    folder, out = Path(argv[0]), Path(argv[1])
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    out.write_text(json.dumps(measure(folder)))
+    folder, side, out = Path(argv[0]), argv[1], Path(argv[2])
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    out.write_text(json.dumps(measure(folder, side)))
     return 0
 
 

@@ -31,8 +31,8 @@ def _gap(value: float, goal: float, at_least: bool, unit: str) -> str:
     if unit != "x":
         return f"{abs(value - goal):.1f} {unit} {'short' if at_least else 'over'}"
     if at_least:
-        return f"{goal / value:.2f}x short of the goal"
-    return f"{value / goal - 1:.0%} over the goal"
+        return f"{1 - value / goal:.1%} short of the goal"
+    return f"{value / goal - 1:.1%} over the goal"
 
 
 def _median(section: dict, *keys: str):

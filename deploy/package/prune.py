@@ -29,20 +29,37 @@ ANY_DEPTH_DIRS = ("tests", "include", "__pycache__")
 ANY_DEPTH_FILES = ("*.pyi", "*.pxd", "*.h", "*.c")
 
 
+def doomed(root: Path) -> dict[str, list[Path]]:
+    """What prune deletes under ``root``, by the pattern that names it (a path under a folder
+    already named is left out)."""
+    named = {pattern: list(root.glob(pattern)) for pattern in TOP_LEVEL + INSIDE}
+    named.update({f"**/{name}/": [p for p in root.rglob(name) if p.is_dir()] for name in ANY_DEPTH_DIRS})
+    named.update({f"**/{pattern}": [p for p in root.rglob(pattern) if p.is_file()] for pattern in ANY_DEPTH_FILES})
+    folders = {p for paths in named.values() for p in paths if p.is_dir() and not p.is_symlink()}
+    return {pattern: [p for p in paths if not any(parent in folders for parent in p.parents)]
+            for pattern, paths in named.items()}
+
+
+def _size(path: Path) -> int:
+    if path.is_dir() and not path.is_symlink():
+        return sum(f.lstat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+    return path.lstat().st_size
+
+
+def sizes(root: Path) -> dict[str, int]:
+    """The bytes each pattern frees under ``root``, deleting nothing."""
+    return {pattern: sum(_size(p) for p in set(paths)) for pattern, paths in doomed(root).items()}
+
+
 def prune(root: Path) -> int:
     """Delete the paths above under ``root``; return the bytes freed."""
-    doomed = [p for pattern in TOP_LEVEL + INSIDE for p in root.glob(pattern)]
-    doomed += [p for name in ANY_DEPTH_DIRS for p in root.rglob(name) if p.is_dir()]
-    doomed += [p for pattern in ANY_DEPTH_FILES for p in root.rglob(pattern) if p.is_file()]
+    paths = {p for listed in doomed(root).values() for p in listed}
     freed = 0
-    for path in sorted(set(doomed), key=lambda p: len(p.parts)):
-        if not path.exists() and not path.is_symlink():
-            continue  # inside a folder already gone
+    for path in sorted(paths, key=lambda p: len(p.parts)):
+        freed += _size(path)
         if path.is_dir() and not path.is_symlink():
-            freed += sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
             shutil.rmtree(path)
         else:
-            freed += path.lstat().st_size
             path.unlink()
     return freed
 

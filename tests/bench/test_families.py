@@ -47,7 +47,7 @@ def _row(name, family, ours_handler_us, original_handler_us):
 def test_a_family_slower_than_the_original_says_by_how_much_and_where_the_time_goes():
     slow, fast = families.family_targets([_row("A", "trees", 8000.0, 6000.0), _row("B", "xgboost", 5000.0, 6000.0)])
     assert slow["met"] is False and slow["value"] == pytest.approx(0.75)
-    assert slow["gap"] == "1.33x short of the goal"
+    assert slow["gap"] == "25.0% short of the goal"
     assert slow["why"] == ("the model 4.00 ms inside our handler (3.00 ms alone), the original's 2.50 ms inside its "
                            "handler (2.00 ms alone); ours outside the model 4.00 ms, the usual handler's 3.50 ms")
     assert fast["met"] is True and "gap" not in fast

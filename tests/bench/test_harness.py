@@ -91,7 +91,7 @@ def test_targets_and_report_from_runs(tmp_path):
         "handler, 1,000 rows: baseline / lean",
     ]
     assert by_name["init: lean / tuned floor"]["value"] == pytest.approx(1.5)
-    assert by_name["init: lean / tuned floor"]["gap"] == "50% over the goal"
+    assert by_name["init: lean / tuned floor"]["gap"] == "50.0% over the goal"
     assert by_name["init: lean / tuned floor"]["why"] == "init 50 ms above the tuned floor's: imports 40 ms more, model load 15 ms"
     assert by_name["first answer above bare: lean / tuned floor"]["value"] == pytest.approx(150 / 80)
     assert by_name["first answer above bare: lean / tuned floor"]["why"] == (
@@ -113,12 +113,13 @@ def test_targets_and_report_from_runs(tmp_path):
         "model": "m.joblib", "runs": 3, "page_cache_dropped": True, "shape": {"memory_mb": 1769, "cpus": 1.0}, "images": images,
         "targets": listed, "sweep": sweep, "base_image": "base:1",
         "machine": {"cpu": "cpu", "cores": 2, "memory_gib": 24, "kernel": "k", "docker_server": "20"},
-        "versions": {"onnxruntime": "1"},
+        "versions": {"onnxruntime": "1"}, "pruning": {"numpy/_core/_simd.*": 3 * 2**19, "**/tests/": 2**21},
         "runs_raw": [{"label": k, "cold_start_ms": r.cold_start_ms} for k, rs in runs.items() for r in rs],
     }
     table = report.markdown(results)
+    assert "| `**/tests/` | 2.00 |\n| `numpy/_core/_simd.*` | 1.50 |\n| all | 3.50 |" in table
     assert "| init: baseline / lean (cold page cache) | 12 | >= 8 | yes |" in table
-    assert "| init: lean / tuned floor | 1.5 | <= 1 | **no**: 50% over the goal (init 50 ms above" in table
+    assert "| init: lean / tuned floor | 1.5 | <= 1 | **no**: 50.0% over the goal (init 50 ms above" in table
     assert "lean (ours)" in table and "Memory sweep" in table and "tuned floor" in table
     assert "at 1769 MB: 1 vCPU of time, 2 CPUs visible" in table
     written = report.charts(results, tmp_path)

@@ -15,7 +15,7 @@ import pytest
 
 from lambda_tabular.deploy import arch
 from lambda_tabular.deploy.package import wheels
-from lambda_tabular.deploy.package.prune import prune
+from lambda_tabular.deploy.package.prune import prune, sizes
 
 from .runtime_support import ROOT
 from .test_imports import SERVE, served
@@ -27,13 +27,14 @@ NEVER_IMPORTED = ["numpy/_core/_simd", "numpy/_core/_multiarray_tests", "numpy/_
 
 
 @pytest.fixture(scope="module")
-def pruned(tmp_path_factory) -> tuple[Path, int]:
+def pruned(tmp_path_factory) -> tuple[Path, int, dict[str, int]]:
     site = wheels.installed([ROOT / "requirements-runtime.txt"], ".".join(platform.python_version_tuple()[:2]),
                             arch.host())
     task = tmp_path_factory.mktemp("task")
     shutil.copytree(site, task, dirs_exist_ok=True, symlinks=True)
     (task / "runtime").symlink_to(ROOT / "runtime")
-    return task, prune(task)
+    counted = sizes(task)
+    return task, prune(task), counted
 
 
 def _present(task: Path, prefix: str) -> list[Path]:
@@ -42,8 +43,10 @@ def _present(task: Path, prefix: str) -> list[Path]:
 
 
 def test_pruning_removes_what_no_model_run_imports(pruned):
-    task, freed = pruned
+    task, freed, counted = pruned
     assert freed > 30 * 2**20
+    assert sum(counted.values()) == freed  # what the benchmark reports per pattern is what goes
+    assert counted["numpy/_core/_simd.*"] > 0 and counted["onnxruntime/capi/libonnxruntime.so*"] > 10 * 2**20
     assert {prefix: _present(task, prefix) for prefix in NEVER_IMPORTED} == {prefix: [] for prefix in NEVER_IMPORTED}
     assert not list(task.rglob("tests"))
     assert _present(task, "numpy/_core/_multiarray_umath") and _present(task, "onnxruntime/capi/onnxruntime_pybind11_state")
@@ -52,7 +55,7 @@ def test_pruning_removes_what_no_model_run_imports(pruned):
 @pytest.mark.parametrize("model", ["water_dir", "mixed_dir"])
 def test_the_pruned_payload_serves_alone(pruned, model, request):
     """No site-packages but the pruned folder (-S), as in the image: an import of anything pruned fails here."""
-    task, _ = pruned
+    task, _, _ = pruned
     model_dir = request.getfixturevalue(model)
     rows = request.getfixturevalue(model.replace("_dir", "")).model.schema.reference["rows"]
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "MODEL_DIR", "ORT_", "MAX_ROWS"))}
