@@ -22,7 +22,7 @@ def markdown(results: dict) -> str:
            "| model | family | predict 1 row, original / ours (us) | predict 1,000 rows, original / ours (ms) "
            "| handler 1 row, usual / ours (us) | handler 1,000 rows, usual / ours (ms) | of which the model, usual / ours (ms) "
            "| handler 1,000 rows: usual / ours "
-           "| session creation (ms) | load, original / ours (ms) | artifact, original / ours (KiB) | largest difference |\n",
+           "| session creation (ms) | load, original / ours (ms) | artifact, original / ours (KiB) | largest absolute difference in the answers |\n",
            "|---|---|---|---|---|---|---|---|---|---|---|---|\n"]
     for row in results["families"]:
         one, many = row["rows_1"], row["rows_1000"]
