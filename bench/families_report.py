@@ -21,8 +21,8 @@ def markdown(results: dict) -> str:
            "handler logs it.\n\n",
            "| model | family | predict 1 row, original / ours (us) | predict 1,000 rows, original / ours (ms) "
            "| handler 1 row, usual / ours (us) | handler 1,000 rows, usual / ours (ms) | of which the model, usual / ours (ms) "
-           "| handler 1,000 rows: usual / ours "
-           "| session creation (ms) | load, original / ours (ms) | artifact, original / ours (KiB) | largest absolute difference in the answers |\n",
+           "| handler 1,000 rows: usual / ours | session creation (ms) | load, original / ours (ms) "
+           "| artifact, original / ours (KiB) | largest absolute difference in the answers |\n",
            "|---|---|---|---|---|---|---|---|---|---|---|---|\n"]
     for row in results["families"]:
         one, many = row["rows_1"], row["rows_1000"]
