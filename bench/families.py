@@ -35,6 +35,10 @@ SIDES = ("original", "ours")
 ROUNDS = 2
 
 
+class ProbeFailed(Exception):
+    """A measuring process failed: the family, the side and its last line."""
+
+
 class Family(NamedTuple):
     family: str  # the coverage table's family
     classes: int  # 0: a regressor
@@ -162,6 +166,8 @@ def prepare(name: str, folder: Path, size: dict) -> dict:
 
 def probe(folder: Path, prefix: list[str], rounds: int = ROUNDS) -> dict:
     """Each side measured in ``rounds`` fresh processes, the sides taking turns; medians over the rounds."""
+    import numpy as np
+
     runs: dict[str, list[dict]] = {side: [] for side in SIDES}
     for _ in range(rounds):
         for side in SIDES:
@@ -171,8 +177,6 @@ def probe(folder: Path, prefix: list[str], rounds: int = ROUNDS) -> dict:
               for count in (1, 1000)}
     original, ours = runs["original"][0], runs["ours"][0]
     key = "probabilities" if "probabilities" in original["answer"] else "predictions"
-    import numpy as np
-
     difference = np.abs(np.asarray(ours["answer"][key], dtype=float) - np.asarray(original["answer"][key], dtype=float))
     return {
         **merged,
@@ -189,7 +193,8 @@ def _probe_side(folder: Path, side: str, prefix: list[str]) -> dict:
     done = subprocess.run([*prefix, sys.executable, "-m", f"{__package__}.family_probe", str(folder), side, str(out)],
                           capture_output=True, text=True, timeout=900)
     if done.returncode != 0:
-        raise RuntimeError(f"probe of {folder.name} ({side}) failed: {done.stderr.strip().splitlines()[-1:]}")
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ProbeFailed(f"measuring {folder.name} ({side}) failed: {last}")
     return json.loads(out.read_text())
 
 
@@ -219,7 +224,7 @@ def main(argv=None) -> int:
     rounds = 1 if args.quick else ROUNDS
     with tempfile.TemporaryDirectory(prefix="bench-families-") as tmp, cgroup.limited(args.memory) as prefix:
         for name in names:
-            folder = Path(tmp) / f"family-{len(rows)}"
+            folder = Path(tmp) / name
             sizes = prepare(name, folder, size)
             measured = probe(folder, prefix, rounds)
             rows.append({"name": name, "family": FAMILIES[name].family, "classes": FAMILIES[name].classes,
@@ -253,6 +258,6 @@ def versions() -> dict[str, str]:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except cgroup.Unavailable as err:
+    except (cgroup.Unavailable, ProbeFailed) as err:
         print(f"error: bench families: {err}", file=sys.stderr)
         sys.exit(2)

@@ -52,15 +52,20 @@ class _Lines:
         return statistics.median(found)
 
 
-def _median_us(call, repeats: int) -> float:
-    """Median microseconds of ``call`` after one untimed call."""
-    call()
+def _samples(call, count: int) -> list[float]:
+    """Seconds per call of ``call``, ``count`` times."""
     samples = []
-    for _ in range(repeats):
+    for _ in range(count):
         start = time.perf_counter()
         call()
         samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1e6
+    return samples
+
+
+def _median_us(call, repeats: int) -> float:
+    """Median microseconds of ``call`` after one untimed call."""
+    call()
+    return statistics.median(_samples(call, repeats)) * 1e6
 
 
 def _handler_us(handler, payload: str, repeats: int) -> tuple[float, float]:
@@ -75,12 +80,7 @@ def _handler_us(handler, payload: str, repeats: int) -> tuple[float, float]:
 
 
 def _timed_ms(load, count: int) -> float:
-    samples = []
-    for _ in range(count):
-        start = time.perf_counter()
-        load()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1e3
+    return statistics.median(_samples(load, count)) * 1e3
 
 
 class Original:

@@ -30,14 +30,19 @@ ANY_DEPTH_FILES = ("*.pyi", "*.pxd", "*.h", "*.c")
 
 
 def doomed(root: Path) -> dict[str, list[Path]]:
-    """What prune deletes under ``root``, by the pattern that names it (a path under a folder
-    already named is left out)."""
+    """What prune deletes under ``root``, by the first pattern that names it (a path under a
+    folder already named is left out)."""
     named = {pattern: list(root.glob(pattern)) for pattern in TOP_LEVEL + INSIDE}
     named.update({f"**/{name}/": [p for p in root.rglob(name) if p.is_dir()] for name in ANY_DEPTH_DIRS})
     named.update({f"**/{pattern}": [p for p in root.rglob(pattern) if p.is_file()] for pattern in ANY_DEPTH_FILES})
     folders = {p for paths in named.values() for p in paths if p.is_dir() and not p.is_symlink()}
-    return {pattern: [p for p in paths if not any(parent in folders for parent in p.parents)]
-            for pattern, paths in named.items()}
+    seen: set[Path] = set()
+    found = {}
+    for pattern, paths in named.items():  # a path two patterns name counts for the first
+        found[pattern] = [p for p in dict.fromkeys(paths)
+                          if p not in seen and not any(parent in folders for parent in p.parents)]
+        seen.update(found[pattern])
+    return found
 
 
 def _size(path: Path) -> int:
@@ -48,7 +53,7 @@ def _size(path: Path) -> int:
 
 def sizes(root: Path) -> dict[str, int]:
     """The bytes each pattern frees under ``root``, deleting nothing."""
-    return {pattern: sum(_size(p) for p in set(paths)) for pattern, paths in doomed(root).items()}
+    return {pattern: sum(_size(p) for p in paths) for pattern, paths in doomed(root).items()}
 
 
 def prune(root: Path) -> int:
