@@ -43,35 +43,31 @@ def _cache(results: dict) -> str:
     return "dropped before each run: " + ("yes" if results["page_cache_dropped"] else "no (not root)")
 
 
+# The rows of the per-image table: a name, and what each image shows in it.
+ROWS = (
+    ("image size (MiB)", lambda i: _mib(i["size_bytes"])),
+    ("added over the base (MiB)", lambda i: _mib(i["added_bytes"])),
+    ("cold start, docker run to first answer (ms)", lambda i: _ms(i["cold_start_ms"])),
+    ("init, process start to handler ready (ms)", lambda i: _ms(i["init_ms"])),
+    ("  of which imports (ms)", lambda i: _ms(i["imports_ms"])),
+    ("  of which model load (ms)", lambda i: _ms(i["model_load_ms"])),
+    ("first invoke round trip (ms)", lambda i: _ms(i["first_invoke_ms"])),
+    ("predict, 1 row, p50/p90/p99 (us)", lambda i: _us(i["predict_ms"].get("single"))),
+    ("predict, 1,000 rows, p50/p90/p99 (us)", lambda i: _us(i["predict_ms"].get("batch"))),
+    ("handler, 1 row, p50/p90/p99 (us)", lambda i: _us(i["handler_ms"].get("single"))),
+    ("handler, 1,000 rows, p50/p90/p99 (us)", lambda i: _us(i["handler_ms"].get("batch"))),
+    ("round trip, 1 row, p50/p90/p99 (us)", lambda i: _us(i["warm_round_trip_ms"].get("single"))),
+    ("peak container memory (MiB)", lambda i: _mib((i["peak_memory_bytes"] or {}).get("median"))),
+    ("peak process RSS (MiB)", lambda i: _mib((i["process_peak_rss_bytes"] or {}).get("median"))),
+    ("bytes read from disk until first answer (MiB)", lambda i: _mib((i["init_read_bytes"] or {}).get("median"))),
+)
+
+
 def markdown(results: dict) -> str:
-    images = results["images"]
-    order = [k for k in LABELS if k in images]
-    header = "| | " + " | ".join(LABELS[k] for k in order) + " |\n|---|" + "---|" * len(order) + "\n"
-
-    def line(name, render):
-        return f"| {name} | " + " | ".join(render(images[k]) for k in order) + " |\n"
-
-    table = header
-    table += line("image size (MiB)", lambda i: _mib(i["size_bytes"]))
-    table += line("added over the base (MiB)", lambda i: _mib(i["added_bytes"]))
-    table += line("cold start, docker run to first answer (ms)", lambda i: _ms(i["cold_start_ms"]))
-    table += line("init, process start to handler ready (ms)", lambda i: _ms(i["init_ms"]))
-    table += line("  of which imports (ms)", lambda i: _ms(i["imports_ms"]))
-    table += line("  of which model load (ms)", lambda i: _ms(i["model_load_ms"]))
-    table += line("first invoke round trip (ms)", lambda i: _ms(i["first_invoke_ms"]))
-    table += line("predict, 1 row, p50/p90/p99 (us)", lambda i: _us(i["predict_ms"].get("single")))
-    table += line("predict, 1,000 rows, p50/p90/p99 (us)", lambda i: _us(i["predict_ms"].get("batch")))
-    table += line("handler, 1 row, p50/p90/p99 (us)", lambda i: _us(i["handler_ms"].get("single")))
-    table += line("handler, 1,000 rows, p50/p90/p99 (us)", lambda i: _us(i["handler_ms"].get("batch")))
-    table += line("round trip, 1 row, p50/p90/p99 (us)", lambda i: _us(i["warm_round_trip_ms"].get("single")))
-    table += line("peak container memory (MiB)", lambda i: _mib((i["peak_memory_bytes"] or {}).get("median")))
-    table += line("peak process RSS (MiB)", lambda i: _mib((i["process_peak_rss_bytes"] or {}).get("median")))
-    table += line("bytes read from disk until first answer (MiB)", lambda i: _mib((i["init_read_bytes"] or {}).get("median")))
-
     shape = results["shape"]
     out = [f"## Benchmark: {results['model']} ({results['runs']} cold starts per image, {results.get('page_cache', 'cold')} page cache, "
            f"at {shape['memory_mb']} MB: {shape['cpus']:g} vCPU of time, {results['machine']['cores']} CPUs visible)\n",
-           table]
+           _images_table(results["images"])]
     out.append("\nMedians, with the 10th-90th percentile range in brackets. Cold starts alternate images run "
                f"by run; page cache {_cache(results)}. "
                "Each container runs with the memory limit and CPU quota of that memory size (`docker run "
@@ -81,22 +77,8 @@ def markdown(results: dict) -> str:
                "Bare container: the floor's image importing nothing, what starting any Python function costs; "
                "a first answer above bare is a cold start less the bare container's.\n")
     out.append("\n### Targets\n\n" + targets_table(results["targets"]))
-    measured = results.get("measured_on", "x86_64")
-    other = next(a for a in prices.PER_GB_SECOND_USD if a != measured)
     if results.get("sweep"):
-        out.append(f"\n### Memory sweep (CPU share as on Lambda; prices {prices.REGION}, {prices.PRICES_DATE})\n\n")
-        out.append("| image | memory (MB) | CPUs | cold start (ms) | init (ms) | handler 1 row p50 (us) "
-                   f"| handler 1,000 rows p50 (ms) | USD per 1M requests {measured} | {other} (priced, not measured) |\n"
-                   "|---|---|---|---|---|---|---|---|---|\n")
-        for row in results["sweep"]:
-            single = row["handler_ms"].get("single", {}).get("p50")
-            batch = row["handler_ms"].get("batch", {}).get("p50")
-            x86, arm = (row["cost_per_million_usd"][a] for a in (measured, other))
-            out.append(
-                f"| {LABELS.get(row['image'], row['image'])} | {row['memory_mb']} | {row['cpus']} | "
-                f"{_ms(row['cold_start_ms'])} | {_ms(row.get('init_ms'))} | {_number(single, 1000, '.0f')} | {_number(batch, 1, '.2f')} | "
-                f"{_number(x86, 1, '.2f')} | {_number(arm, 1, '.2f')} |\n"
-            )
+        out.append(sweep_section(results["sweep"], results.get("measured_on", "x86_64")))
     if results.get("costs"):
         out.append(cost_section(results["costs"]))
     out.append(managed_instances.section(results))
@@ -106,6 +88,32 @@ def markdown(results: dict) -> str:
     out.append(f"\nMachine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, kernel {m['kernel']}, "
                f"Docker {m['docker_server']}. Base image: {results['base_image']}. Versions: "
                + ", ".join(f"{k} {v}" for k, v in results["versions"].items()) + ".\n")
+    return "".join(out)
+
+
+def _images_table(images: dict[str, dict]) -> str:
+    order = [k for k in LABELS if k in images]
+    table = "| | " + " | ".join(LABELS[k] for k in order) + " |\n|---|" + "---|" * len(order) + "\n"
+    for name, render in ROWS:
+        table += f"| {name} | " + " | ".join(render(images[k]) for k in order) + " |\n"
+    return table
+
+
+def sweep_section(sweep: list[dict], measured: str) -> str:
+    other = next(a for a in prices.PER_GB_SECOND_USD if a != measured)
+    out = [f"\n### Memory sweep (CPU share as on Lambda; prices {prices.REGION}, {prices.PRICES_DATE})\n\n",
+           "| image | memory (MB) | CPUs | cold start (ms) | init (ms) | handler 1 row p50 (us) "
+           f"| handler 1,000 rows p50 (ms) | USD per 1M requests {measured} | {other} (priced, not measured) |\n"
+           "|---|---|---|---|---|---|---|---|---|\n"]
+    for row in sweep:
+        single = row["handler_ms"].get("single", {}).get("p50")
+        batch = row["handler_ms"].get("batch", {}).get("p50")
+        x86, arm = (row["cost_per_million_usd"][a] for a in (measured, other))
+        out.append(
+            f"| {LABELS.get(row['image'], row['image'])} | {row['memory_mb']} | {row['cpus']} | "
+            f"{_ms(row['cold_start_ms'])} | {_ms(row.get('init_ms'))} | {_number(single, 1000, '.0f')} | {_number(batch, 1, '.2f')} | "
+            f"{_number(x86, 1, '.2f')} | {_number(arm, 1, '.2f')} |\n"
+        )
     return "".join(out)
 
 

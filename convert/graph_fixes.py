@@ -8,8 +8,7 @@ from onnx import ModelProto, helper, numpy_helper
 from .families import split_thresholds
 from .schema import fitted_steps
 from .steps import final_and_preceding
-
-TREE_OPS = {"TreeEnsembleClassifier", "TreeEnsembleRegressor"}
+from .tree_ensemble import LEGACY
 
 
 def round_thresholds_down(onx: ModelProto, model) -> int:
@@ -27,7 +26,7 @@ def round_thresholds_down(onx: ModelProto, model) -> int:
     lookup = {j: _float32_to_floor(values) for j, values in thresholds.items()}
     changed = 0
     for node in onx.graph.node:
-        if node.op_type not in TREE_OPS:
+        if node.op_type not in LEGACY:
             continue
         attrs = {a.name: a for a in node.attribute}
         if "nodes_values" not in attrs:

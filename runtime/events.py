@@ -337,16 +337,4 @@ SHAPES = (Warmup, Unsupported, AlbMultiValueHeaders, Alb, ApiGatewayV1, Function
 
 
 def shape_of(event) -> type[EventShape]:
-    if _plain_request(event):
-        return Direct
     return next(shape for shape in SHAPES if shape.matches(event))
-
-
-def _plain_request(event) -> bool:
-    """Whether ``event`` is a request body sent as the event itself: it holds a request key
-    (REQUEST_KEYS, so Unsupported passes it by) and none of the keys another shape needs (Warmup
-    "warmup" or "source", the HTTP shapes "requestContext"), so only Direct claims it."""
-    return (
-        type(event) is dict and ("instances" in event or "inputs" in event)
-        and "requestContext" not in event and "warmup" not in event and "source" not in event
-    )

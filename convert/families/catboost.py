@@ -40,6 +40,7 @@ REFUSED_LOSSES = {
     "RMSEWithUncertainty": "a prediction and its uncertainty, which CatBoost's ONNX export cannot write",
 }
 
+
 def owns(estimator) -> bool:
     return type(estimator).__module__.startswith("catboost")
 

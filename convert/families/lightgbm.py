@@ -23,6 +23,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from ...runtime.text import first_line
 from ..errors import LoadError, UnsupportedModel
+from ..tree_ensemble import LEGACY
 from .base import ExactTrees, compares_in_float32, register_converter  # noqa: F401  the default compares_in_float32
 from .categories import Categories
 
@@ -32,9 +33,9 @@ SKOPS_TYPES = ("lightgbm.",)
 CLASSIFIER_OBJECTIVES = ("binary", "multiclass")
 # LightGBM's aliases resolve to these names in a fitted booster's "objective" parameter.
 REGRESSOR_OBJECTIVES = ("regression", "regression_l1", "huber", "quantile", "poisson", "gamma", "tweedie")
-TREE_OPS = {"TreeEnsembleClassifier", "TreeEnsembleRegressor"}
 # LightGBM reads any value within this distance of 0 as 0 (kZeroThreshold, a float32 1e-35).
 LIGHTGBM_ZERO = float(np.float32(1e-35))
+
 
 def owns(estimator) -> bool:
     return lightgbm_booster_of(estimator) is not None
@@ -378,7 +379,7 @@ def truncate_categories(onx, features: list[int], width: int) -> None:
     category 2). Other columns pass as they are; NaN stays NaN."""
     from onnx import TensorProto, helper
 
-    from ..tree_ensemble import LEGACY, ML, element_types
+    from ..tree_ensemble import ML, element_types
 
     trees = [n for n in onx.graph.node if n.domain == ML and n.op_type in LEGACY]
     if len(trees) != 1:
@@ -437,7 +438,7 @@ def _own_thresholds(onx: ModelProto, model) -> bool:
 
     final, _ = final_and_preceding(model)
     booster = lightgbm_booster_of(final)
-    trees = [n for n in onx.graph.node if n.op_type in TREE_OPS]
+    trees = [n for n in onx.graph.node if n.op_type in LEGACY]
     if booster is None or len(trees) != 1:
         return False
     _zero_near_zero(onx, trees[0])

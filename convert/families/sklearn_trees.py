@@ -24,7 +24,6 @@ from .base import (  # noqa: F401  the defaults of the Family interface
 )
 
 NAME = "scikit-learn trees"
-TREE_OPS = ("TreeEnsembleClassifier", "TreeEnsembleRegressor")
 LEQ = b"BRANCH_LEQ"
 FLOAT32_TREES = (
     "DecisionTreeClassifier", "DecisionTreeRegressor", "RandomForestClassifier",
@@ -71,12 +70,13 @@ def fix_thresholds(onx, model) -> bool:
     the model to graph_fixes.round_thresholds_down, unless the graph has one tree ensemble and
     every one of its nodes is found on the same feature within a float32 step of the value written."""
     from ..steps import final_and_preceding
+    from ..tree_ensemble import LEGACY
 
     final, _ = final_and_preceding(model)
     if not compares_in_float32(final):
         return False
     trees = list(sklearn_trees(final))
-    ensembles = [node for node in onx.graph.node if node.op_type in TREE_OPS]
+    ensembles = [node for node in onx.graph.node if node.op_type in LEGACY]
     if len(ensembles) != 1:
         return False
     attrs = {a.name: a for a in ensembles[0].attribute}

@@ -31,6 +31,7 @@ ESTIMATORS = ("XGBClassifier", "XGBRegressor")
 CLASSIFIER_OBJECTIVES = ("binary:", "multi:")
 REGRESSOR_OBJECTIVES = ("reg:", "count:")
 
+
 def owns(estimator) -> bool:
     return hasattr(estimator, "get_booster")
 

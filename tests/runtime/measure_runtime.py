@@ -2,13 +2,13 @@
 
     .venv/bin/python tests/runtime/measure_runtime.py latency   # handler vs original predict
     .venv/bin/python tests/runtime/measure_runtime.py session   # session settings, fresh processes
-    .venv/bin/python tests/runtime/measure_runtime.py session --cpu-quota 1.0   # as a 1,769 MB Lambda
+    .venv/bin/python tests/runtime/measure_runtime.py session --memory 1769   # as a 1,769 MB Lambda
     .venv/bin/python tests/runtime/measure_runtime.py cost      # handler CPU per MB of body, worst inputs
     .venv/bin/python tests/runtime/measure_runtime.py metrics   # what the model metrics cost per request
 
-Uses build/examples and build/models from `make models`. --cpu-quota caps the measuring
-processes' CPU time with a cgroup v1 cpu controller (root only), the way Lambda caps a function
-by its memory size while still showing it every core.
+Uses build/examples and build/models from `make models`. --memory runs the measuring processes
+inside the benchmark's cgroups (bench/cgroup.py, root only): the CPU time and memory Lambda gives a
+function of that size, every core still shown.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ import statistics
 import subprocess
 import sys
 import time
-from contextlib import contextmanager, redirect_stdout
+from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
+
+from lambda_tabular.bench import cgroup
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = {
@@ -106,6 +108,8 @@ t1 = time.perf_counter()
 sys.path.insert(0, sys.argv[1])
 from lambda_tabular.runtime import App, Settings
 from pathlib import Path
+
+from lambda_tabular.bench import cgroup
 settings = Settings(model_dir=Path(sys.argv[2]), graph_optimization=sys.argv[3],
                     intra_op_threads=int(sys.argv[4]), metrics=False, log_level="ERROR")
 t2 = time.perf_counter()
@@ -131,46 +135,28 @@ print(json.dumps({"imports_ms": (t1 - t0) * 1e3, "load_ms": (t3 - t2) * 1e3, **a
 """
 
 
-@contextmanager
-def cpu_quota(fraction: float | None):
-    """A cgroup v1 cpu controller group capped at ``fraction`` of one CPU, or nothing."""
-    if not fraction:
-        yield None
-        return
-    group = Path(f"/sys/fs/cgroup/cpu/runtime-measure-{os.getpid()}")
-    group.mkdir()
-    try:
-        (group / "cpu.cfs_period_us").write_text("100000")
-        (group / "cpu.cfs_quota_us").write_text(str(int(fraction * 100000)))
-        yield group
-    finally:
-        group.rmdir()
-
-
 def session(args) -> None:
     levels = args.levels.split(",")
     threads = [int(t) for t in args.threads.split(",")]
-    print(f"fresh process per run, median of {args.runs} runs; cpu quota: {args.cpu_quota or 'none'}")
+    print(f"fresh process per run, median of {args.runs} runs; memory: {args.memory or 'no limit'}")
     print(f"{'model':14} {'level':9} {'thr':>3} {'session ms':>10} {'load ms':>8} {'1 row us':>9} {'p99':>7} "
           f"{'1000 rows us':>12} {'p99':>8}")
     models = {name: model_dir for name, (_, model_dir) in MODELS.items()}
     models.update({Path(d).name if Path(d).name != "model" else Path(d).parent.name: d for d in args.model_dir})
     configs = [(name, level, count) for name in models for level in levels for count in threads]
     results: dict[tuple, list[dict]] = {config: [] for config in configs}
-    with cpu_quota(args.cpu_quota) as group:
+    with cgroup.limited(args.memory) if args.memory else nullcontext([]) as prefix:
         for _ in range(args.runs):  # interleaved, so that noise from other work spreads evenly
             for name, level, count in configs:
-                results[(name, level, count)].append(_probe(group, models[name], level, count))
+                results[(name, level, count)].append(_probe(prefix, models[name], level, count))
     for (name, level, count), runs in results.items():
         m = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         print(f"{name:14} {level:9} {count:>3} {m['session_ms']:>10.2f} {m['load_ms']:>8.2f} "
               f"{m['one_us']:>9.1f} {m['one_p99_us']:>7.1f} {m['batch_us']:>12.1f} {m['batch_p99_us']:>8.1f}")
 
 
-def _probe(group, model_dir: str, level: str, threads: int) -> dict:
-    command = [sys.executable, "-c", PROBE, str(ROOT), str(ROOT / model_dir), level, str(threads)]  # ROOT / absolute = absolute
-    if group is not None:
-        command = ["sh", "-c", f'echo $$ > {group}/tasks && exec "$@"', "sh", *command]
+def _probe(prefix: list[str], model_dir: str, level: str, threads: int) -> dict:
+    command = [*prefix, sys.executable, "-c", PROBE, str(ROOT), str(ROOT / model_dir), level, str(threads)]  # ROOT / absolute = absolute
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -184,7 +170,7 @@ def main() -> None:
     ses.add_argument("--levels", default="disable,basic,extended,all")
     ses.add_argument("--threads", default="1,2")
     ses.add_argument("--runs", type=int, default=5)
-    ses.add_argument("--cpu-quota", type=float, default=None)
+    ses.add_argument("--memory", type=int, default=None, help="Lambda memory size in MB (default: no limit)")
     ses.add_argument("--model-dir", action="append", default=[], help="another converted model to include")
     cost_parser = commands.add_parser("cost")
     cost_parser.add_argument("--model-dir", default="build/models/water_quality")
